@@ -1,0 +1,61 @@
+# hdr: the few verbs a newcomer needs. `make demo` and `make test` install whatever is missing.
+SHELL := /bin/bash
+PY ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.hdr-installed
+DEBIAN_PKGS := poppler-utils chromium chromium-driver tesseract-ocr docker-compose \
+	fonts-dejavu-core fonts-dkg-handwriting fonts-breip fonts-bwht fonts-humor-sans fonts-klee fonts-rufscript
+export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
+export PREFECT_LOGGING_LEVEL ?= WARNING
+PYTEST_ARGS ?=
+
+.PHONY: setup system-deps demo test test-all lint format bench serve fuzz clean
+
+setup: system-deps $(STAMP)
+	@$(BIN)/hdr data fetch >/dev/null && echo "setup: MNIST ready"
+
+# Debian packages: installed when missing and we are root; otherwise we say what to install.
+system-deps:
+	@missing=""; for p in $(DEBIAN_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "setup: installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "setup: missing Debian packages:$$missing"; \
+	    echo "       run: sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+
+# torch first, from the CPU wheel pinned in pyproject.toml; a plain `torch` would pull CUDA.
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	@$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e ".[dev]"
+	@touch $(STAMP)
+
+demo: setup
+	@$(BIN)/python -m hdr.demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy hdr
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# The CI suite: everything but tests marked slow. `make test-all` runs those too.
+test: setup lint
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+test-all: setup lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	$(BIN)/hdr bench digits --write docs/BENCHMARKS.md
+
+clean:
+	rm -rf .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -1,0 +1,1 @@
+"""Glyph classification: label set, glyph normalisation, the network and the batched predictor."""

@@ -1,0 +1,127 @@
+"""Settings from the environment and the pipeline configuration file, validated once at the edge.
+
+>>> from hdr.config import load_pipeline_config
+>>> cfg = load_pipeline_config()
+>>> cfg.pdf.dpi
+200
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from hdr.errors import ConfigError, ReasonCode
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CONFIG_DIR = REPO_ROOT / "configs"
+DEFAULT_PIPELINE_CONFIG = CONFIG_DIR / "pipeline.yaml"
+TEMPLATES_DIR = CONFIG_DIR / "templates"
+MODELS_DIR = REPO_ROOT / "models"
+
+
+class Settings(BaseSettings):
+    """Process-wide settings, read from ``HDR_*`` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="HDR_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=lambda: Path.home() / ".cache" / "hdr")
+    db_url: str | None = None  # default: sqlite file under data_dir (see db_url_or_default)
+    model: Path | None = None  # default: the model pinned in configs/pipeline.yaml
+
+    def db_url_or_default(self) -> str:
+        if self.db_url:
+            return self.db_url
+        return f"sqlite:///{(self.data_dir / 'hdr.sqlite3').as_posix()}"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LimitsConfig(_Strict):
+    max_file_bytes: int = 50 * 1024 * 1024
+    max_pixels: int = 60_000_000  # per page; larger is refused as a possible decompression bomb
+    min_side_px: int = 64
+    max_pages: int = 50
+    time_budget_s: float = 60.0  # per document
+
+
+class PdfConfig(_Strict):
+    dpi: int = 200
+
+
+class QualityConfig(_Strict):
+    too_dark_mean: float = 60.0
+    too_light_ink_fraction: float = 0.0005
+    blur_laplacian_var: float = 15.0
+
+
+class DecisionConfig(_Strict):
+    """Thresholds of the confidence -> status decision (chosen on a tuning set, see README)."""
+
+    accept_amount: float = 0.97
+    accept_account: float = 0.97
+    min_glyph_prob: float = 0.90
+
+
+class ModelRef(_Strict):
+    path: str = "models/digits.onnx"
+    sha256: str | None = None
+    backend: str = "onnx"  # onnx | torch
+
+
+class PipelineConfig(_Strict):
+    """Everything `read_document` needs, loaded from configs/pipeline.yaml."""
+
+    limits: LimitsConfig = LimitsConfig()
+    pdf: PdfConfig = PdfConfig()
+    quality: QualityConfig = QualityConfig()
+    decision: DecisionConfig = DecisionConfig()
+    model: ModelRef = ModelRef()
+    templates_dir: str = "configs/templates"
+    account_length: tuple[int, int] = (8, 16)
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+    def resolve(self, relative: str) -> Path:
+        """Paths in the config are relative to the repository root unless absolute."""
+        path = Path(relative)
+        return path if path.is_absolute() else REPO_ROOT / path
+
+
+def load_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ConfigError(ReasonCode.CONFIG_INVALID, f"config file not found: {path}") from exc
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(ReasonCode.CONFIG_INVALID, f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(ReasonCode.CONFIG_INVALID, f"{path}: top level must be a mapping")
+    return data
+
+
+def load_pipeline_config(path: Path | str | None = None) -> PipelineConfig:
+    """Load and validate the pipeline configuration (default: configs/pipeline.yaml)."""
+    cfg_path = Path(path) if path else DEFAULT_PIPELINE_CONFIG
+    data = load_yaml(cfg_path)
+    try:
+        return PipelineConfig.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(
+            ReasonCode.CONFIG_INVALID, f"{cfg_path}: {where}: {first['msg']}"
+        ) from exc
+
+
+def config_hash(cfg: BaseModel) -> str:
+    """A short stable hash of a validated config, stored with every batch."""
+    return hashlib.sha256(cfg.model_dump_json().encode()).hexdigest()[:16]

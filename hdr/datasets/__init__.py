@@ -1,0 +1,1 @@
+"""Training and evaluation data: MNIST (verified, restricted unpickling) and rendered symbols."""
