@@ -50,6 +50,7 @@ class LimitsConfig(_Strict):
     min_side_px: int = 64
     max_pages: int = 50
     time_budget_s: float = 60.0  # per document
+    follow_symlinks: bool = True  # False: a symbolic link input is refused (not_a_regular_file)
 
 
 class PdfConfig(_Strict):

@@ -23,6 +23,7 @@ class ReasonCode(str, Enum):
     NOT_A_REGULAR_FILE = "not_a_regular_file"
     EMPTY_FILE = "empty_file"
     FILE_TOO_LARGE = "file_too_large"
+    READ_FAILED = "read_failed"  # an I/O error while opening or reading the file
     UNSUPPORTED_FORMAT = "unsupported_format"
     TRUNCATED_FILE = "truncated_file"
     DECODE_FAILED = "decode_failed"
