@@ -1,0 +1,149 @@
+"""PDF pages through poppler (pdf2image): page count and encryption first, then one page at a time.
+
+``pdfinfo`` runs first, so an encrypted file, a file without pages or a 10,000-page file is
+refused before anything is rasterised, and every page's size at the configured dpi is checked
+against ``limits.max_pixels`` before that page is rendered. Pages are rendered one at a time
+(``first_page = last_page``), so memory holds one page however long the document is, and every
+poppler call gets the time left in the document's budget as its timeout.
+
+>>> from hdr.config import LimitsConfig, PdfConfig
+>>> pages = iter_pdf_pages(Path("cheque.pdf"), "cheque.pdf", LimitsConfig(), PdfConfig())
+>>> next(pages).dpi  # doctest: +SKIP
+200
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pdf2image import convert_from_path, pdfinfo_from_path
+from pdf2image.exceptions import (
+    PDFInfoNotInstalledError,
+    PDFPageCountError,
+    PDFPopplerTimeoutError,
+    PopplerNotInstalledError,
+)
+
+from hdr.config import LimitsConfig, PdfConfig
+from hdr.errors import InputError, ReasonCode
+from hdr.io.images import check_pixels
+from hdr.io.pages import Deadline, PageError
+from hdr.types import Page
+
+_PAGE_SIZE = re.compile(r"([\d.]+)\s*x\s*([\d.]+)\s*pts")
+_NO_POPPLER_HINT = "install poppler-utils (make setup does)"
+
+
+def _timeout(deadline: Deadline | None) -> int | None:
+    if deadline is None:
+        return None
+    left = deadline.remaining()
+    if left <= 0:
+        raise deadline.exceeded("PDF rasterisation")
+    return max(1, int(left + 0.999))
+
+
+def pdf_info(path: Path, name: str, deadline: Deadline | None = None, **kw: Any) -> dict[str, Any]:
+    """pdfinfo's fields for a file, with poppler's failures turned into reason codes."""
+    try:
+        return pdfinfo_from_path(str(path), timeout=_timeout(deadline), **kw)
+    except PDFPopplerTimeoutError as exc:
+        raise (deadline or Deadline(0, name)).exceeded("pdfinfo") from exc
+    except (PDFInfoNotInstalledError, PopplerNotInstalledError) as exc:
+        raise InputError(
+            ReasonCode.DEPENDENCY_MISSING,
+            f"{name}: poppler's pdfinfo is not installed",
+            hint=_NO_POPPLER_HINT,
+        ) from exc
+    except PDFPageCountError as exc:
+        text = str(exc).replace("Unable to get page count.", "").strip()
+        if "password" in text.lower():
+            raise InputError(
+                ReasonCode.PDF_ENCRYPTED,
+                f"{name}: the PDF is encrypted with a password",
+                hint="ask the sender for an unprotected copy",
+            ) from exc
+        detail = text.splitlines()[-1] if text else "poppler could not parse it"
+        code = ReasonCode.TRUNCATED_FILE if "xref" in text.lower() else ReasonCode.DECODE_FAILED
+        raise InputError(code, f"{name}: not a readable PDF: {detail}") from exc
+
+
+def _page_sizes(info: dict[str, Any], count: int) -> dict[int, tuple[float, float]]:
+    """Page index -> (width, height) in points, from pdfinfo's ``Page N size`` lines."""
+    sizes: dict[int, tuple[float, float]] = {}
+    for key, value in info.items():
+        if key.startswith("Page") and key.endswith("size"):
+            number = key[4:-4].strip()
+            found = _PAGE_SIZE.search(str(value))
+            if number.isdigit() and found:
+                sizes[int(number) - 1] = (float(found.group(1)), float(found.group(2)))
+    if not sizes and "Page size" in info:  # a single-page answer has no page number
+        found = _PAGE_SIZE.search(str(info["Page size"]))
+        if found:
+            sizes = dict.fromkeys(range(count), (float(found.group(1)), float(found.group(2))))
+    return sizes
+
+
+def iter_pdf_pages(
+    path: Path,
+    name: str,
+    limits: LimitsConfig,
+    pdf: PdfConfig,
+    deadline: Deadline | None = None,
+) -> Iterator[Page | PageError]:
+    """Rasterise a PDF at ``pdf.dpi``, one page at a time, as BGR pages.
+
+    Raises InputError for the whole file (encrypted, no pages, too many pages, unreadable);
+    yields a PageError for one page that is too large at this dpi or fails to render.
+    """
+    # A PDF that needs a password fails in pdfinfo (pdf_encrypted). One that pdfinfo opens but
+    # reports "Encrypted: yes" has an empty user password: only copy/print rights are
+    # restricted, and its pages are read like any other.
+    info = pdf_info(path, name, deadline)
+    count = int(info.get("Pages", 0) or 0)
+    if count <= 0:
+        raise InputError(ReasonCode.PDF_NO_PAGES, f"{name}: the PDF has no pages")
+    if count > limits.max_pages:
+        raise InputError(
+            ReasonCode.TOO_MANY_PAGES,
+            f"{name}: {count:,} pages, over the limit of {limits.max_pages}",
+            hint="split the file, or raise limits.max_pages",
+        )
+    sizes = _page_sizes(pdf_info(path, name, deadline, first_page=1, last_page=count), count)
+    for index in range(count):
+        try:
+            if index in sizes:
+                w_pt, h_pt = sizes[index]
+                width, height = round(w_pt / 72 * pdf.dpi), round(h_pt / 72 * pdf.dpi)
+                check_pixels(width, height, name, limits, index)
+            images = convert_from_path(
+                str(path),
+                dpi=pdf.dpi,
+                first_page=index + 1,
+                last_page=index + 1,
+                timeout=_timeout(deadline),
+            )
+        except InputError as err:
+            if err.code is ReasonCode.TIME_BUDGET_EXCEEDED:
+                raise
+            yield PageError(index=index, error=err)
+            continue
+        except PDFPopplerTimeoutError as exc:
+            raise (deadline or Deadline(0, name)).exceeded(f"rasterising page {index + 1}") from exc
+        except (PDFPageCountError, OSError, ValueError) as exc:
+            err = InputError(ReasonCode.DECODE_FAILED, f"{name}: page {index + 1}: {exc}")
+            yield PageError(index=index, error=err)
+            continue
+        if not images:
+            err = InputError(
+                ReasonCode.DECODE_FAILED, f"{name}: poppler rendered nothing for page {index + 1}"
+            )
+            yield PageError(index=index, error=err)
+            continue
+        rgb = images[0].convert("RGB")
+        bgr = np.ascontiguousarray(np.asarray(rgb, dtype=np.uint8)[:, :, ::-1])
+        yield Page(index=index, image=bgr, dpi=pdf.dpi)

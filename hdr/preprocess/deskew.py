@@ -1,0 +1,63 @@
+"""Deskew: find the small rotation (within +-6 degrees) that makes printed lines horizontal.
+
+Projection profile on the ink: for each candidate angle the ink pixels are projected onto the
+rotated vertical axis, and the angle whose row histogram is the most peaked (largest sum of
+squares) wins; printed rules, cell rows and text lines all vote for the same angle, handwriting
+and vertical strokes only add a flat floor. A coarse search (0.5 degree) is refined (0.05).
+
+>>> import numpy as np, cv2
+>>> ink = np.zeros((400, 800), np.uint8); ink[100:104, 50:750] = 255; ink[300:304, 50:750] = 255
+>>> m = cv2.getRotationMatrix2D((400, 200), 3.0, 1.0)
+>>> round(estimate_skew(cv2.warpAffine(ink, m, (800, 400))), 1)
+3.0
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+MAX_SKEW_DEG = 6.0
+MIN_CORRECTION_DEG = 0.2  # below this, rotating costs sharpness for nothing
+_MAX_POINTS = 150_000
+
+
+def _score(ys: np.ndarray, xs: np.ndarray, angles_deg: np.ndarray) -> np.ndarray:
+    scores = np.empty(len(angles_deg))
+    for i, angle in enumerate(np.deg2rad(angles_deg)):
+        # Row of each ink pixel after rotating the page by -angle (undoing a CCW skew of angle).
+        rows = ys * np.cos(angle) + xs * np.sin(angle)
+        hist = np.bincount((rows - rows.min()).astype(np.int64))
+        scores[i] = float(np.dot(hist, hist))
+    return scores
+
+
+def estimate_skew(ink: np.ndarray, max_deg: float = MAX_SKEW_DEG) -> float:
+    """Counter-clockwise rotation of the page content, in degrees (0.0 when there is no ink)."""
+    ys, xs = np.nonzero(ink)
+    if len(ys) < 50:
+        return 0.0
+    if len(ys) > _MAX_POINTS:
+        pick = np.random.default_rng(0).choice(len(ys), _MAX_POINTS, replace=False)
+        ys, xs = ys[pick], xs[pick]
+    ys = ys.astype(np.float64) - ink.shape[0] / 2
+    xs = xs.astype(np.float64) - ink.shape[1] / 2
+    coarse = np.arange(-max_deg, max_deg + 1e-9, 0.5)
+    best = float(coarse[int(np.argmax(_score(ys, xs, coarse)))])
+    fine = np.arange(best - 0.5, best + 0.5 + 1e-9, 0.05)
+    fine = fine[np.abs(fine) <= max_deg + 1e-9]
+    return float(round(fine[int(np.argmax(_score(ys, xs, fine)))], 2))
+
+
+def rotate(gray: np.ndarray, angle_deg: float, *, fill: int = 255) -> np.ndarray:
+    """Rotate a page about its centre by ``angle_deg`` counter-clockwise, same size, white fill."""
+    h, w = gray.shape[:2]
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle_deg, 1.0)
+    return cv2.warpAffine(
+        gray,
+        matrix,
+        (w, h),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=fill,
+    )
