@@ -63,6 +63,196 @@ def data_fetch(
 
 # ---------------------------------------------------------------- db / results / review (issue 6)
 
+db_app = typer.Typer(help="The results database: schema migrations.", no_args_is_help=True)
+results_app = typer.Typer(help="Query and export stored results.", no_args_is_help=True)
+review_app = typer.Typer(help="The review queue: fields a person must check.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(results_app, name="results")
+app.add_typer(review_app, name="review")
+
+UrlOption = Annotated[
+    str | None, typer.Option("--url", help="Database URL (default: $HDR_DB_URL or SQLite file).")
+]
+BatchOption = Annotated[int | None, typer.Option("--batch", help="Only this batch id.")]
+
+
+def _db_url(url: str | None) -> str:
+    return url or _settings().db_url_or_default()
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    url: UrlOption = None,
+    revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
+) -> None:
+    """Create or update the schema (Alembic migrations). Example: hdr db upgrade"""
+    from db.migrate import upgrade
+    from db.session import redact
+
+    url = _db_url(url)
+    typer.echo(f"results database {redact(url)} at revision {upgrade(url, revision)}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision, e.g. 0001 or base.")],
+    url: UrlOption = None,
+) -> None:
+    """Revert migrations down to REVISION (`base` drops everything). Example: hdr db downgrade 0001"""
+    from db.migrate import downgrade
+    from db.session import redact
+
+    url = _db_url(url)
+    now = downgrade(url, revision) or "base (no schema)"
+    typer.echo(f"results database {redact(url)} at revision {now}")
+
+
+@db_app.command("current")
+def db_current(url: UrlOption = None) -> None:
+    """Print the schema revision of the database and the newest one this code has."""
+    from db.migrate import current_revision, head_revision
+
+    typer.echo(f"current {current_revision(_db_url(url)) or 'none'}, head {head_revision()}")
+
+
+@results_app.command("list")
+def results_list(
+    status: Annotated[str | None, typer.Option(help="accepted | review | rejected | error")] = None,
+    batch: BatchOption = None,
+    since: Annotated[str | None, typer.Option(help="Read on or after: YYYY-MM-DD[THH:MM].")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many rows.")] = 100,
+    url: UrlOption = None,
+) -> None:
+    """Documents with their current status and values. Example: hdr results list --status review"""
+    from db.queries import list_documents
+    from db.report import documents_table, parse_since
+    from db.session import create_engine_from_url, session_scope
+
+    when = parse_since(since)
+    with session_scope(create_engine_from_url(_db_url(url))) as session:
+        rows = list_documents(session, status=status, batch_id=batch, since=when, limit=limit)
+        typer.echo(documents_table(rows))
+
+
+@results_app.command("show")
+def results_show(
+    document: Annotated[str, typer.Argument(help="Document id or sha256 (8+ characters).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    url: UrlOption = None,
+) -> None:
+    """One document: every result, fields, glyphs and reviews. Example: hdr results show 42"""
+    import json
+
+    from db.queries import document_to_dict, get_document
+    from db.report import document_text
+    from db.session import create_engine_from_url, session_scope
+
+    with session_scope(create_engine_from_url(_db_url(url))) as session:
+        doc = get_document(session, document)
+        out = json.dumps(document_to_dict(doc), indent=2) if as_json else document_text(doc)
+        typer.echo(out)
+
+
+@results_app.command("export")
+def results_export(
+    fmt: Annotated[str, typer.Option("--format", help="csv | jsonl")] = "csv",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Default: stdout.")] = None,
+    status: Annotated[str | None, typer.Option(help="Only this status.")] = None,
+    batch: BatchOption = None,
+    since: Annotated[str | None, typer.Option(help="Read on or after: YYYY-MM-DD.")] = None,
+    url: UrlOption = None,
+) -> None:
+    """One line per document, amounts as text. Example: hdr results export --format csv -o a.csv"""
+    from typing import Literal
+
+    from db.queries import export_results
+    from db.report import parse_since
+    from db.session import create_engine_from_url, session_scope
+
+    if fmt not in ("csv", "jsonl"):
+        from hdr.errors import ReasonCode, UsageError
+
+        raise UsageError(ReasonCode.USAGE, f"unknown --format {fmt!r}", hint="use csv or jsonl")
+    kind: Literal["csv", "jsonl"] = "csv" if fmt == "csv" else "jsonl"
+    when = parse_since(since)
+    with session_scope(create_engine_from_url(_db_url(url))) as session:
+        if output is None:
+            export_results(session, sys.stdout, kind, status, batch, when)
+            return
+        with output.open("w", encoding="utf-8", newline="") as out:
+            n = export_results(session, out, kind, status, batch, when)
+    typer.echo(f"wrote {n} documents to {output}", err=True)
+
+
+@results_app.command("summary")
+def results_summary(
+    batch: BatchOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    url: UrlOption = None,
+) -> None:
+    """Counts per batch: read rate, review rate, errors. Example: hdr results summary"""
+    import json
+
+    from db.queries import batch_summaries
+    from db.report import summary_table
+    from db.session import create_engine_from_url, session_scope
+
+    with session_scope(create_engine_from_url(_db_url(url))) as session:
+        rows = batch_summaries(session, batch_id=batch)
+    if as_json:
+        typer.echo(json.dumps([row._asdict() for row in rows], indent=2, default=str))
+    else:
+        typer.echo(summary_table(rows))
+
+
+@review_app.command("next")
+def review_next(
+    batch: BatchOption = None,
+    field: Annotated[str | None, typer.Option(help="Only this field: amount | account.")] = None,
+    crop_out: Annotated[
+        Path | None, typer.Option(help="Write the field crop (PNG) to this file.")
+    ] = None,
+    url: UrlOption = None,
+) -> None:
+    """Show the oldest field waiting for a person. Example: hdr review next --crop-out f.png"""
+    from db.report import queue_item_text
+    from db.review import field_crop, next_for_review
+    from db.session import create_engine_from_url, session_scope
+
+    with session_scope(create_engine_from_url(_db_url(url))) as session:
+        item = next_for_review(session, batch_id=batch, field_name=field)
+        if item is None:
+            typer.echo("review queue is empty")
+            return
+        crop = field_crop(session, item.field_id) if crop_out else None
+    if crop_out and crop:
+        crop_out.write_bytes(crop)
+    typer.echo(queue_item_text(item, str(crop_out) if crop_out and crop else None))
+
+
+@review_app.command("set")
+def review_set(
+    field_id: Annotated[int, typer.Argument(help="Field id (from `hdr review next`).")],
+    value: Annotated[str, typer.Argument(help="The value as a person reads it, e.g. 1250.00")],
+    by: Annotated[str, typer.Option("--by", help="Who reviewed it.")],
+    note: Annotated[str | None, typer.Option(help="Why, for the audit trail.")] = None,
+    url: UrlOption = None,
+) -> None:
+    """Set a field's value; it becomes accepted (by a person) and the change is audited.
+
+    Example: hdr review set 17 1250.00 --by alice --note "smudged 5"
+    """
+    from db.review import set_review
+    from db.session import create_engine_from_url, session_scope
+
+    with session_scope(create_engine_from_url(_db_url(url)), write=True) as session:
+        review = set_review(session, field_id, value, by=by, note=note)
+        typer.echo(
+            f"field {field_id}: {review.old_value} -> {review.new_value}"
+            f" ({review.new_status}, by {review.reviewer})"
+        )
+
+
 # ---------------------------------------------------------------- batch (issue 7)
 
 # ---------------------------------------------------------------- web / users (issue 8)
