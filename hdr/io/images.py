@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import warnings
 from collections.abc import Iterator
+from typing import Literal
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -109,7 +110,7 @@ def _tiff_cut_short(data: bytes) -> bool:
     """True when a TIFF header points its first directory past the end of the file."""
     if len(data) < 16:
         return True
-    order = "little" if data[:2] == b"II" else "big"
+    order: Literal["little", "big"] = "little" if data[:2] == b"II" else "big"
     big = int.from_bytes(data[2:4], order) == 43  # BigTIFF: 8-byte offset at byte 8
     offset = int.from_bytes(data[8:16] if big else data[4:8], order)
     return offset >= len(data)
@@ -155,8 +156,8 @@ def iter_image_pages(
         except InputError as err:
             yield PageError(index=index, error=err)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            err = InputError(ReasonCode.IMAGE_TOO_LARGE, f"{name}: page {index + 1}: {exc}")
-            yield PageError(index=index, error=err)
+            bomb = InputError(ReasonCode.IMAGE_TOO_LARGE, f"{name}: page {index + 1}: {exc}")
+            yield PageError(index=index, error=bomb)
         except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as exc:
             yield PageError(index=index, error=_decode_error(name, index, exc))
         else:

@@ -38,9 +38,12 @@ _PAGE_SIZE = re.compile(r"([\d.]+)\s*x\s*([\d.]+)\s*pts")
 _NO_POPPLER_HINT = "install poppler-utils (make setup does)"
 
 
-def _timeout(deadline: Deadline | None) -> int | None:
+_NO_DEADLINE_TIMEOUT_S = 600  # even without a budget, a hung poppler must not hang the batch
+
+
+def _timeout(deadline: Deadline | None) -> int:
     if deadline is None:
-        return None
+        return _NO_DEADLINE_TIMEOUT_S
     left = deadline.remaining()
     if left <= 0:
         raise deadline.exceeded("PDF rasterisation")
@@ -116,34 +119,44 @@ def iter_pdf_pages(
     sizes = _page_sizes(pdf_info(path, name, deadline, first_page=1, last_page=count), count)
     for index in range(count):
         try:
-            if index in sizes:
-                w_pt, h_pt = sizes[index]
-                width, height = round(w_pt / 72 * pdf.dpi), round(h_pt / 72 * pdf.dpi)
-                check_pixels(width, height, name, limits, index)
-            images = convert_from_path(
-                str(path),
-                dpi=pdf.dpi,
-                first_page=index + 1,
-                last_page=index + 1,
-                timeout=_timeout(deadline),
-            )
-        except InputError as err:
-            if err.code is ReasonCode.TIME_BUDGET_EXCEEDED:
+            page = _render_page(path, name, index, sizes.get(index), limits, pdf, deadline)
+        except InputError as failure:
+            if failure.code is ReasonCode.TIME_BUDGET_EXCEEDED:
                 raise
-            yield PageError(index=index, error=err)
-            continue
-        except PDFPopplerTimeoutError as exc:
-            raise (deadline or Deadline(0, name)).exceeded(f"rasterising page {index + 1}") from exc
-        except (PDFPageCountError, OSError, ValueError) as exc:
-            err = InputError(ReasonCode.DECODE_FAILED, f"{name}: page {index + 1}: {exc}")
-            yield PageError(index=index, error=err)
-            continue
-        if not images:
-            err = InputError(
-                ReasonCode.DECODE_FAILED, f"{name}: poppler rendered nothing for page {index + 1}"
-            )
-            yield PageError(index=index, error=err)
-            continue
-        rgb = images[0].convert("RGB")
-        bgr = np.ascontiguousarray(np.asarray(rgb, dtype=np.uint8)[:, :, ::-1])
-        yield Page(index=index, image=bgr, dpi=pdf.dpi)
+            yield PageError(index=index, error=failure)
+        else:
+            yield page
+
+
+def _render_page(
+    path: Path,
+    name: str,
+    index: int,
+    size_pt: tuple[float, float] | None,
+    limits: LimitsConfig,
+    pdf: PdfConfig,
+    deadline: Deadline | None,
+) -> Page:
+    """Rasterise page ``index`` (0-based) alone, after checking its pixel size at this dpi."""
+    if size_pt is not None:
+        width, height = round(size_pt[0] / 72 * pdf.dpi), round(size_pt[1] / 72 * pdf.dpi)
+        check_pixels(width, height, name, limits, index)
+    try:
+        images = convert_from_path(
+            str(path),
+            dpi=pdf.dpi,
+            first_page=index + 1,
+            last_page=index + 1,
+            timeout=_timeout(deadline),
+        )
+    except PDFPopplerTimeoutError as exc:
+        raise (deadline or Deadline(0, name)).exceeded(f"rasterising page {index + 1}") from exc
+    except (PDFPageCountError, OSError, ValueError) as exc:
+        raise InputError(ReasonCode.DECODE_FAILED, f"{name}: page {index + 1}: {exc}") from exc
+    if not images:
+        raise InputError(
+            ReasonCode.DECODE_FAILED, f"{name}: poppler rendered nothing for page {index + 1}"
+        )
+    rgb = images[0].convert("RGB")
+    bgr = np.ascontiguousarray(np.asarray(rgb, dtype=np.uint8)[:, :, ::-1])
+    return Page(index=index, image=bgr, dpi=pdf.dpi)

@@ -1,0 +1,145 @@
+"""``--debug-dir``: what the pipeline saw, per page, so a misread can be understood in a minute.
+
+For every page, under ``<debug-dir>/<file stem>-<sha256[:8]>/page-<n>/`` (n 1-based):
+
+- ``page.png``: the prepared page (deskewed, illumination-corrected) with the located field
+  boxes drawn (amount red, account blue) and the layout name;
+- ``<field>.png``: each field crop as given to the recognizer;
+- ``glyphs.png``: per field, a strip of the segmented glyphs, each with its top-3 classes and
+  probabilities underneath; ``glyphs.json`` holds the same numbers and the field values.
+
+Writing debug output never fails a document: a full disk or a read-only directory is caught and
+reported as the page reason ``debug_write_failed``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from hdr.types import Box, FieldCrop, FieldResult
+
+log = logging.getLogger(__name__)
+
+DEBUG_WRITE_FAILED = "debug_write_failed"
+_COLOURS = {"amount": (0, 0, 220), "account": (220, 90, 0)}  # BGR
+_CELL = 64  # glyph tile size in glyphs.png
+_LABEL_H = 46
+
+
+def page_debug_dir(root: Path, source_name: str, sha256: str | None, page_index: int) -> Path:
+    """The folder of one page's debug files (stable across runs of the same file)."""
+    stem = Path(source_name).stem or "input"
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in stem)[:60]
+    return root / f"{safe}-{(sha256 or 'nohash')[:8]}" / f"page-{page_index + 1}"
+
+
+def _write_png(path: Path, image: np.ndarray) -> None:
+    ok, buf = cv2.imencode(".png", image)
+    if not ok:
+        raise OSError(f"could not encode {path.name}")
+    with open(path, "wb") as fh:
+        fh.write(buf.tobytes())
+
+
+def write_located(
+    folder: Path, gray: np.ndarray, layout_name: str, crops: Mapping[str, FieldCrop]
+) -> bool:
+    """page.png with the located boxes, and one PNG per field crop; False when writing failed."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        page = cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)
+        thick = max(2, round(max(gray.shape) / 600))
+        for name, crop in crops.items():
+            x0, y0, x1, y1 = crop.box
+            colour = _COLOURS.get(name, (0, 160, 0))
+            cv2.rectangle(page, (x0, y0), (x1, y1), colour, thick)
+            cv2.putText(
+                page,
+                name,
+                (x0, max(12, y0 - 6)),
+                cv2.FONT_HERSHEY_SIMPLEX,
+                0.5 * thick,
+                colour,
+                thick,
+            )
+        cv2.putText(page, layout_name, (8, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 140, 0), 2)
+        _write_png(folder / "page.png", page)
+        for name, crop in crops.items():
+            _write_png(folder / f"{name}.png", crop.image)
+    except OSError as exc:
+        log.warning("debug output to %s failed: %s", folder, exc)
+        return False
+    return True
+
+
+def _glyph_tile(crop_image: np.ndarray, box: Box, lines: list[str]) -> np.ndarray:
+    x0, y0, x1, y1 = box
+    tile = np.full((_CELL + _LABEL_H, _CELL), 255, np.uint8)
+    patch = crop_image[max(0, y0) : max(0, y1), max(0, x0) : max(0, x1)]
+    if patch.size:
+        scale = (_CELL - 8) / max(patch.shape)
+        size = (max(1, round(patch.shape[1] * scale)), max(1, round(patch.shape[0] * scale)))
+        small = cv2.resize(patch, size, interpolation=cv2.INTER_AREA)
+        oy, ox = (_CELL - size[1]) // 2, (_CELL - size[0]) // 2
+        tile[oy : oy + size[1], ox : ox + size[0]] = small
+    for i, text in enumerate(lines):
+        cv2.putText(
+            tile, text, (2, _CELL + 12 + 14 * i), cv2.FONT_HERSHEY_PLAIN, 0.8, 0, 1, cv2.LINE_AA
+        )
+    cv2.rectangle(tile, (0, 0), (_CELL - 1, _CELL + _LABEL_H - 1), 180, 1)
+    return tile
+
+
+def write_glyphs(
+    folder: Path, crops: Mapping[str, FieldCrop], results: Mapping[str, FieldResult]
+) -> bool:
+    """glyphs.png (one strip per field) and glyphs.json; False when writing failed."""
+    strips: list[np.ndarray] = []
+    summary: dict[str, object] = {}
+    for name, result in results.items():
+        crop = crops.get(name)
+        tiles = []
+        for g in result.glyphs:
+            lines = [f"{label} {prob:.2f}" for label, prob in g.topk[:3]]
+            if crop is not None:
+                tiles.append(_glyph_tile(crop.image, g.box, lines))
+        if tiles:
+            strips.append(np.hstack(tiles))
+        summary[name] = {
+            "value": result.value,
+            "confidence": round(result.confidence, 4),
+            "status": result.status.value,
+            "flags": list(result.flags),
+            "raw_text": result.raw_text,
+            "glyphs": [
+                {
+                    "box": list(g.box),
+                    "label": g.label,
+                    "prob": round(g.prob, 4),
+                    "top3": [[label, round(p, 4)] for label, p in g.topk[:3]],
+                    "split": g.split,
+                    "cell": g.cell,
+                }
+                for g in result.glyphs
+            ],
+        }
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if strips:
+            width = max(s.shape[1] for s in strips)
+            padded = [
+                np.pad(s, ((0, 4), (0, width - s.shape[1])), constant_values=255) for s in strips
+            ]
+            _write_png(folder / "glyphs.png", np.vstack(padded))
+        with open(folder / "glyphs.json", "w", encoding="utf-8") as fh:
+            json.dump(summary, fh, indent=2, ensure_ascii=False)
+    except OSError as exc:
+        log.warning("debug output to %s failed: %s", folder, exc)
+        return False
+    return True

@@ -1,0 +1,355 @@
+"""The one entry point: ``read_document(source, config) -> DocumentResult``, and its batch form.
+
+Stages, each a module that takes the previous stage's type: triage (hdr.io.triage) -> pages
+(hdr.io, streamed) -> prepare (hdr.preprocess) -> locate (hdr.fields.locate) -> recognize
+(hdr.recognize: segment, classify, assemble) -> decide (hdr.recognize.decide_page).
+
+:func:`read_documents` reads documents up to field location one by one, then classifies the
+glyphs of all the fields of a group of documents in one batched model call, so a batch of many
+small files runs at the model's full speed. Nothing here raises for a bad input: every source
+ends as a :class:`hdr.types.DocumentResult` with a status (``error`` with a reason code when the
+file could not be read; ``internal`` with the exception's text for a bug, and the batch goes on).
+
+>>> from hdr.pipeline import read_document
+>>> result = read_document("tests/resources/sample/doc-0001.png")      # doctest: +SKIP
+>>> result.status.value, result.pages[0].fields["amount"].value        # doctest: +SKIP
+('accepted', '1250.00')
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hdr.config import PipelineConfig, load_pipeline_config
+from hdr.errors import HdrError, InputError, ReasonCode, RejectedInput, UsageError
+from hdr.io import Deadline, PageError, iter_pages, triage
+from hdr.io import debug as debug_out
+from hdr.preprocess import prepare_page
+from hdr.preprocess.binarize import correct_illumination, to_gray
+from hdr.types import DocumentResult, FieldCrop, FieldName, FieldResult, PageResult, Status
+
+log = logging.getLogger(__name__)
+
+BATCH_DOCUMENTS = 16  # documents whose glyphs share one classifier call
+FIELD_MODE_MIN_SIDE = 8  # a given field crop may be small, but not a speck
+_STATUS_RANK = {Status.ACCEPTED: 0, Status.REVIEW: 1, Status.REJECTED: 2, Status.ERROR: 3}
+
+
+@dataclass
+class _LocatedPage:
+    """A page read up to field location, waiting for the batched recognition."""
+
+    index: int
+    layout: Any = None  # hdr.fields.locate.Layout
+    crops: list[FieldCrop] = field(default_factory=list)
+    flags: tuple[str, ...] = ()  # quality flags of the page
+    size: tuple[int, int] | None = None  # (width, height) of the prepared page
+    error: InputError | None = None
+    debug_folder: Path | None = None
+    reasons: tuple[str, ...] = ()  # extra reasons (debug_write_failed)
+
+
+@dataclass
+class _LocatedDocument:
+    source: str
+    sha256: str | None = None
+    media_type: str | None = None
+    pages: list[_LocatedPage] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    failure: tuple[Status, str, str] | None = None  # status, reason code, message
+
+    def add_time(self, stage: str, seconds: float) -> None:
+        self.timings[stage] = self.timings.get(stage, 0.0) + seconds
+
+
+def _source_name(source: str | Path | bytes) -> str:
+    return "<bytes>" if isinstance(source, bytes | bytearray | memoryview) else str(source)
+
+
+class _Reader:
+    """Holds what is loaded once per process: the config, the templates, the classifier."""
+
+    def __init__(
+        self,
+        cfg: PipelineConfig,
+        classifier: Any,
+        templates: Sequence[Any] | None,
+        debug_dir: Path | None,
+        field_name: str | None,
+    ) -> None:
+        if field_name is not None and field_name not in {f.value for f in FieldName}:
+            raise UsageError(ReasonCode.USAGE, f"unknown field {field_name!r}: amount or account")
+        self.cfg = cfg
+        self.field = field_name
+        self.debug_dir = debug_dir
+        if classifier is None:
+            from hdr.classify.predictor import load_classifier
+
+            ref = cfg.model
+            classifier = load_classifier(cfg.resolve(ref.path), ref.sha256, ref.backend)
+        self.classifier = classifier
+        if templates is None and field_name is None:
+            from hdr.fields.templates import load_templates
+
+            templates = load_templates(cfg.resolve(cfg.templates_dir))
+        self.templates = list(templates or [])
+
+    # ----------------------------------------------------------- per document, up to locate
+
+    def locate_document(self, source: str | Path | bytes) -> _LocatedDocument:
+        """Triage, load, prepare and locate every page; never raises for a bad input."""
+        doc = _LocatedDocument(source=_source_name(source))
+        deadline = Deadline(self.cfg.limits.time_budget_s, doc.source)
+        try:
+            t0 = time.perf_counter()
+            src = triage(source, self.cfg.limits)
+            doc.sha256, doc.media_type = src.sha256, src.media_type.value
+            doc.add_time("triage", time.perf_counter() - t0)
+            deadline.check("triage")
+            min_side = FIELD_MODE_MIN_SIDE if self.field else None
+            pages = iter_pages(src, self.cfg, deadline, min_side=min_side)
+            while True:
+                t0 = time.perf_counter()
+                page = next(pages, None)
+                doc.add_time("load", time.perf_counter() - t0)
+                if page is None:
+                    break
+                deadline.check(f"loading page {page.index + 1}")
+                if isinstance(page, PageError):
+                    doc.pages.append(_LocatedPage(index=page.index, error=page.error))
+                    continue
+                doc.pages.append(self._locate_page(doc, page, deadline))
+        except InputError as err:
+            doc.failure = (Status.ERROR, err.code.value, err.message)
+        except RejectedInput as err:
+            doc.failure = (Status.REJECTED, err.code.value, err.message)
+        except HdrError:
+            raise  # a model or configuration problem stops the run: every document would fail
+        except Exception as exc:  # a bug must not take the batch down with it
+            log.exception("internal error on %s", doc.source)
+            doc.failure = (Status.ERROR, ReasonCode.INTERNAL.value, f"{type(exc).__name__}: {exc}")
+        return doc
+
+    def _locate_page(self, doc: _LocatedDocument, page: Any, deadline: Deadline) -> _LocatedPage:
+        from hdr.fields.locate import Layout, locate_fields
+
+        t0 = time.perf_counter()
+        if self.field is not None:
+            gray = correct_illumination(to_gray(page.image), page.dpi)
+            h, w = gray.shape
+            crop = FieldCrop(name=self.field, image=gray, box=(0, 0, w, h), located_by="given")
+            layout = Layout(name="given", crops={self.field: crop}, is_document=True, flags=())
+            flags: tuple[str, ...] = ()
+            doc.add_time("preprocess", time.perf_counter() - t0)
+        else:
+            prepared = prepare_page(page, self.cfg)
+            gray, flags = prepared.gray, prepared.flags
+            doc.add_time("preprocess", time.perf_counter() - t0)
+            deadline.check(f"preprocessing page {page.index + 1}")
+            t0 = time.perf_counter()
+            layout = locate_fields(prepared, self.templates, self.cfg)
+            doc.add_time("locate", time.perf_counter() - t0)
+            deadline.check(f"locating the fields of page {page.index + 1}")
+        located = _LocatedPage(
+            index=page.index,
+            layout=layout,
+            crops=list(layout.crops.values()),
+            flags=flags,
+            size=(gray.shape[1], gray.shape[0]),
+        )
+        if self.debug_dir is not None:
+            folder = debug_out.page_debug_dir(self.debug_dir, doc.source, doc.sha256, page.index)
+            located.debug_folder = folder
+            if not debug_out.write_located(folder, gray, layout.name, layout.crops):
+                located.reasons += (debug_out.DEBUG_WRITE_FAILED,)
+        return located
+
+    # ----------------------------------------------------------- per batch: recognize, decide
+
+    def recognize(self, docs: list[_LocatedDocument]) -> list[list[FieldResult] | None]:
+        """Field results per document (in crop order), from one batched call when all goes well."""
+        from hdr.recognize import recognize_fields
+
+        crops = [[c for p in d.pages for c in p.crops] for d in docs]
+        flat = [c for per_doc in crops for c in per_doc]
+        if not flat:
+            return [[] for _ in docs]
+        t0 = time.perf_counter()
+        try:
+            results = list(recognize_fields(flat, self.classifier, self.cfg))
+        except HdrError:
+            raise
+        except Exception:
+            # One document's crops broke the batch: read them document by document so the
+            # others still get their results, and only the culprit gets `internal`.
+            log.exception("batched recognition failed; retrying document by document")
+            return [self._recognize_one(d, c) for d, c in zip(docs, crops, strict=True)]
+        elapsed = time.perf_counter() - t0
+        out: list[list[FieldResult] | None] = []
+        start = 0
+        for doc, per_doc in zip(docs, crops, strict=True):
+            out.append(results[start : start + len(per_doc)])
+            start += len(per_doc)
+            doc.add_time("recognize", elapsed * len(per_doc) / len(flat))
+        return out
+
+    def _recognize_one(
+        self, doc: _LocatedDocument, crops: list[FieldCrop]
+    ) -> list[FieldResult] | None:
+        from hdr.recognize import recognize_fields
+
+        t0 = time.perf_counter()
+        try:
+            results = list(recognize_fields(crops, self.classifier, self.cfg)) if crops else []
+        except HdrError:
+            raise
+        except Exception as exc:
+            doc.failure = (Status.ERROR, ReasonCode.INTERNAL.value, f"{type(exc).__name__}: {exc}")
+            return None
+        doc.add_time("recognize", time.perf_counter() - t0)
+        return results
+
+    def finish(self, doc: _LocatedDocument, results: list[FieldResult] | None) -> DocumentResult:
+        """Decide every page and build the document's result."""
+        from hdr.recognize import decide_page
+
+        model_sha = getattr(self.classifier, "sha256", None)
+        if doc.failure is not None or results is None:
+            failure = doc.failure or (Status.ERROR, ReasonCode.INTERNAL.value, "no result")
+            return DocumentResult(
+                source=doc.source,
+                sha256=doc.sha256,
+                media_type=doc.media_type,
+                status=failure[0],
+                reason_code=failure[1],
+                reason_message=failure[2],
+                model_sha256=model_sha,
+                timings=_rounded(doc.timings),
+            )
+        t0 = time.perf_counter()
+        pages: list[PageResult] = []
+        start = 0
+        for page in doc.pages:
+            if page.error is not None:
+                pages.append(
+                    PageResult(
+                        index=page.index, status=Status.ERROR, reasons=(page.error.code.value,)
+                    )
+                )
+                continue
+            page_results = results[start : start + len(page.crops)]
+            start += len(page.crops)
+            fields = {r.name: r for r in page_results}
+            status, reasons = decide_page(page.layout, fields, page.flags, self.cfg)
+            if page.debug_folder is not None and not debug_out.write_glyphs(
+                page.debug_folder, page.layout.crops, fields
+            ):
+                page.reasons += (debug_out.DEBUG_WRITE_FAILED,)
+            width, height = page.size or (None, None)
+            pages.append(
+                PageResult(
+                    index=page.index,
+                    status=status,
+                    fields=fields,
+                    reasons=tuple(reasons) + page.reasons,
+                    layout=page.layout.name,
+                    width=width,
+                    height=height,
+                )
+            )
+        doc.add_time("decide", time.perf_counter() - t0)
+        worst = max(pages, key=lambda p: _STATUS_RANK[p.status])
+        code: str | None = None
+        message: str | None = None
+        if worst.status is Status.ERROR:
+            failed = next(p for p in doc.pages if p.error is not None and p.index == worst.index)
+            assert failed.error is not None
+            code, message = failed.error.code.value, failed.error.message
+        return DocumentResult(
+            source=doc.source,
+            sha256=doc.sha256,
+            media_type=doc.media_type,
+            status=worst.status,
+            pages=tuple(pages),
+            reason_code=code,
+            reason_message=message,
+            model_sha256=model_sha,
+            timings=_rounded(doc.timings),
+        )
+
+
+def _rounded(timings: dict[str, float]) -> dict[str, float]:
+    return {k: round(v, 5) for k, v in timings.items()}
+
+
+def read_documents(
+    sources: Iterable[str | Path | bytes],
+    config: PipelineConfig | None = None,
+    *,
+    classifier: Any = None,
+    templates: Sequence[Any] | None = None,
+    debug_dir: Path | None = None,
+    field: str | None = None,
+    batch_documents: int = BATCH_DOCUMENTS,
+) -> Iterator[DocumentResult]:
+    """Read many documents in one process, streaming results in input order.
+
+    The classifier and the templates are loaded once; the glyphs of up to ``batch_documents``
+    documents are classified in one call. ``field`` ("amount" | "account") says each input is
+    an already cropped field image.
+
+    >>> for result in read_documents(["a.png", "b.pdf"]):           # doctest: +SKIP
+    ...     print(result.source, result.status.value)
+    """
+    cfg = config or load_pipeline_config()
+    reader = _Reader(cfg, classifier, templates, debug_dir, field)
+    group: list[_LocatedDocument] = []
+    for source in sources:
+        group.append(reader.locate_document(source))
+        if len(group) >= max(1, batch_documents):
+            yield from _finish_group(reader, group)
+            group = []
+    yield from _finish_group(reader, group)
+
+
+def _finish_group(reader: _Reader, group: list[_LocatedDocument]) -> Iterator[DocumentResult]:
+    if not group:
+        return
+    readable = [d for d in group if d.failure is None]
+    by_doc = dict(zip(map(id, readable), reader.recognize(readable), strict=True))
+    for doc in group:
+        try:
+            yield reader.finish(doc, by_doc.get(id(doc)))
+        except HdrError:
+            raise
+        except Exception as exc:
+            log.exception("internal error deciding %s", doc.source)
+            doc.failure = (Status.ERROR, ReasonCode.INTERNAL.value, f"{type(exc).__name__}: {exc}")
+            yield reader.finish(doc, None)
+
+
+def read_document(
+    source: str | Path | bytes,
+    config: PipelineConfig | None = None,
+    *,
+    classifier: Any = None,
+    debug_dir: Path | None = None,
+    field: str | None = None,
+) -> DocumentResult:
+    """Read one document (a path or the file's bytes): every page's fields, values and status.
+
+    >>> result = read_document("cheque.png")                         # doctest: +SKIP
+    >>> result.pages[0].fields["amount"].value
+    '1250.00'
+    """
+    return next(
+        read_documents([source], config, classifier=classifier, debug_dir=debug_dir, field=field)
+    )
+
+
+__all__ = ["BATCH_DOCUMENTS", "read_document", "read_documents"]
