@@ -1,6 +1,7 @@
 """``--debug-dir``: what the pipeline saw, per page, so a misread can be understood in a minute.
 
-For every page, under ``<debug-dir>/<file stem>-<sha256[:8]>/page-<n>/`` (n 1-based):
+For every page, under ``<debug-dir>/<file stem>-<sha256[:8]>/page-<n>/`` (n 0-based, as
+in the JSON output):
 
 - ``page.png``: the prepared page (deskewed, illumination-corrected) with the located field
   boxes drawn (amount red, account blue) and the layout name;
@@ -36,7 +37,7 @@ def page_debug_dir(root: Path, source_name: str, sha256: str | None, page_index:
     """The folder of one page's debug files (stable across runs of the same file)."""
     stem = Path(source_name).stem or "input"
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in stem)[:60]
-    return root / f"{safe}-{(sha256 or 'nohash')[:8]}" / f"page-{page_index + 1}"
+    return root / f"{safe}-{(sha256 or 'nohash')[:8]}" / f"page-{page_index}"
 
 
 def _write_png(path: Path, image: np.ndarray) -> None:
