@@ -57,9 +57,170 @@ def data_fetch(
     typer.echo(f"MNIST ready: {target}")
 
 
+# ---------------------------------------------------------------- bench digits (issue 3, baselines)
+
+
+@bench_app.command("digits")
+def bench_digits(
+    write: Annotated[
+        Path | None, typer.Option(help="Replace the '## Baselines' section of this Markdown file.")
+    ] = None,
+    limit_train: Annotated[
+        int | None, typer.Option(min=10, help="Smoke run: a random subset of MNIST train.")
+    ] = None,
+    limit_eval: Annotated[
+        int | None, typer.Option(min=10, help="Smoke run: the first N of valid and of test.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    cnn: Annotated[bool, typer.Option(help="Include the CNN row.")] = True,
+) -> None:
+    """Baselines (k-NN, HOG + SVM/k-NN, NCC) and the CNN on MNIST test: accuracy and speed.
+
+    Example: hdr bench digits --write docs/BENCHMARKS.md
+    """
+    import json
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from hdr.train.baselines_bench import (
+        HEADERS,
+        SECTION_HEADING,
+        format_cells,
+        markdown_section,
+        replace_markdown_section,
+        run_digit_benchmark,
+    )
+
+    command = "hdr bench digits"
+    for flag, value in (("--limit-train", limit_train), ("--limit-eval", limit_eval)):
+        command += f" {flag} {value}" if value is not None else ""
+    command += "" if cnn else " --no-cnn"
+    command += f" --write {write}" if write else ""
+    err = Console(stderr=True)
+    report = run_digit_benchmark(
+        limit_train=limit_train,
+        limit_eval=limit_eval,
+        data_dir=_settings().data_dir,
+        include_cnn=cnn,
+        progress=lambda msg: err.print(f"[dim]{msg}[/dim]"),
+    )
+    if as_json:
+        typer.echo(json.dumps({"command": command, **report.to_dict()}, indent=2))
+    else:
+        table = Table(
+            title=f"MNIST digits: train {report.n_train:,}, valid {report.n_valid:,}, "
+            f"test {report.n_test:,} ({report.machine})"
+        )
+        for i, header in enumerate(HEADERS):
+            table.add_column(header, justify="right" if 0 < i < 5 else "left")
+        for row in report.rows:
+            table.add_row(*format_cells(row))
+        Console(width=200).print(table)
+    if write:
+        replace_markdown_section(write, SECTION_HEADING, markdown_section(report, command))
+        err.print(f"wrote {SECTION_HEADING!r} to {write}")
+
+
 # ---------------------------------------------------------------- synth (issue 4)
 
 # ---------------------------------------------------------------- read (issue 5)
+
+
+@app.command("read")
+def read_cmd(
+    inputs: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="FILE_OR_DIR",
+            help="Files (PNG, JPEG, TIFF, PDF: told apart by content) or folders, walked "
+            "recursively in sorted order.",
+        ),
+    ],
+    field: Annotated[
+        str | None,
+        typer.Option(
+            metavar="amount|account",
+            help="Each input is an already cropped image of this field.",
+        ),
+    ] = None,
+    jsonl: Annotated[
+        bool, typer.Option("--jsonl", help="One JSON object per page on stdout.")
+    ] = False,
+    debug_dir: Annotated[
+        Path | None,
+        typer.Option(help="Write per page: located boxes, field crops, glyphs with top-3 classes."),
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="Pipeline config (default: configs/pipeline.yaml).")
+    ] = None,
+) -> None:
+    """Read amounts and account numbers; exit 1 when any input could not be read (status error)."""
+    import json
+
+    from rich.console import Console
+
+    from hdr.config import load_pipeline_config
+    from hdr.io.walk import expand_inputs
+    from hdr.pipeline import read_documents, result_records
+
+    if field not in (None, "amount", "account"):
+        raise typer.BadParameter(f"{field!r} is not amount or account", param_hint="--field")
+    cfg = load_pipeline_config(config)
+    found = expand_inputs(inputs)
+    err = Console(stderr=True)
+    if found.skipped:
+        err.print(f"skipped {len(found.skipped)} file(s) in folders that are not PNG/JPEG/TIFF/PDF")
+    if not found.paths:
+        from hdr.errors import ReasonCode, UsageError
+
+        raise UsageError(ReasonCode.USAGE, "no input files found", hint="give files or folders")
+    field_name = field
+    results = read_documents(found.paths, cfg, debug_dir=debug_dir, field=field_name)
+    failed = 0
+    rows: list[dict] = []
+    for result in results:
+        failed += result.status.value == "error"
+        for record in result_records(result, field_name):
+            if jsonl:
+                sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+                sys.stdout.flush()
+            else:
+                rows.append(record)
+    if not jsonl:
+        _print_read_table(rows, field_name)
+    if failed:
+        err.print(f"{failed} of {len(found.paths)} input(s) could not be read (status error)")
+        raise typer.Exit(int(ExitCode.SOME_INPUTS_FAILED))
+
+
+def _print_read_table(rows: list[dict], field_name: str | None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    names = [field_name] if field_name else ["amount", "account"]
+    colours = {"accepted": "green", "review": "yellow", "rejected": "magenta", "error": "red"}
+    table = Table(title="hdr read", show_lines=False)
+    for column in ("source", "page", "status", *names, "reasons"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        cells = []
+        for name in names:
+            f = row["fields"].get(name)
+            cells.append("" if f is None else f"{f['value'] or '-'} ({f['confidence']:.2f})")
+        status = row["status"]
+        reasons = ", ".join(row["reasons"])
+        if row.get("message"):
+            reasons = f"{reasons}: {row['message']}" if reasons else row["message"]
+        table.add_row(
+            row["source"],
+            "" if row["page"] is None else str(row["page"]),
+            f"[{colours.get(status, 'white')}]{status}[/]",
+            *cells,
+            reasons,
+        )
+    Console().print(table)
+
 
 # ---------------------------------------------------------------- db / results / review (issue 6)
 
