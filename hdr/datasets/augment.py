@@ -1,0 +1,163 @@
+"""Glyph augmentation on ink images (uint8, ink > 0 on 0, any size), before normalisation.
+
+Each function takes a numpy ``Generator`` so a sample is a pure function of its seed. The
+chain in :func:`augment_ink` mimics what scanned handwriting does to a glyph: slant, rotation
+and uneven scale (affine), wobbly strokes (elastic), pens of other widths (dilate / erode),
+soft scans (blur) and a box edge cutting or touching the glyph (clip).
+
+>>> import numpy as np
+>>> from hdr.datasets.augment import AugmentConfig, augment_ink
+>>> ink = np.zeros((40, 20), np.uint8); ink[5:35, 8:12] = 255
+>>> out = augment_ink(ink, np.random.default_rng(0), AugmentConfig())
+>>> out.dtype, out.max() > 0
+(dtype('uint8'), np.True_)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    """Probabilities and ranges of each augmentation (probabilities are per sample)."""
+
+    p_affine: float = 0.9
+    max_rotation_deg: float = 12.0
+    max_shear: float = 0.3  # horizontal shear factor: handwriting slant
+    scale_range: tuple[float, float] = (0.8, 1.15)  # per axis, so the aspect ratio varies too
+    p_elastic: float = 0.4
+    elastic_alpha: float = 0.06  # displacement, as a fraction of the glyph's larger side
+    elastic_sigma: float = 0.12  # smoothness, as a fraction of the glyph's larger side
+    p_thicken: float = 0.35  # scanned cheque handwriting is often thicker than MNIST
+    p_thin: float = 0.1
+    p_blur: float = 0.2
+    p_clip: float = 0.12  # a box edge cuts the glyph or runs along it
+
+
+def pad(ink: np.ndarray, margin: int) -> np.ndarray:
+    return cv2.copyMakeBorder(ink, margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=0)
+
+
+def affine(
+    ink: np.ndarray,
+    rng: np.random.Generator,
+    max_rotation_deg: float = 12.0,
+    max_shear: float = 0.3,
+    scale_range: tuple[float, float] = (0.8, 1.15),
+) -> np.ndarray:
+    """Rotate, slant and scale each axis independently, on a canvas large enough to keep the ink."""
+    h, w = ink.shape
+    angle = np.deg2rad(rng.uniform(-max_rotation_deg, max_rotation_deg))
+    shear = rng.uniform(-max_shear, max_shear)
+    sx, sy = rng.uniform(*scale_range, size=2)
+    rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    mat = rot @ np.array([[1.0, shear], [0.0, 1.0]]) @ np.diag([sx, sy])
+    corners = np.array([[0, 0], [w, 0], [0, h], [w, h]], np.float64) - [w / 2, h / 2]
+    moved = corners @ mat.T
+    out_w = int(np.ceil(np.ptp(moved[:, 0]))) + 4
+    out_h = int(np.ceil(np.ptp(moved[:, 1]))) + 4
+    offset = np.array([out_w / 2, out_h / 2]) - mat @ np.array([w / 2, h / 2])
+    m = np.hstack([mat, offset[:, None]]).astype(np.float32)
+    return cv2.warpAffine(ink, m, (out_w, out_h), flags=cv2.INTER_LINEAR, borderValue=0)
+
+
+def elastic(
+    ink: np.ndarray, rng: np.random.Generator, alpha: float = 0.06, sigma: float = 0.12
+) -> np.ndarray:
+    """Smooth random displacement field (Simard et al. 2003), scaled to the glyph's size."""
+    h, w = ink.shape
+    size = max(h, w)
+    k = max(3, int(sigma * size) * 2 + 1)
+    dx = cv2.GaussianBlur(rng.uniform(-1, 1, (h, w)).astype(np.float32), (k, k), 0)
+    dy = cv2.GaussianBlur(rng.uniform(-1, 1, (h, w)).astype(np.float32), (k, k), 0)
+    # Blurred uniform noise has a tiny spread: rescale so alpha is the typical displacement.
+    scale = alpha * size / max(float(np.abs(dx).max()), float(np.abs(dy).max()), 1e-6)
+    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    return cv2.remap(ink, xs + dx * scale, ys + dy * scale, cv2.INTER_LINEAR, borderValue=0)
+
+
+def stroke_width(ink: np.ndarray, rng: np.random.Generator, thicker: bool) -> np.ndarray:
+    """Dilate (a broader pen) or erode (a finer one) by a kernel sized to the glyph."""
+    size = max(ink.shape)
+    radius = int(rng.integers(1, max(1, size // 36) + 1))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    if thicker:
+        return cv2.dilate(ink, kernel)
+    thinned = cv2.erode(ink, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)))
+    # Never erode a stroke away: keep the original when too little ink would remain.
+    return thinned if np.count_nonzero(thinned) > 0.45 * np.count_nonzero(ink) else ink
+
+
+def blur(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    sigma = rng.uniform(0.4, 0.8) * max(ink.shape) / 56
+    return cv2.GaussianBlur(ink, (0, 0), sigmaX=max(sigma, 0.3))
+
+
+def clip_by_box_edge(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A box edge meets the glyph: crop a sliver off one side, or draw a straight line there.
+
+    The crop is what a cell border does to a digit written over it; the line is what box-line
+    removal leaves behind when it misses a bit. Both keep the glyph's label.
+    """
+    out = ink.copy()
+    ys, xs = np.nonzero(out)
+    if len(ys) == 0:
+        return out
+    y0, y1, x0, x1 = ys.min(), ys.max(), xs.min(), xs.max()
+    side = int(rng.integers(4))
+    if rng.random() < 0.5:  # partial crop: lose up to 12 % of the glyph on one side
+        frac = rng.uniform(0.04, 0.12)
+        if side == 0:
+            out[: y0 + int(frac * (y1 - y0)) + 1] = 0
+        elif side == 1:
+            out[y1 - int(frac * (y1 - y0)) :] = 0
+        elif side == 2:
+            out[:, : x0 + int(frac * (x1 - x0)) + 1] = 0
+        else:
+            out[:, x1 - int(frac * (x1 - x0)) :] = 0
+        return out if np.count_nonzero(out) else ink
+    # A line along (or just inside) one border, a little longer than the glyph, thinner
+    # than the strokes: horizontal lines at top or bottom only, since a vertical line beside
+    # a digit would make it another glyph (a '1' next to it) rather than a clipped one.
+    thickness = int(rng.integers(1, max(2, (y1 - y0) // 25) + 1))
+    y = (
+        int(y1 - rng.uniform(0, 0.08) * (y1 - y0))
+        if side % 2
+        else int(y0 + rng.uniform(0, 0.08) * (y1 - y0))
+    )
+    ext = int(0.15 * (x1 - x0))
+    cv2.line(out, (max(0, x0 - ext), y), (min(out.shape[1] - 1, x1 + ext), y), 255, thickness)
+    return out
+
+
+def augment_ink(ink: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -> np.ndarray:
+    """Apply the augmentation chain of ``cfg`` to one ink image; returns a new uint8 image."""
+    out = pad(ink, max(2, max(ink.shape) // 8))
+    if rng.random() < cfg.p_affine:
+        out = affine(out, rng, cfg.max_rotation_deg, cfg.max_shear, cfg.scale_range)
+    if rng.random() < cfg.p_elastic:
+        out = elastic(out, rng, cfg.elastic_alpha, cfg.elastic_sigma)
+    r = rng.random()
+    if r < cfg.p_thicken:
+        out = stroke_width(out, rng, thicker=True)
+    elif r < cfg.p_thicken + cfg.p_thin:
+        out = stroke_width(out, rng, thicker=False)
+    if rng.random() < cfg.p_blur:
+        out = blur(out, rng)
+    if rng.random() < cfg.p_clip:
+        out = clip_by_box_edge(out, rng)
+    return out
+
+
+def add_noise(glyph: np.ndarray, rng: np.random.Generator, amount: float = 0.08) -> np.ndarray:
+    """Mild Gaussian noise and a few specks on a normalised float32 glyph, clipped to [0, 1]."""
+    out = glyph + rng.normal(0.0, amount * rng.uniform(0.2, 1.0), glyph.shape).astype(np.float32)
+    n_specks = int(rng.integers(0, 4))
+    if n_specks:
+        idx = rng.integers(0, glyph.size, n_specks)
+        out.reshape(-1)[idx] = rng.uniform(0.3, 1.0, n_specks)
+    return np.clip(out, 0.0, 1.0).astype(np.float32)

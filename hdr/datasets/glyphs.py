@@ -1,0 +1,220 @@
+"""Drawing single glyphs as ink images (uint8, ink > 0 on 0): font characters and pen strokes.
+
+Fonts give the shapes of separators, currency marks, fillers, letters and digits; strokes drawn
+with OpenCV give what no font has (the rupee sign in a hand style, scribbles, box-border
+fragments, blobs, specks). Every function takes a numpy ``Generator`` and nothing else random.
+
+>>> import numpy as np
+>>> from hdr.datasets.glyphs import draw_rupee
+>>> draw_rupee(np.random.default_rng(0)).max()
+np.uint8(255)
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from hdr.datasets.fonts import font_has_glyph, handwriting_fonts, printed_fonts, render_text
+
+# Letters for the reject class. Left out on purpose, because in handwriting they are drawn like
+# a digit and teaching "reject" for them would teach the model to reject real digits:
+#   O o D Q -> 0,   I i l j J -> 1,   Z z -> 2,   S s -> 5,   b G -> 6,   T -> 7,   B -> 8,
+#   g q a y -> 9 (single-storey a and y with a straight tail are a 9 written quickly).
+REJECT_LETTERS = "ACEFHKLMNPRUVWXYcdefhkmnprtuvwx"
+
+# Characters whose glyph in a handwriting font is not the character (Humor Sans draws a face
+# for the euro sign); such pairs are never used.
+_BAD_FONT_CHARS = {("Humor-Sans.ttf", "€")}
+
+
+@lru_cache(maxsize=64)
+def fonts_for(char: str) -> tuple[Path, ...]:
+    """Handwriting fonts that draw ``char``; printed fonts when none does (e.g. the rupee sign)."""
+    found = tuple(
+        f
+        for f in handwriting_fonts()
+        if (f.name, char) not in _BAD_FONT_CHARS and font_has_glyph(f, char)
+    )
+    if found:
+        return found
+    return tuple(f for f in printed_fonts() if font_has_glyph(f, char))
+
+
+def render_char(
+    char: str, rng: np.random.Generator, fonts: tuple[Path, ...] | None = None
+) -> np.ndarray:
+    """One character in a random font, size and pen width."""
+    choices = fonts if fonts is not None else fonts_for(char)
+    if not choices:
+        raise ValueError(f"no installed font draws {char!r}")
+    font = choices[int(rng.integers(len(choices)))]
+    size = int(rng.integers(36, 64))
+    stroke = int(rng.choice([0, 0, 0, 0, 1]))
+    return render_text(char, font, size=size, stroke=stroke)
+
+
+def _canvas(size: int = 64) -> np.ndarray:
+    return np.zeros((size, size), np.uint8)
+
+
+def _pen(rng: np.random.Generator, lo: int = 2, hi: int = 7) -> int:
+    return int(rng.integers(lo, hi + 1))
+
+
+def _jitter(points: np.ndarray, rng: np.random.Generator, amount: float) -> np.ndarray:
+    return points + rng.normal(0.0, amount, points.shape)
+
+
+def _polyline(img: np.ndarray, pts: np.ndarray, thickness: int, closed: bool = False) -> None:
+    cv2.polylines(img, [np.round(pts).astype(np.int32)], closed, 255, thickness, cv2.LINE_AA)
+
+
+def _arc(
+    cx: float, cy: float, rx: float, ry: float, a0: float, a1: float, n: int = 24
+) -> np.ndarray:
+    t = np.deg2rad(np.linspace(a0, a1, n))
+    return np.stack([cx + rx * np.cos(t), cy + ry * np.sin(t)], axis=1)
+
+
+def draw_rupee(rng: np.random.Generator) -> np.ndarray:
+    """The rupee sign as a pen draws it: two bars, a bowl off the upper bar, a diagonal leg."""
+    img, j, pen = _canvas(), rng.uniform(0.5, 2.0), _pen(rng)
+    left, right = rng.uniform(12, 18), rng.uniform(44, 52)
+    top, mid = rng.uniform(8, 12), rng.uniform(20, 26)
+    _polyline(img, _jitter(np.array([[left, top], [right, top]]), rng, j), pen)
+    if rng.random() < 0.85:  # the second bar is sometimes left out
+        _polyline(img, _jitter(np.array([[left, mid], [right, mid]]), rng, j), pen)
+    bowl_r = rng.uniform(7, 11)
+    bowl = _arc(left + 14, top + bowl_r, rng.uniform(10, 15), bowl_r, -90, 90)
+    bowl = np.vstack([[left, top], bowl, [left, top + 2 * bowl_r]])
+    _polyline(img, _jitter(bowl, rng, j), pen)
+    leg = np.array(
+        [[left + rng.uniform(0, 5), top + 2 * bowl_r], [rng.uniform(40, 50), rng.uniform(54, 60)]]
+    )
+    _polyline(img, _jitter(leg, rng, j), pen)
+    return img
+
+
+def draw_euro(rng: np.random.Generator) -> np.ndarray:
+    """The euro sign: an open C with two bars through its left side."""
+    img, j, pen = _canvas(), rng.uniform(0.5, 1.8), _pen(rng)
+    cx, cy = rng.uniform(34, 38), 32.0
+    rx, ry = rng.uniform(16, 22), rng.uniform(20, 25)
+    _polyline(
+        img,
+        _jitter(_arc(cx, cy, rx, ry, rng.uniform(35, 55), rng.uniform(305, 325), 30), rng, j),
+        pen,
+    )
+    for dy in (-rng.uniform(4, 7), rng.uniform(3, 6)):
+        x0 = cx - rx - rng.uniform(4, 8)
+        _polyline(
+            img, _jitter(np.array([[x0, cy + dy], [cx + rng.uniform(0, 8), cy + dy]]), rng, j), pen
+        )
+    return img
+
+
+def draw_scribble(rng: np.random.Generator) -> np.ndarray:
+    """A random smooth pen path: loops, zig-zags, crossings."""
+    img = _canvas()
+    n = int(rng.integers(4, 10))
+    ctrl = rng.uniform(6, 58, (n, 2))
+    t = np.linspace(0, 1, 12 * n)
+    path = np.stack([np.interp(t, np.linspace(0, 1, n), ctrl[:, k]) for k in (0, 1)], axis=1)
+    path = cv2.GaussianBlur(path.astype(np.float32).reshape(-1, 1, 2), (1, 9), 0).reshape(-1, 2)
+    _polyline(img, path, _pen(rng, 2, 6))
+    return img
+
+
+def draw_box_fragment(rng: np.random.Generator, digit: np.ndarray | None = None) -> np.ndarray:
+    """Pieces of printed boxes: corners, T and + junctions, double lines, a line with a digit bit.
+
+    A single straight line is left out on purpose: normalised to 20 px it is a '-' or a '1',
+    and telling those apart from box edges is the segmenter's job (line removal, geometry).
+    """
+    img = _canvas()
+    pen = _pen(rng, 1, 4)
+    x, y = rng.uniform(8, 56), rng.uniform(8, 56)
+    kind = int(rng.integers(5))
+    if kind == 0:  # corner
+        sx, sy = rng.choice([-1, 1], 2)
+        _polyline(
+            img,
+            np.array(
+                [[x + sx * rng.uniform(20, 50), y], [x, y], [x, y + sy * rng.uniform(20, 50)]]
+            ),
+            pen,
+        )
+    elif kind == 1:  # T junction
+        _polyline(img, np.array([[0, y], [63, y]]), pen)
+        _polyline(img, np.array([[x, y], [x, y + rng.choice([-1, 1]) * rng.uniform(15, 50)]]), pen)
+    elif kind == 2:  # grid crossing
+        _polyline(img, np.array([[0, y], [63, y]]), pen)
+        _polyline(img, np.array([[x, 0], [x, 63]]), pen)
+    elif kind == 3:  # two parallel edges of neighbouring boxes
+        gap = rng.uniform(6, 20)
+        horiz = rng.random() < 0.5
+        for off in (0.0, gap):
+            seg = (
+                np.array([[4, y + off], [60, y + off]])
+                if horiz
+                else np.array([[x + off, 4], [x + off, 60]])
+            )
+            _polyline(img, seg, pen)
+    else:  # an edge with a piece of a digit hanging off it
+        _polyline(img, np.array([[0, y], [63, y]]), pen)
+        if digit is not None and digit.size:
+            piece = _digit_piece(digit, rng)
+            ph, pw = piece.shape
+            top = int(np.clip(y - ph if rng.random() < 0.5 else y, 0, 64 - ph))
+            left = int(rng.integers(0, max(1, 64 - pw)))
+            region = img[top : top + ph, left : left + pw]
+            np.maximum(region, piece, out=region)
+    return img
+
+
+def _digit_piece(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A corner of a digit (under a third of it), scaled to at most 24 px."""
+    h, w = digit.shape
+    ph, pw = max(2, int(h * rng.uniform(0.2, 0.35))), max(2, int(w * rng.uniform(0.3, 0.6)))
+    y0 = 0 if rng.random() < 0.5 else h - ph
+    x0 = int(rng.integers(0, max(1, w - pw + 1)))
+    piece = digit[y0 : y0 + ph, x0 : x0 + pw]
+    scale = min(1.0, 24 / max(piece.shape))
+    return cv2.resize(
+        piece, (max(1, int(pw * scale)), max(1, int(ph * scale))), interpolation=cv2.INTER_AREA
+    )
+
+
+def draw_blob(rng: np.random.Generator) -> np.ndarray:
+    """An irregular ink smudge: overlapping lobes with ragged edges and gaps.
+
+    Unlike a '.', which normalises to a compact round dot, a smudge has concavities and holes.
+    """
+    img = _canvas()
+    for _ in range(int(rng.integers(2, 5))):
+        centre = (int(rng.uniform(14, 50)), int(rng.uniform(14, 50)))
+        axes = (int(rng.uniform(4, 16)), int(rng.uniform(3, 10)))
+        cv2.ellipse(img, centre, axes, float(rng.uniform(0, 180)), 0, 360, 255, -1)
+    # Bite pieces out of the edge so the outline stays concave, then speckle the inside.
+    for _ in range(int(rng.integers(1, 4))):
+        c = (int(rng.uniform(10, 54)), int(rng.uniform(10, 54)))
+        cv2.circle(img, c, int(rng.uniform(3, 9)), 0, -1)
+    img[rng.random(img.shape) < rng.uniform(0.1, 0.4)] = 0
+    return img
+
+
+def draw_specks(rng: np.random.Generator) -> np.ndarray:
+    """Scattered dots and short dashes: scanner dust and paper texture."""
+    img = _canvas()
+    for _ in range(int(rng.integers(5, 30))):
+        c = (int(rng.integers(2, 62)), int(rng.integers(2, 62)))
+        if rng.random() < 0.7:
+            cv2.circle(img, c, int(rng.integers(1, 3)), 255, -1)
+        else:
+            d = rng.integers(-5, 6, 2)
+            cv2.line(img, c, (int(c[0] + d[0]), int(c[1] + d[1])), 255, 1)
+    return img

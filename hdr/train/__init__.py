@@ -1,0 +1,1 @@
+"""Training: the LightningDataModule, the LightningModule, calibration and export."""

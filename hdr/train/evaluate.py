@@ -1,0 +1,55 @@
+"""Evaluating a glyph classifier: MNIST test accuracy and calibration, held-out rendered glyphs.
+
+>>> from hdr.train.evaluate import evaluate_classifier
+>>> # report = evaluate_classifier(load_classifier(), DataConfig())
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from hdr.classify.labels import DIGITS, LABELS
+from hdr.classify.predictor import GlyphClassifier
+from hdr.datasets.symbols import rendered_dataset
+from hdr.train.calibrate import expected_calibration_error
+from hdr.train.datamodule import TEST_SEED_OFFSET, DataConfig, mnist_float
+
+
+def digits_per_second(clf: GlyphClassifier, glyphs: np.ndarray, seconds: float = 2.0) -> float:
+    """Throughput of batched ``predict_proba`` over ``glyphs`` (best of repeated passes)."""
+    clf.predict_proba(glyphs[:256])  # warm-up
+    best, deadline = 0.0, time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        t0 = time.perf_counter()
+        clf.predict_proba(glyphs)
+        best = max(best, len(glyphs) / (time.perf_counter() - t0))
+    return best
+
+
+def evaluate_classifier(
+    clf: GlyphClassifier, cfg: DataConfig, speed_seconds: float = 2.0
+) -> dict[str, Any]:
+    """The report of `hdr eval digits`: MNIST test split, then held-out rendered glyphs."""
+    tx, ty = mnist_float("test", cfg.data_dir)
+    probs = clf.predict_proba(tx)
+    pred = probs.argmax(1)
+    errors = int((pred != ty).sum())
+    rx, ry = rendered_dataset(cfg.test_render, cfg.seed + TEST_SEED_OFFSET)
+    rpred = clf.predict_proba(rx).argmax(1)
+    per_class = {LABELS[c]: round(float((rpred[ry == c] == c).mean()), 4) for c in np.unique(ry)}
+    nondigit = ry >= len(DIGITS)
+    return {
+        "mnist_test_accuracy": round(1 - errors / len(ty), 6),
+        "mnist_test_errors": errors,
+        "mnist_test_n": len(ty),
+        "ece": expected_calibration_error(probs, ty),
+        "rendered_test_n": len(ry),
+        "rendered_per_class_accuracy": per_class,
+        "nondigit_as_digit_rate": round(float((rpred[nondigit] < len(DIGITS)).mean()), 6),
+        "digits_per_second": round(digits_per_second(clf, tx, speed_seconds), 1),
+        "model_sha256": clf.sha256,
+        "backend": clf.backend,
+    }

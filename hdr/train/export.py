@@ -1,0 +1,68 @@
+"""Writing a trained model: a plain state_dict (.pt), an ONNX file with the temperature folded
+in (.onnx), and the model card (.card.json) that records both files' sha256.
+
+>>> from hdr.train.export import export_model   # export_model(net, temperature, out_dir, card)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from hdr.classify.card import ModelCard
+from hdr.classify.net import CalibratedNet
+
+ONNX_OPSET = 17
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def onnx_bytes(net: nn.Module, temperature: float) -> bytes:
+    """The calibrated net as ONNX: input ``glyphs`` (N x 28 x 28), output ``probs`` (N x C)."""
+    model = CalibratedNet(net, temperature).eval()
+    model = model.to(memory_format=torch.contiguous_format)
+    buf = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            model,
+            (torch.zeros(2, 28, 28),),
+            buf,
+            input_names=["glyphs"],
+            output_names=["probs"],
+            dynamic_axes={"glyphs": {0: "n"}, "probs": {0: "n"}},
+            opset_version=ONNX_OPSET,
+            dynamo=False,
+        )
+    return buf.getvalue()
+
+
+def export_model(
+    net: nn.Module, temperature: float, out_dir: Path, card: ModelCard, name: str = "digits"
+) -> dict[str, Path]:
+    """Write ``name.pt``, ``name.onnx`` and ``name.card.json`` under ``out_dir``; return paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    net = net.eval().cpu().to(memory_format=torch.contiguous_format)
+    pt_path, onnx_path = out_dir / f"{name}.pt", out_dir / f"{name}.onnx"
+    state = {k: v.detach().clone().contiguous() for k, v in net.state_dict().items()}
+    torch.save(state, pt_path)
+    onnx_path.write_bytes(onnx_bytes(net, temperature))
+    card.temperature = float(temperature)
+    card.files = {
+        "onnx": {"name": onnx_path.name, "sha256": sha256_file(onnx_path)},
+        "state_dict": {"name": pt_path.name, "sha256": sha256_file(pt_path)},
+    }
+    card_file = out_dir / f"{name}.card.json"
+    card.write(card_file)
+    return {"onnx": onnx_path, "state_dict": pt_path, "card": card_file}

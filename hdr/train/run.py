@@ -1,0 +1,176 @@
+"""`hdr train digits`: read the YAML config, train, calibrate, export, evaluate, write the card.
+
+>>> from hdr.train.run import load_train_config
+>>> load_train_config().trainer["max_epochs"] > 0
+True
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hdr.config import CONFIG_DIR, load_yaml
+from hdr.datasets.augment import AugmentConfig
+from hdr.datasets.symbols import RenderSpec
+from hdr.errors import ConfigError, ReasonCode
+from hdr.train.datamodule import DataConfig
+
+DEFAULT_TRAIN_CONFIG = CONFIG_DIR / "train" / "digits.yaml"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    seed: int
+    threads: int
+    trainer: dict[str, Any]
+    model: dict[str, Any]
+    data: DataConfig
+    source: dict[str, Any] = field(default_factory=dict)
+
+
+def _render_spec(raw: dict[str, Any] | None, default: RenderSpec) -> RenderSpec:
+    if not raw:
+        return default
+    raw = dict(raw)
+    aug = raw.pop("augment", None)
+    spec = RenderSpec(**{**{"augment": default.augment}, **raw})
+    return RenderSpec(**{**spec.__dict__, "augment": AugmentConfig(**aug)}) if aug else spec
+
+
+def load_train_config(path: Path | str | None = None) -> TrainConfig:
+    """Parse configs/train/digits.yaml (or ``path``) into typed settings."""
+    cfg_path = Path(path) if path else DEFAULT_TRAIN_CONFIG
+    raw = load_yaml(cfg_path)
+    try:
+        seed = int(raw.get("seed", 0))
+        d = dict(raw.get("data") or {})
+        base = DataConfig()
+        for key in ("train_render", "valid_render", "test_render"):
+            d[key] = _render_spec(d.get(key), getattr(base, key))
+        if "mnist_augment" in d:
+            d["mnist_augment"] = AugmentConfig(**d["mnist_augment"])
+        data = DataConfig(seed=seed, **d)
+        return TrainConfig(
+            seed=seed,
+            threads=int(raw.get("threads", 1)),
+            trainer=dict(raw.get("trainer") or {}),
+            model=dict(raw.get("model") or {}),
+            data=data,
+            source=raw,
+        )
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(ReasonCode.CONFIG_INVALID, f"{cfg_path}: {exc}") from exc
+
+
+def train_digits(
+    config: TrainConfig,
+    out_dir: Path,
+    fast_dev_run: bool = False,
+    progress: bool = True,
+    command: str | None = None,
+) -> dict[str, Any]:
+    """Train, calibrate on the validation split, export to ``out_dir``; returns the model card."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # spinning threads starve a shared CPU
+    import lightning as L
+    import torch
+    from lightning.pytorch.callbacks import ModelCheckpoint, RichProgressBar
+
+    from hdr.classify.card import ModelCard
+    from hdr.classify.labels import LABELS
+    from hdr.classify.predictor import load_classifier
+    from hdr.train.calibrate import expected_calibration_error, fit_temperature, softmax
+    from hdr.train.datamodule import GlyphDataModule
+    from hdr.train.evaluate import evaluate_classifier
+    from hdr.train.export import export_model
+    from hdr.train.module import GlyphClassifierModule, summarize
+
+    started = time.perf_counter()
+    torch.set_num_threads(config.threads)
+    L.seed_everything(config.seed, workers=True, verbose=False)
+    dm = GlyphDataModule(config.data)
+    module = GlyphClassifierModule(**config.model)
+    ckpt_dir = out_dir / "checkpoints"
+    checkpoint = ModelCheckpoint(
+        dirpath=ckpt_dir, filename="digits-{epoch:02d}", monitor="val_acc_mnist", mode="max"
+    )
+    callbacks: list[Any] = [checkpoint]
+    if progress:
+        callbacks.append(RichProgressBar())
+    trainer = L.Trainer(
+        accelerator="cpu",
+        devices=1,
+        fast_dev_run=fast_dev_run,
+        callbacks=callbacks,
+        logger=False,
+        enable_checkpointing=not fast_dev_run,
+        enable_progress_bar=progress,
+        enable_model_summary=False,
+        deterministic=False,
+        num_sanity_val_steps=0,
+        **config.trainer,
+    )
+    trainer.fit(module, datamodule=dm)
+    if not fast_dev_run and checkpoint.best_model_path:
+        state = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)
+        module.load_state_dict(state["state_dict"])
+    train_seconds = time.perf_counter() - started
+
+    # Temperature on the validation split (MNIST valid + held-out rendered), never on test.
+    module.eval()
+    logits, labels, is_mnist = [], [], []
+    with torch.inference_mode():
+        for batch_i, (x, y, m) in enumerate(dm.val_dataloader()):
+            logits.append(module(x))
+            labels.append(y)
+            is_mnist.append(m)
+            if fast_dev_run and batch_i >= 1:
+                break
+    z, y_val, m_val = torch.cat(logits), torch.cat(labels), torch.cat(is_mnist)
+    temperature = fit_temperature(z.numpy(), y_val.numpy())
+    val = summarize(z, y_val, m_val)
+    val["ece_before"] = expected_calibration_error(softmax(z.numpy()), y_val.numpy())
+    val["ece_after"] = expected_calibration_error(softmax(z.numpy(), temperature), y_val.numpy())
+
+    card = ModelCard(
+        labels=list(LABELS),
+        architecture={
+            k: list(v) if isinstance(v, (list, tuple)) else v
+            for k, v in config.model.items()
+            if k in ("widths", "convs_per_block", "hidden", "dropout")
+        },
+        data_hashes=dm.data_hashes(),
+        metrics={f"valid_{k}": round(float(v), 6) for k, v in val.items()},
+        training={
+            "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "command": command or " ".join(sys.argv),
+            "seconds": round(train_seconds, 1),
+            "epochs": int(trainer.current_epoch) if not fast_dev_run else 0,
+            "fast_dev_run": fast_dev_run,
+            "threads": config.threads,
+            "cpu_count": os.cpu_count(),
+            "load_average_at_end": [round(v, 2) for v in os.getloadavg()],
+            "torch": torch.__version__,
+            "lightning": L.__version__,
+            "config": config.source,
+        },
+    )
+    paths = export_model(module.net, temperature, out_dir, card)
+    clf = load_classifier(paths["onnx"], card.files["onnx"]["sha256"], "onnx")
+    if not fast_dev_run:
+        report = evaluate_classifier(clf, config.data, speed_seconds=1.0)
+        card.metrics.update(
+            {
+                k: v
+                for k, v in report.items()
+                if isinstance(v, (int, float)) and not isinstance(v, bool)
+            }
+        )
+        card.metrics = {k: float(v) for k, v in card.metrics.items()}
+        card.write(paths["card"])
+    return {"card": card, "paths": paths, "temperature": temperature}
