@@ -69,6 +69,17 @@ class DecisionConfig(_Strict):
     accept_amount: float = 0.97
     accept_account: float = 0.97
     min_glyph_prob: float = 0.90
+    # segmentation score: multiplied into a field's confidence once per split touching component
+    split_penalty: float = Field(default=0.97, gt=0.0, le=1.0)
+    # flags that only inform; every other flag on a field or a layout sends the page to review
+    informational_flags: tuple[str, ...] = (
+        "touching_split",
+        "merged_strokes",
+        "outside_box_ignored",
+        "layout_generic",
+        "cells_estimated",
+        "amount_unboxed",
+    )
 
 
 class ModelRef(_Strict):
