@@ -60,7 +60,7 @@ class PdfConfig(_Strict):
 class QualityConfig(_Strict):
     too_dark_mean: float = 60.0
     too_light_ink_fraction: float = 0.0005
-    blur_laplacian_var: float = 15.0
+    blur_laplacian_var: float = 60.0  # Laplacian variance near ink at 150 dpi (hdr.preprocess)
 
 
 class DecisionConfig(_Strict):

@@ -70,6 +70,8 @@ def pdf_info(path: Path, name: str, deadline: Deadline | None = None, **kw: Any)
                 f"{name}: the PDF is encrypted with a password",
                 hint="ask the sender for an unprotected copy",
             ) from exc
+        if "page count 0" in text or "Wrong page range" in text:
+            raise InputError(ReasonCode.PDF_NO_PAGES, f"{name}: the PDF has no pages") from exc
         detail = text.splitlines()[-1] if text else "poppler could not parse it"
         code = ReasonCode.TRUNCATED_FILE if "xref" in text.lower() else ReasonCode.DECODE_FAILED
         raise InputError(code, f"{name}: not a readable PDF: {detail}") from exc

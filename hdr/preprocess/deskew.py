@@ -19,7 +19,7 @@ import numpy as np
 
 MAX_SKEW_DEG = 6.0
 MIN_CORRECTION_DEG = 0.2  # below this, rotating costs sharpness for nothing
-_MAX_POINTS = 150_000
+_MAX_POINTS = 60_000
 
 
 def _score(ys: np.ndarray, xs: np.ndarray, angles_deg: np.ndarray) -> np.ndarray:
@@ -34,14 +34,18 @@ def _score(ys: np.ndarray, xs: np.ndarray, angles_deg: np.ndarray) -> np.ndarray
 
 def estimate_skew(ink: np.ndarray, max_deg: float = MAX_SKEW_DEG) -> float:
     """Counter-clockwise rotation of the page content, in degrees (0.0 when there is no ink)."""
-    ys, xs = np.nonzero(ink)
+    # Half resolution is plenty for 0.05 degree steps and four times cheaper.
+    half = cv2.resize(
+        ink, (max(1, ink.shape[1] // 2), max(1, ink.shape[0] // 2)), interpolation=cv2.INTER_NEAREST
+    )
+    ys, xs = np.nonzero(half)
     if len(ys) < 50:
         return 0.0
     if len(ys) > _MAX_POINTS:
         pick = np.random.default_rng(0).choice(len(ys), _MAX_POINTS, replace=False)
         ys, xs = ys[pick], xs[pick]
-    ys = ys.astype(np.float64) - ink.shape[0] / 2
-    xs = xs.astype(np.float64) - ink.shape[1] / 2
+    ys = ys.astype(np.float64) - half.shape[0] / 2
+    xs = xs.astype(np.float64) - half.shape[1] / 2
     coarse = np.arange(-max_deg, max_deg + 1e-9, 0.5)
     best = float(coarse[int(np.argmax(_score(ys, xs, coarse)))])
     fine = np.arange(best - 0.5, best + 0.5 + 1e-9, 0.05)
