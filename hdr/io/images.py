@@ -133,7 +133,9 @@ def iter_image_pages(
     """
     min_side = limits.min_side_px if min_side is None else min_side
     try:
-        img = Image.open(io.BytesIO(data))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # Pillow's "Corrupt EXIF data" noise
+            img = Image.open(io.BytesIO(data))
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         if data[:2] in (b"II", b"MM") and _tiff_cut_short(data):
             raise _decode_error(
