@@ -57,6 +57,75 @@ def data_fetch(
     typer.echo(f"MNIST ready: {target}")
 
 
+@train_app.command("digits")
+def train_digits_cmd(
+    config: Annotated[Path | None, typer.Option(help="Default: configs/train/digits.yaml")] = None,
+    out: Annotated[Path | None, typer.Option(help="Output folder (default: models/)")] = None,
+    fast_dev_run: Annotated[
+        bool, typer.Option(help="One batch of train and validation: a smoke test.")
+    ] = False,
+    progress: Annotated[bool, typer.Option(help="Show the rich progress bar.")] = True,
+) -> None:
+    """Train the glyph classifier on CPU, calibrate it, write .pt, .onnx and the model card."""
+    from hdr.config import MODELS_DIR
+    from hdr.train.run import load_train_config, train_digits
+
+    cfg = load_train_config(config)
+    result = train_digits(cfg, out or MODELS_DIR, fast_dev_run=fast_dev_run, progress=progress)
+    card = result["card"]
+    m = card.metrics
+    typer.echo(f"trained in {card.training['seconds']:.0f} s; temperature {card.temperature:.3f}")
+    if "mnist_test_accuracy" in m:
+        typer.echo(
+            f"MNIST test accuracy {m['mnist_test_accuracy']:.4f}, ECE {m['ece']:.4f}, "
+            f"non-digits called a digit {m['nondigit_as_digit_rate']:.4f}"
+        )
+    for kind, path in result["paths"].items():
+        typer.echo(f"{kind}: {path}")
+    typer.echo(f"pin in configs/pipeline.yaml: model.sha256: {card.files['onnx']['sha256']}")
+
+
+@eval_app.command("digits")
+def eval_digits_cmd(
+    model: Annotated[
+        Path | None, typer.Option(help="An .onnx or .pt model (default: the pinned model).")
+    ] = None,
+    sha256: Annotated[
+        str | None, typer.Option(help="Pin for --model (default: the hash in its card).")
+    ] = None,
+    backend: Annotated[str | None, typer.Option(help="onnx or torch")] = None,
+    config: Annotated[Path | None, typer.Option(help="Default: configs/train/digits.yaml")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Last line: one JSON object.")] = False,
+) -> None:
+    """MNIST test accuracy, errors, ECE; held-out rendered symbols and rejects; speed."""
+    import json
+
+    from hdr.classify.card import ModelCard, card_path
+    from hdr.classify.predictor import load_classifier
+    from hdr.train.evaluate import evaluate_classifier
+    from hdr.train.run import load_train_config
+
+    if model is not None and sha256 is None and card_path(model).exists():
+        files = ModelCard.read(card_path(model)).files
+        kind = "state_dict" if model.suffix == ".pt" else "onnx"
+        sha256 = files.get(kind, {}).get("sha256")
+    clf = load_classifier(model, sha256, backend)
+    report = evaluate_classifier(clf, load_train_config(config).data)
+    typer.echo(f"model {clf.path} ({clf.backend}, sha256 {clf.sha256[:16]}...)")
+    typer.echo(
+        f"MNIST test: accuracy {report['mnist_test_accuracy']:.4f} "
+        f"({report['mnist_test_errors']} errors of {report['mnist_test_n']}), "
+        f"ECE {report['ece']:.4f}"
+    )
+    typer.echo(f"held-out rendered glyphs ({report['rendered_test_n']}): per-class accuracy")
+    for label, acc in report["rendered_per_class_accuracy"].items():
+        typer.echo(f"  {label:>6}  {acc:.4f}")
+    typer.echo(f"non-digits called a digit: {report['nondigit_as_digit_rate']:.4f}")
+    typer.echo(f"batched inference: {report['digits_per_second']:.0f} glyphs/s")
+    if as_json:
+        typer.echo(json.dumps(report, ensure_ascii=False))
+
+
 # ---------------------------------------------------------------- bench digits (issue 3, baselines)
 
 
@@ -123,6 +192,53 @@ def bench_digits(
 
 
 # ---------------------------------------------------------------- synth (issue 4)
+
+
+def _int_range(text: str, option: str) -> tuple[int, int]:
+    from hdr.errors import ReasonCode, UsageError
+
+    lo, _, hi = text.partition("-")
+    try:
+        return int(lo), int(hi or lo)
+    except ValueError as exc:
+        raise UsageError(ReasonCode.USAGE, f"{option} takes N or N-M, not {text!r}") from exc
+
+
+@app.command("synth")
+def synth(
+    out: Annotated[Path, typer.Option(help="Folder for the documents and truth.jsonl.")],
+    n: Annotated[int, typer.Option(help="Number of files.")] = 20,
+    seed: Annotated[int, typer.Option(help="Same seed, same bytes.")] = 0,
+    formats: Annotated[str, typer.Option(help="Used in turn: png,jpg,tif,pdf.")] = "png",
+    dpi: Annotated[str, typer.Option(help="Scan resolution range, e.g. 150-300.")] = "150-300",
+    hard_share: Annotated[float, typer.Option(help="Share of pages with a hard case.")] = 0.15,
+    unseen_share: Annotated[
+        float, typer.Option(help="Share of pages with a layout the pipeline has no template for.")
+    ] = 0.0,
+    multipage_share: Annotated[float, typer.Option(help="Share of PDFs with 2-3 pages.")] = 0.4,
+    layouts: Annotated[
+        str, typer.Option(help="Comma-separated layout names to use (default: all shipped).")
+    ] = "",
+    clean: Annotated[bool, typer.Option(help="No scan effects (for debugging).")] = False,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 2,
+) -> None:
+    """Generate synthetic scanned cheques and deposit slips with exact ground truth."""
+    from collections import Counter
+
+    from hdr.synth import SynthOptions, generate
+
+    opts = SynthOptions(
+        n=n, seed=seed, formats=tuple(f.strip() for f in formats.split(",") if f.strip()),
+        dpi=_int_range(dpi, "--dpi"), hard_share=hard_share, unseen_share=unseen_share,
+        multipage_share=multipage_share,
+        layouts=tuple(x.strip() for x in layouts.split(",") if x.strip()),
+        clean=clean, workers=workers,
+    )
+    records = generate(out, opts)
+    statuses = Counter(r.expected_status for r in records)
+    summary = ", ".join(f"{k} {v}" for k, v in sorted(statuses.items()))
+    typer.echo(f"wrote {n} files ({len(records)} pages: {summary}) and {out / 'truth.jsonl'}")
+
 
 # ---------------------------------------------------------------- read (issue 5)
 
