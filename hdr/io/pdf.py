@@ -70,11 +70,28 @@ def pdf_info(path: Path, name: str, deadline: Deadline | None = None, **kw: Any)
                 f"{name}: the PDF is encrypted with a password",
                 hint="ask the sender for an unprotected copy",
             ) from exc
-        if "page count 0" in text or "Wrong page range" in text:
+        if "Invalid page count 0" in text:
             raise InputError(ReasonCode.PDF_NO_PAGES, f"{name}: the PDF has no pages") from exc
-        detail = text.splitlines()[-1] if text else "poppler could not parse it"
-        code = ReasonCode.TRUNCATED_FILE if "xref" in text.lower() else ReasonCode.DECODE_FAILED
-        raise InputError(code, f"{name}: not a readable PDF: {detail}") from exc
+        lines = [line for line in text.splitlines() if "Wrong page range" not in line]
+        detail = lines[0] if lines else "poppler could not parse it"
+        if not _ends_with_eof_marker(path):
+            raise InputError(
+                ReasonCode.TRUNCATED_FILE,
+                f"{name}: the PDF is cut short (no %%EOF at its end): {detail}",
+                hint="the file was cut short in transfer: send it again",
+            ) from exc
+        raise InputError(ReasonCode.DECODE_FAILED, f"{name}: not a readable PDF: {detail}") from exc
+
+
+def _ends_with_eof_marker(path: Path) -> bool:
+    """A complete PDF ends with %%EOF (give or take trailing whitespace or junk)."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, 2)
+            fh.seek(max(0, fh.tell() - 1024))
+            return b"%%EOF" in fh.read()
+    except OSError:
+        return False
 
 
 def _page_sizes(info: dict[str, Any], count: int) -> dict[int, tuple[float, float]]:
