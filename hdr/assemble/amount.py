@@ -1,0 +1,124 @@
+"""The amount grammar: glyph labels as read -> a two-decimal string, or None and a flag.
+
+What people write in a courtesy-amount box, and what we accept:
+
+- leading currency marks (``₹ $ €``), filler stars ``*``, ``#``, dashes, and the dot of "Rs."
+- digits, grouped or not: western ``1,234,567``, Indian ``12,34,567``, with ``,`` ``.`` or ``'``
+  as the group separator (mixed, as on real cheques: ``71,00.000``)
+- a decimal part of one or two digits after the last separator (``.5`` -> ``.50``); a group
+  separator is always followed by three digits, so the last separator followed by one or two
+  digits is the decimal mark, whichever of ``.`` or ``,`` it is
+- trailing ``/-``, ``-``, ``=/-``, ``.-``, stars and currency marks: no cents, or fillers
+
+Everything else gives ``value=None`` and a flag: ``field_empty`` (no digit), ``amount_grammar``
+(impossible grouping, a ``/`` or ``-`` between digits, a leading zero), ``amount_ambiguous``
+(two readings are possible, e.g. ``.50`` may be 0.50 or "Rs. 50"), ``unexpected_symbol`` (a
+glyph of the reject class between digits; at the ends it is dropped but still flagged),
+``amount_zero``, ``amount_too_long``. Nothing is guessed.
+
+>>> parse_amount(list("12,34,567/-")).value
+'1234567.00'
+>>> parse_amount(list("*1.250,5*")).value
+'1250.50'
+>>> parse_amount(list("1,2500"))
+Reading(value=None, flags=('amount_grammar',))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from hdr.assemble.reading import Reading
+from hdr.classify.labels import CURRENCY, DIGITS, REJECT
+
+GROUP_MARKS = frozenset({",", ".", "'"})  # "'" is a "," or "." written high (an apostrophe)
+DECIMAL_MARKS = frozenset({",", "."})
+LEAD_FILLERS = frozenset({*CURRENCY, "*", "#", "-", "/", "="})
+TRAIL_FILLERS = frozenset({*CURRENCY, "*", "#", "-", "/", "=", *GROUP_MARKS})
+NO_CENTS = frozenset({"/", "-", "="})  # "/-" "-" "=/-": a whole amount
+MAX_WHOLE_DIGITS = 12
+_DIGITS = frozenset(DIGITS)
+
+
+def _valid_grouping(groups: Sequence[str]) -> bool:
+    """Western 1,234,567 or Indian 12,34,567 (the first group may be shorter)."""
+    first, rest = groups[0], groups[1:]
+    western = 1 <= len(first) <= 3 and all(len(g) == 3 for g in rest)
+    indian = 1 <= len(first) <= 2 and len(rest[-1]) == 3 and all(len(g) == 2 for g in rest[:-1])
+    return western or indian
+
+
+def _core(tokens: Sequence[str]) -> tuple[list[str], list[str]] | str:
+    """Split digits-and-separators into digit groups and separators, or return a flag."""
+    groups: list[str] = [""]
+    seps: list[str] = []
+    for tok in tokens:
+        if tok in _DIGITS:
+            groups[-1] += tok
+        elif tok in GROUP_MARKS:
+            if not groups[-1]:
+                return "amount_grammar"  # two separators in a row
+            seps.append(tok)
+            groups.append("")
+        elif tok == REJECT or tok not in LEAD_FILLERS:
+            return "unexpected_symbol"
+        else:
+            return "amount_grammar"  # "/", "-", a currency mark or a star between digits
+    return groups, seps
+
+
+def _whole_and_cents(groups: list[str], seps: list[str]) -> tuple[str, str] | str:
+    cents = ""
+    if seps and len(groups[-1]) <= 2:
+        decimal = seps[-1]
+        if decimal not in DECIMAL_MARKS:
+            return "amount_grammar"
+        if decimal in seps[:-1]:
+            return "amount_ambiguous"  # "1,234,50": the decimal mark is also a group mark
+        cents = groups[-1].ljust(2, "0")
+        groups, seps = groups[:-1], seps[:-1]
+    if seps and not _valid_grouping(groups):
+        return "amount_grammar"
+    whole = "".join(groups)
+    if len(whole) > 1 and whole.startswith("0"):
+        return "amount_grammar"  # "0500", "0,500": not how an amount is written
+    return whole, cents or "00"
+
+
+def parse_amount(labels: Sequence[str]) -> Reading:
+    """Assemble an amount from glyph labels in reading order (see the module docstring).
+
+    >>> parse_amount(["₹", "5", "0", "/", "-"]).value
+    '50.00'
+    """
+    tokens = list(labels)
+    digit_at = [i for i, t in enumerate(tokens) if t in _DIGITS]
+    flags: list[str] = []
+    if not digit_at:
+        if REJECT in tokens:
+            flags.append("unexpected_symbol")
+        return Reading(None, (*flags, "field_empty"))
+    first, last = digit_at[0], digit_at[-1]
+    lead, core, trail = tokens[:first], tokens[first : last + 1], tokens[last + 1 :]
+    for tok in (*lead, *trail):
+        if tok == REJECT or (tok not in LEAD_FILLERS and tok not in TRAIL_FILLERS):
+            flags.append("unexpected_symbol")  # a scribble or letter next to the amount
+            break
+    parts = _core(core)
+    if isinstance(parts, str):
+        return Reading(None, (*flags, parts) if parts not in flags else tuple(flags))
+    groups, seps = parts
+    # A mark right before the digits: ".50" is 0.50, or the "Rs." of "Rs.50"; "Rs.50/-" says
+    # no cents, so it is 50. Before three or more digits (".1250") it cannot be a decimal mark.
+    lead_mark = bool(lead) and lead[-1] in GROUP_MARKS
+    if lead_mark and not seps and len(groups[0]) <= 2 and not any(t in NO_CENTS for t in trail):
+        return Reading(None, (*flags, "amount_ambiguous"))
+    split = _whole_and_cents(groups, seps)
+    if isinstance(split, str):
+        return Reading(None, (*flags, split))
+    whole, cents = split
+    if len(whole) > MAX_WHOLE_DIGITS:
+        return Reading(None, (*flags, "amount_too_long"))
+    if int(whole) == 0 and cents == "00":
+        return Reading(None, (*flags, "amount_zero"))
+    return Reading(f"{int(whole)}.{cents}", tuple(flags))

@@ -1,0 +1,72 @@
+"""Size and position of a glyph against the digits around it: what the 28 x 28 glyph forgets.
+
+Normalisation scales every glyph to the same size, so a ``.`` looks like a blot and a ``-`` like
+a bar of any length. This module turns a glyph's box, relative to the field's median digit
+height and baseline, into a soft prior over the labels: a small mark low on the line is a ``.``
+or ``,`` far more often than a digit; a flat one at mid height is a ``-``; a full-size glyph is
+never a ``.``. The prior multiplies the classifier's probabilities, which are then renormalised.
+
+>>> from hdr.segment.components import Metrics
+>>> m = Metrics(digit_height=40, digit_width=25, stroke_width=4, top=10, base=50)
+>>> p = shape_prior((100, 44, 106, 50), m)                 # a small dot on the baseline
+>>> bool(p[LABELS.index(".")] > 0.8 > 0.1 > p[LABELS.index("7")])
+True
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from hdr.classify.labels import CURRENCY, DIGITS, LABELS, index_of
+from hdr.segment.components import Metrics
+from hdr.types import Box
+
+_DIGIT_IDX = [index_of(d) for d in DIGITS]
+_CURRENCY_IDX = [index_of(c) for c in CURRENCY]
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, x))))
+
+
+def shape_prior(box: Box, metrics: Metrics) -> np.ndarray:
+    """A weight in [0, 1] per label for a glyph with this box (see the module docstring)."""
+    rel_h, _, cy = metrics.relative(box)
+    h, w = box[3] - box[1], box[2] - box[0]
+    top_rel = (box[1] - metrics.top) / max(1.0, metrics.base - metrics.top)
+    aspect = w / max(1, h)
+    small = _sigmoid((0.42 - rel_h) / 0.05)
+    smallish = _sigmoid((0.6 - rel_h) / 0.06)  # a comma may hang below the line
+    flat = _sigmoid((aspect - 1.8) / 0.3) * _sigmoid((0.45 - rel_h) / 0.05)
+    low = _sigmoid((cy - 0.62) / 0.08)
+    lower_half = _sigmoid((top_rel - 0.45) / 0.06)  # starts below the middle of the line
+    mid = _sigmoid((cy - 0.2) / 0.08) * _sigmoid((0.85 - cy) / 0.08)
+    full = max(0.02, 1.0 - small)
+    # a glyph in the lower half of the line only, and small, is no digit (cents are raised)
+    mark_below = lower_half * smallish
+    prior = np.ones(len(LABELS), np.float64)
+    prior[_DIGIT_IDX] = full * (1.0 - 0.95 * flat) * (1.0 - 0.999 * mark_below)
+    prior[_CURRENCY_IDX] = full * (1.0 - 0.999 * mark_below)
+    prior[index_of("/")] = full * (1.0 - 0.999 * mark_below)
+    prior[index_of("#")] = max(0.05, 1.0 - small)
+    prior[index_of(".")] = small * (0.05 + 0.95 * low) * (1.0 - 0.8 * flat)
+    prior[index_of(",")] = smallish * (0.05 + 0.95 * low) * (1.0 - 0.8 * flat)
+    prior[index_of("-")] = flat * (0.5 + 0.5 * mid)
+    return np.clip(prior, 1e-4, 1.0)
+
+
+def apply_prior(probs: np.ndarray, prior: np.ndarray) -> np.ndarray:
+    """Classifier probabilities times the prior, renormalised to sum to one."""
+    joint = np.asarray(probs, np.float64) * prior
+    total = float(joint.sum())
+    if total <= 0:
+        return np.asarray(probs, np.float64)
+    return joint / total
+
+
+def is_high_mark(box: Box, metrics: Metrics) -> bool:
+    """A ``,`` or ``.`` written at the top of the line: an apostrophe, i.e. a group mark."""
+    _, _, cy = metrics.relative(box)
+    return cy < 0.35

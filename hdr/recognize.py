@@ -1,0 +1,293 @@
+"""Recognize located fields: segment, classify every glyph in one batch, assemble, decide.
+
+All glyphs of all crops go to the classifier together (one call; a second, smaller one only for
+components that might be touching digits and were not sure whole). For every component that may
+hold touching digits the reading keeps the candidate cut whose glyphs are most confident. Each
+glyph's probabilities are then weighed with its size and place on the line (a small blob on the
+baseline is a ``.``, see :mod:`hdr.assemble.geometry`), the labels are assembled into a value by
+the amount grammar or the account rules, and each field gets a confidence, flags and a status.
+
+>>> from hdr.classify.predictor import load_classifier
+>>> from hdr.config import load_pipeline_config
+>>> results = recognize_fields(crops, load_classifier(), load_pipeline_config())  # doctest: +SKIP
+>>> results[0].value, results[0].status.value                                     # doctest: +SKIP
+('1250.00', 'accepted')
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from hdr.assemble.account import parse_account
+from hdr.assemble.amount import parse_amount
+from hdr.assemble.decide import LayoutLike, decide_field, field_confidence, same_value_probs
+from hdr.assemble.decide import decide_page as _decide_page
+from hdr.assemble.geometry import apply_prior, is_high_mark, shape_prior
+from hdr.classify.labels import LABELS, NUM_CLASSES, REJECT
+from hdr.classify.normalize import normalize_glyph
+from hdr.config import PipelineConfig
+from hdr.segment import Piece, Segment, Segmentation, segment_field
+from hdr.types import FieldCrop, FieldResult, GlyphResult, Status
+
+log = logging.getLogger(__name__)
+
+_REJECT = LABELS.index(REJECT)
+WIDTH_WEIGHT = 0.3  # how much a cut is preferred when the width says "two digits"
+SPLIT_MARGIN = 0.15  # score gap under which two different readings of a component are a tie
+
+
+class _Batch:
+    """Glyph images queued for one classifier call, and their probabilities afterwards."""
+
+    def __init__(self) -> None:
+        self.images: list[np.ndarray] = []
+        self.keys: dict[int, int] = {}
+        self.probs = np.zeros((0, NUM_CLASSES), np.float64)
+
+    def add(self, piece: Piece) -> None:
+        if id(piece) not in self.keys:
+            self.keys[id(piece)] = len(self.images)
+            self.images.append(normalize_glyph(piece.mask))
+
+    def run(self, classifier: Any) -> None:
+        if not self.images:
+            return
+        probs = np.asarray(classifier.predict_proba(np.stack(self.images)), np.float64)
+        if probs.shape != (len(self.images), NUM_CLASSES):
+            raise ValueError(
+                f"classifier returned {probs.shape}, expected ({len(self.images)}, {NUM_CLASSES})"
+            )
+        self.probs = probs
+
+    def get(self, piece: Piece) -> np.ndarray | None:
+        row = self.keys.get(id(piece))
+        return None if row is None else self.probs[row]
+
+
+@dataclass
+class _Work:
+    crop: FieldCrop
+    seg: Segmentation | None
+    failure: str | None = None
+
+    @property
+    def cell_mode(self) -> bool:
+        return self.seg is not None and bool(self.seg.cells)
+
+
+def _segment(crop: FieldCrop) -> _Work:
+    try:
+        return _Work(crop, segment_field(crop.image, crop.cells))
+    except Exception:  # a crop that breaks segmentation must not break the batch
+        log.exception("segmentation failed for %s at %s", crop.name, crop.box)
+        return _Work(crop, None, "segmentation_failed")
+
+
+def _posterior(work: _Work, piece: Piece, probs: np.ndarray) -> np.ndarray:
+    if work.cell_mode or work.seg is None:
+        return np.asarray(probs, np.float64)
+    return apply_prior(probs, shape_prior(piece.box, work.seg.metrics))
+
+
+def _piece_score(post: np.ndarray) -> float:
+    """Log of the best non-reject probability: a cut that leaves junk scores low."""
+    best = float(np.delete(post, _REJECT).max())
+    return math.log(max(best, 1e-6))
+
+
+def _unsure(post: np.ndarray, min_prob: float) -> bool:
+    return int(post.argmax()) == _REJECT or float(post.max()) < min_prob
+
+
+def _choose(work: _Work, seg: Segment, batches: Sequence[_Batch]) -> tuple[tuple[Piece, ...], bool]:
+    """The pieces to read for a segment, and whether the choice between cuts was a close call."""
+    assert work.seg is not None
+
+    def post_of(piece: Piece) -> np.ndarray | None:
+        for batch in batches:
+            probs = batch.get(piece)
+            if probs is not None:
+                return _posterior(work, piece, probs)
+        return None
+
+    width = seg.piece.box[2] - seg.piece.box[0]
+    ratio = width / max(1.0, work.seg.metrics.digit_width)
+    scored: list[tuple[float, tuple[Piece, ...], str]] = []
+    for option in ((seg.piece,), *seg.options):
+        posts = [post_of(p) for p in option]
+        if any(p is None for p in posts):
+            continue  # not classified: not worth it
+        score = sum(_piece_score(p) for p in posts if p is not None) / len(option)
+        score -= WIDTH_WEIGHT * abs(ratio / len(option) - 1.0)
+        reading = "".join(LABELS[int(p.argmax())] for p in posts if p is not None)
+        scored.append((score, option, reading))
+    scored.sort(key=lambda s: -s[0])
+    best = scored[0]
+    close = any(s[2] != best[2] and best[0] - s[0] < SPLIT_MARGIN for s in scored[1:])
+    return best[1], close
+
+
+@lru_cache(maxsize=4)
+def _template_lengths(folder: str) -> dict[str, tuple[int, int]]:
+    from hdr.fields.templates import load_templates
+
+    return {t.name: t.fields.account.length for t in load_templates(Path(folder))}
+
+
+def account_length(crop: FieldCrop, cfg: PipelineConfig) -> tuple[int, int]:
+    """Allowed account-number length: from the crop's template, else ``cfg.account_length``."""
+    if crop.located_by.startswith("template:"):
+        try:
+            lengths = _template_lengths(str(cfg.resolve(cfg.templates_dir)))
+        except Exception:  # unreadable templates: the config's range still applies
+            log.warning("templates unreadable; using account_length from the config")
+            lengths = {}
+        found = lengths.get(crop.located_by.removeprefix("template:"))
+        if found is not None:
+            return found
+    return cfg.account_length
+
+
+def _parser(
+    work: _Work, boxes: Sequence[tuple[int, int, int, int]], cfg: PipelineConfig
+) -> Callable[[list[str]], Any]:
+    if work.crop.name == "account":
+        length = account_length(work.crop, cfg)
+        return lambda labels: parse_account(labels, length)
+    assert work.seg is not None
+    metrics = work.seg.metrics
+    high = {i for i, box in enumerate(boxes) if is_high_mark(box, metrics)}
+
+    def parse(labels: list[str]) -> Any:
+        marks = ["'" if i in high and lab in (",", ".") else lab for i, lab in enumerate(labels)]
+        return parse_amount(marks)
+
+    return parse
+
+
+def _png(image: np.ndarray) -> bytes | None:
+    try:
+        ok, buf = cv2.imencode(".png", image)
+    except cv2.error:
+        return None
+    return buf.tobytes() if ok else None
+
+
+def _result(work: _Work, batches: Sequence[_Batch], cfg: PipelineConfig) -> FieldResult:
+    crop = work.crop
+    png = _png(crop.image)
+    if work.seg is None:
+        return FieldResult(
+            name=crop.name,
+            value=None,
+            confidence=0.0,
+            status=Status.REVIEW,
+            flags=(*crop.flags, work.failure or "segmentation_failed"),
+            box=crop.box,
+            located_by=crop.located_by,
+            crop_png=png,
+        )
+    flags: list[str] = [*crop.flags, *work.seg.flags]
+    seg_score = 1.0
+    pieces: list[tuple[Piece, np.ndarray, int | None]] = []
+    for seg in work.seg.segments:
+        chosen, close = _choose(work, seg, batches)
+        if len(chosen) > 1:
+            flags.append("touching_split")
+            seg_score *= cfg.decision.split_penalty
+        if close:
+            flags.append("split_unsure")
+        if seg.merged:
+            flags.append("merged_strokes")
+        for piece in chosen:
+            probs = next(p for p in (b.get(piece) for b in batches) if p is not None)
+            pieces.append((piece, _posterior(work, piece, probs), seg.cell))
+    labels = [LABELS[int(post.argmax())] for _, post, _ in pieces]
+    boxes = [piece.box for piece, _, _ in pieces]
+    parse = _parser(work, boxes, cfg)
+    reading = parse(labels)
+    flags += reading.flags
+    post_matrix = (
+        np.stack([post for _, post, _ in pieces]) if pieces else np.zeros((0, NUM_CLASSES))
+    )
+    same = same_value_probs(labels, post_matrix, reading.value, lambda labs: parse(labs).value)
+    confidence = field_confidence(same, seg_score) if reading.value is not None else 0.0
+    status, out_flags = decide_field(
+        crop.name, reading.value, confidence, flags, min(same, default=0.0), cfg.decision
+    )
+    glyphs = []
+    for (piece, post, cell), label in zip(pieces, labels, strict=True):
+        top = np.argsort(-post)[:3]
+        glyphs.append(
+            GlyphResult(
+                box=piece.box,
+                label=label,
+                prob=round(float(post.max()), 6),
+                topk=tuple((LABELS[int(k)], round(float(post[k]), 6)) for k in top),
+                split=piece.split,
+                cell=cell,
+            )
+        )
+    return FieldResult(
+        name=crop.name,
+        value=reading.value,
+        confidence=round(confidence, 6),
+        status=status,
+        flags=out_flags,
+        glyphs=tuple(glyphs),
+        raw_text="".join("?" if lab == REJECT else lab for lab in labels),
+        box=crop.box,
+        located_by=crop.located_by,
+        crop_png=png,
+    )
+
+
+def recognize_fields(
+    crops: Sequence[FieldCrop], classifier: Any, cfg: PipelineConfig
+) -> list[FieldResult]:
+    """One :class:`FieldResult` per crop, in order; glyphs of all crops classified together.
+
+    ``classifier`` has ``predict_proba(N x 28 x 28 float32) -> N x NUM_CLASSES`` (see
+    :func:`hdr.classify.predictor.load_classifier`).
+    """
+    works = [_segment(crop) for crop in crops]
+    first = _Batch()
+    for work in works:
+        for seg in work.seg.segments if work.seg else ():
+            first.add(seg.piece)
+            for option in seg.options if seg.eager else ():
+                for piece in option:
+                    first.add(piece)
+    first.run(classifier)
+    second = _Batch()  # cuts of components the classifier was unsure of as one glyph
+    for work in works:
+        for seg in work.seg.segments if work.seg else ():
+            if seg.options and not seg.eager:
+                whole = first.get(seg.piece)
+                if whole is not None and _unsure(
+                    _posterior(work, seg.piece, whole), cfg.decision.min_glyph_prob
+                ):
+                    for option in seg.options:
+                        for piece in option:
+                            second.add(piece)
+    second.run(classifier)
+    return [_result(work, (first, second), cfg) for work in works]
+
+
+def decide_page(
+    layout: LayoutLike,
+    fields: Mapping[str, FieldResult],
+    page_flags: Sequence[str],
+    cfg: PipelineConfig,
+) -> tuple[Status, tuple[str, ...]]:
+    """Page status and reasons: see :func:`hdr.assemble.decide.decide_page`."""
+    return _decide_page(layout, fields, page_flags, cfg)

@@ -1,0 +1,40 @@
+"""Binarise a gray field crop into an ink mask (255 = ink).
+
+Otsu alone fails in two ways that matter for bank documents: on an empty field it splits paper
+noise in two, and on a tinted security background it may put the pattern with the ink. So the
+threshold is the lowest of three: Otsu's, the paper level minus a fixed contrast, and the midpoint
+between the paper and the darkest ink.
+
+>>> import numpy as np
+>>> gray = np.full((40, 60), 230, np.uint8); gray[10:30, 20:24] = 40
+>>> int(binarize_crop(gray).sum() // 255)
+80
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+MIN_CONTRAST = 35  # gray levels between paper and the faintest ink we accept
+
+
+def ink_threshold(gray: np.ndarray) -> float:
+    """The gray level at or under which a pixel counts as ink."""
+    paper = float(np.percentile(gray, 90))
+    darkest = float(np.percentile(gray, 0.5))
+    otsu, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return min(float(otsu), paper - MIN_CONTRAST, (paper + darkest) / 2.0)
+
+
+def binarize_crop(gray: np.ndarray) -> np.ndarray:
+    """HxW uint8 gray (dark ink on light paper) -> HxW uint8 mask, 255 where there is ink."""
+    img = np.asarray(gray)
+    if img.ndim == 3:
+        img = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+    if img.dtype != np.uint8:
+        img = np.clip(img, 0, 255).astype(np.uint8)
+    if img.size == 0:
+        return np.zeros(img.shape[:2], np.uint8)
+    thr = ink_threshold(img)
+    return np.where(img <= thr, 255, 0).astype(np.uint8)

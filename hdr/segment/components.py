@@ -1,0 +1,212 @@
+"""Connected components of a field's ink and the measures the later steps are relative to.
+
+Everything here is relative to the writing, not to pixels: specks are small against the pen's
+stroke width, marks ("." "," "-") are small against the median digit height, and a component is
+too wide for one digit against the median digit width. That keeps the rules the same from a
+150-dpi phone photo to a 300-dpi scan.
+
+>>> import numpy as np
+>>> ink = np.zeros((50, 80), np.uint8); ink[10:40, 10:14] = 255; ink[10:40, 40:60] = 255
+>>> comps = find_components(ink)
+>>> [c.box for c in comps]
+[(10, 10, 14, 40), (40, 10, 60, 40)]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from hdr.types import Box
+
+
+@dataclass(frozen=True)
+class Component:
+    """A connected piece of ink; ``label`` indexes the label image it came from."""
+
+    label: int
+    box: Box
+    area: int
+
+    @property
+    def width(self) -> int:
+        return self.box[2] - self.box[0]
+
+    @property
+    def height(self) -> int:
+        return self.box[3] - self.box[1]
+
+    @property
+    def cx(self) -> float:
+        return (self.box[0] + self.box[2]) / 2.0
+
+    @property
+    def cy(self) -> float:
+        return (self.box[1] + self.box[3]) / 2.0
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Size of the writing in a field, in crop pixels."""
+
+    digit_height: float  # median height of the full-size glyphs
+    digit_width: float  # median width of one digit (clamped to a sane share of the height)
+    stroke_width: float
+    top: float  # median top of the full-size glyphs
+    base: float  # median bottom (the baseline)
+
+    def relative(self, box: Box) -> tuple[float, float, float]:
+        """(height / digit height, width / digit height, vertical centre: 0 = top, 1 = base)."""
+        body = max(1.0, self.base - self.top)
+        h, w = box[3] - box[1], box[2] - box[0]
+        cy = ((box[1] + box[3]) / 2.0 - self.top) / body
+        dh = max(1.0, self.digit_height)
+        return h / dh, w / dh, cy
+
+
+def find_components(ink: np.ndarray) -> list[Component]:
+    """8-connected components of an ink mask, left to right."""
+    labels, comps = label_components(ink)
+    del labels
+    return comps
+
+
+def label_components(ink: np.ndarray) -> tuple[np.ndarray, list[Component]]:
+    """The label image and the components (label 0 is the background)."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(
+        (ink > 0).astype(np.uint8), connectivity=8
+    )
+    comps = [
+        Component(
+            i,
+            (
+                int(stats[i, 0]),
+                int(stats[i, 1]),
+                int(stats[i, 0] + stats[i, 2]),
+                int(stats[i, 1] + stats[i, 3]),
+            ),
+            int(stats[i, 4]),
+        )
+        for i in range(1, n)
+    ]
+    comps.sort(key=lambda c: (c.box[0], c.box[1]))
+    return labels, comps
+
+
+def stroke_width(ink: np.ndarray) -> float:
+    """Typical pen width: twice the median distance-to-background along the strokes' ridges."""
+    mask = (ink > 0).astype(np.uint8)
+    if not mask.any():
+        return 1.0
+    dist = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
+    ridge = (dist >= cv2.dilate(dist, np.ones((3, 3), np.uint8))) & (dist > 0)
+    values = dist[ridge] if ridge.any() else dist[dist > 0]
+    return max(1.0, 2.0 * float(np.median(values)))
+
+
+def measure(boxes: Sequence[Box], stroke: float) -> Metrics:
+    """Digit height/width, top and baseline from the boxes of the glyphs of one field."""
+    if not boxes:
+        return Metrics(1.0, 1.0, stroke, 0.0, 1.0)
+    heights = np.array([b[3] - b[1] for b in boxes], np.float64)
+    tall = [b for b, h in zip(boxes, heights, strict=True) if h >= 0.5 * heights.max()]
+    dh = float(np.median([b[3] - b[1] for b in tall]))
+    widths = [b[2] - b[0] for b in tall if (b[2] - b[0]) <= 1.1 * dh]
+    dw = float(np.median(widths)) if widths else 0.6 * dh
+    dw = min(max(dw, 0.4 * dh), 0.85 * dh)
+    top = float(np.median([b[1] for b in tall]))
+    base = float(np.median([b[3] for b in tall]))
+    return Metrics(dh, dw, stroke, top, base)
+
+
+def is_flat(box: Box, metrics: Metrics) -> bool:
+    """A dash-like glyph: low against the digits and much wider than high."""
+    h, w = box[3] - box[1], box[2] - box[0]
+    return h < 0.42 * metrics.digit_height and w >= 1.6 * h
+
+
+def is_speck(comp: Component, metrics: Metrics) -> bool:
+    """Too small to be any mark a person writes: smaller than the pen is wide."""
+    sw = metrics.stroke_width
+    return max(comp.width, comp.height) < max(2.0, 0.6 * sw) or comp.area < max(3.0, 0.3 * sw * sw)
+
+
+def is_stray(comp: Component, metrics: Metrics) -> bool:
+    """A small blob where no mark goes: high above the baseline, or far outside the text band."""
+    rel_h, rel_w, cy = metrics.relative(comp.box)
+    small = max(rel_h, rel_w) < 0.35
+    if small and cy < 0.3:
+        return True  # dots of noise (and apostrophes, which the value does not need)
+    far = cy < -0.9 or cy > 1.9
+    return far and rel_h < 0.6
+
+
+def merge_groups(comps: Sequence[Component], metrics: Metrics) -> list[list[Component]]:
+    """Group the pieces of one broken glyph: components stacked over each other.
+
+    Two pieces join when they overlap horizontally by half the narrower one and the union is no
+    larger than one glyph. Dashes stay apart (``=`` and the ``-`` of ``/-``) unless they sit in
+    the upper part of the line (the bar of a ``5``) or inside another glyph's width (a crossed
+    ``7``); a small mark below another glyph (a dot under a digit's foot) stays apart too.
+    """
+    n = len(comps)
+    parent = list(range(n))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    dh, dw = metrics.digit_height, metrics.digit_width
+    body = max(1.0, metrics.base - metrics.top)
+    for i in range(n):
+        for j in range(i + 1, n):
+            a, b = comps[i], comps[j]
+            if b.box[0] >= a.box[2]:
+                continue
+            overlap = min(a.box[2], b.box[2]) - max(a.box[0], b.box[0])
+            narrow = min(a, b, key=lambda c: c.width)
+            if overlap < 0.5 * max(1, narrow.width):
+                continue
+            union = (
+                min(a.box[0], b.box[0]),
+                min(a.box[1], b.box[1]),
+                max(a.box[2], b.box[2]),
+                max(a.box[3], b.box[3]),
+            )
+            if union[3] - union[1] > 1.6 * dh or union[2] - union[0] > max(
+                1.25 * dw, a.width, b.width
+            ):
+                continue
+            flat = [c for c in (a, b) if is_flat(c.box, metrics)]
+            if len(flat) == 2:
+                continue
+            if flat:
+                f = flat[0]
+                other = b if f is a else a
+                upper = (f.cy - metrics.top) / body < 0.3
+                inside = overlap >= 0.8 * f.width and other.height >= 0.6 * dh
+                if not (upper or inside):
+                    continue
+            small = min(a, b, key=lambda c: c.height)
+            big = b if small is a else a
+            if small.height < 0.35 * dh and small.box[1] >= big.box[3] - 0.15 * dh:
+                continue
+            parent[find(j)] = find(i)
+    groups: dict[int, list[Component]] = {}
+    for i in range(n):
+        groups.setdefault(find(i), []).append(comps[i])
+    return sorted(groups.values(), key=lambda g: min(c.box[0] for c in g))
+
+
+def union_box(comps: Sequence[Component]) -> Box:
+    return (
+        min(c.box[0] for c in comps),
+        min(c.box[1] for c in comps),
+        max(c.box[2] for c in comps),
+        max(c.box[3] for c in comps),
+    )
