@@ -43,7 +43,8 @@ Modules: :mod:`db.models` (ORM), :mod:`db.session` (engines, sessions, error tra
 views), :mod:`db.review` (queue and audit trail).
 """
 
-from db.migrate import current_revision, downgrade, head_revision, upgrade
+from typing import Any
+
 from db.queries import (
     batch_summaries,
     document_to_dict,
@@ -111,3 +112,14 @@ __all__ = [
     "translate_errors",
     "upgrade",
 ]
+
+_MIGRATE = {"current_revision", "downgrade", "head_revision", "upgrade"}
+
+
+def __getattr__(name: str) -> Any:
+    # Alembic is imported only when a migration function is used (`hdr results` stays quick).
+    if name in _MIGRATE:
+        from db import migrate
+
+        return getattr(migrate, name)
+    raise AttributeError(f"module 'db' has no attribute {name!r}")
