@@ -1,0 +1,214 @@
+"""Locate the amount and account fields on a prepared page: by template, else by layout analysis.
+
+The page's printed structure (rules, rectangles, cell rows: :mod:`hdr.fields.lines`) is matched
+against every template (:mod:`hdr.fields.register`); a match above the score crops the fields
+from the registered boxes, each snapped to the printed rectangle or cells actually found there.
+Otherwise the generic locator (:mod:`hdr.fields.generic`) picks the amount box and the account
+cell row by score and flags ``layout_generic`` (plus ``layout_unsure`` when unsure and
+``field_not_found:<name>`` for a field it could not find). A page without cheque-like structure
+(blank, a photograph, plain text) gets ``is_document=False``, which the pipeline turns into
+status ``rejected``.
+
+Crops are padded so strokes that cross the printed border are kept, without reaching into a
+printed currency mark. For account rows, ``FieldCrop.cells`` holds each cell relative to the crop.
+
+>>> from hdr.config import PipelineConfig
+>>> from hdr.fields.templates import load_templates
+>>> layout = locate_fields(page, load_templates(), PipelineConfig())   # doctest: +SKIP
+>>> layout.name, layout.crops["amount"].box                              # doctest: +SKIP
+('template:in_cts2010', (1180, 250, 1560, 372))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from hdr.config import PipelineConfig
+from hdr.errors import ReasonCode
+from hdr.fields.generic import (
+    AMOUNT_SURE_SCORE,
+    find_account,
+    find_amount,
+    looks_like_document,
+)
+from hdr.fields.register import Match, best_template, iou, mm_box
+from hdr.fields.structure import Structure, find_structure
+from hdr.fields.templates import Template
+from hdr.types import Box, FieldCrop
+
+BLANK_INK_FRACTION = 0.002  # less ink than this: a blank page
+MAX_INK_FRACTION = 0.4  # more: a photograph or noise, not a printed form
+PAD_Y = 0.2  # crop padding, in box heights, above and below
+PAD_X = 0.12  # ... and left and right
+
+
+class PageLike(Protocol):
+    """What the locator reads from :class:`hdr.preprocess.PreparedPage`."""
+
+    @property
+    def gray(self) -> np.ndarray: ...
+
+    @property
+    def ink(self) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the fields are on one page, and how sure the locator is."""
+
+    name: str  # "template:<name>" | "generic" | "none"
+    crops: dict[str, FieldCrop]  # "amount" / "account"
+    is_document: bool  # False: not a bank document -> the page is rejected
+    flags: tuple[str, ...] = ()
+    score: float = 0.0  # template match score, or the generic amount score
+
+
+def _clip(box: Box, width: int, height: int) -> Box:
+    return (max(0, box[0]), max(0, box[1]), min(width, box[2]), min(height, box[3]))
+
+
+def pad_box(box: Box, width: int, height: int, stop_left: int | None = None) -> Box:
+    """``box`` grown by PAD_Y/PAD_X box heights, not crossing ``stop_left`` (a printed mark)."""
+    h = box[3] - box[1]
+    py, px = round(PAD_Y * h), round(PAD_X * h)
+    x0 = box[0] - px
+    if stop_left is not None:
+        x0 = max(x0, min(stop_left, box[0]))
+    return _clip((x0, box[1] - py, box[2] + px, box[3] + py), width, height)
+
+
+def _crop(
+    page: PageLike,
+    name: str,
+    box: Box,
+    located_by: str,
+    cells: Sequence[Box] = (),
+    flags: Sequence[str] = (),
+) -> FieldCrop:
+    x0, y0, x1, y1 = box
+    rel = tuple((c[0] - x0, c[1] - y0, c[2] - x0, c[3] - y0) for c in cells)
+    image = np.ascontiguousarray(page.gray[y0:y1, x0:x1])
+    return FieldCrop(name, image, box, located_by, rel, tuple(flags))
+
+
+def _template_crops(page: PageLike, match: Match, structure: Structure) -> dict[str, FieldCrop]:
+    template, tf = match.template, match.transform
+    H, W = page.gray.shape[:2]
+    by = f"template:{template.name}"
+    crops: dict[str, FieldCrop] = {}
+    # amount: the field box moved with the printed rectangle actually found
+    field_box = tf.box(mm_box(template, template.fields.amount.box))
+    rect_anchor = template.anchor("amount_box")
+    found = match.found.get("amount_box")
+    if rect_anchor is not None and found is not None:
+        a = tf.box(mm_box(template, rect_anchor.box))
+        sx = (found[2] - found[0]) / max(a[2] - a[0], 1)
+        sy = (found[3] - found[1]) / max(a[3] - a[1], 1)
+        field_box = (
+            round(found[0] + (field_box[0] - a[0]) * sx),
+            round(found[1] + (field_box[1] - a[1]) * sy),
+            round(found[0] + (field_box[2] - a[0]) * sx),
+            round(found[1] + (field_box[3] - a[1]) * sy),
+        )
+        field_box = _clip(field_box, found[2], found[3])
+        field_box = (max(field_box[0], found[0]), max(field_box[1], found[1]), *field_box[2:])
+    mark = template.anchor("amount_mark")
+    stop = None
+    if mark is not None:
+        m = tf.box(mm_box(template, mark.box))
+        if m[2] <= field_box[0] + 2 and m[1] < field_box[3] and field_box[1] < m[3]:
+            stop = m[2] + 1
+    crops["amount"] = _crop(page, "amount", pad_box(field_box, W, H, stop), by)
+    # account: the cells found, the missing ones placed from their neighbours
+    spec = template.fields.account
+    anchor = template.anchor("account_cells")
+    projected = [tf.box(mm_box(template, c)) for c in spec.cell_boxes()]
+    detected = match.cells.get("account_cells", ()) if anchor is not None else ()
+    flags: list[str] = []
+    if len(detected) == len(projected) and any(c is not None for c in detected):
+        hits = [(i, c) for i, c in enumerate(detected) if c is not None]
+        dx = float(np.median([c[0] - projected[i][0] for i, c in hits]))
+        top = round(float(np.median([c[1] for _, c in hits])))
+        bottom = round(float(np.median([c[3] for _, c in hits])))
+        p_top, p_bottom = projected[0][1], projected[0][3]
+        if abs((bottom - top) - (p_bottom - p_top)) > 0.25 * (p_bottom - p_top):
+            # a comb: its open top was guessed; the template knows the cell height
+            top, bottom = p_top, p_bottom
+            dy = float(np.median([c[3] for _, c in hits])) - p_bottom
+            if abs(dy) <= 0.3 * (p_bottom - p_top):  # but the base line was found
+                top, bottom = round(p_top + dy), round(p_bottom + dy)
+            detected = tuple(None if c is None else (c[0], top, c[2], bottom) for c in detected)
+        cells = [
+            c if c is not None else (p[0] + round(dx), top, p[2] + round(dx), bottom)
+            for c, p in zip(detected, projected, strict=True)
+        ]
+        if len(hits) < len(cells):
+            flags.append("cells_estimated")
+    else:
+        cells = projected
+        flags.append("cells_estimated")
+    row = (cells[0][0], min(c[1] for c in cells), cells[-1][2], max(c[3] for c in cells))
+    box = pad_box(row, W, H)
+    crops["account"] = _crop(page, "account", box, by, cells, flags)
+    return crops
+
+
+def _generic(page: PageLike, structure: Structure, cfg: PipelineConfig) -> Layout:
+    H, W = page.gray.shape[:2]
+    amount = find_amount(structure, page.ink)
+    account = find_account(structure, cfg.account_length, avoid=amount.box if amount else None)
+    if not looks_like_document(structure, amount, account):
+        return Layout("none", {}, False, (ReasonCode.NOT_A_DOCUMENT.value,))
+    flags = ["layout_generic"]
+    crops: dict[str, FieldCrop] = {}
+    if amount is None:
+        flags.append("field_not_found:amount")
+    else:
+        stop = amount.mark_box[2] + 1 if amount.mark_box else None
+        crop_flags = [] if amount.boxed else ["amount_unboxed"]
+        if amount.contested or amount.score < AMOUNT_SURE_SCORE or not amount.boxed:
+            crop_flags.append("layout_unsure")
+        box = pad_box(amount.box, W, H, stop)
+        crops["amount"] = _crop(page, "amount", box, "generic", flags=crop_flags)
+    if account is None:
+        flags.append("field_not_found:account")
+    else:
+        row = account.row
+        crops["account"] = _crop(page, "account", pad_box(row.box, W, H), "generic", row.cells)
+    unsure = amount is None or any("layout_unsure" in c.flags for c in crops.values())
+    if unsure:
+        flags.append("layout_unsure")
+    return Layout("generic", crops, True, tuple(flags), amount.score if amount else 0.0)
+
+
+def locate_fields(page: PageLike, templates: Sequence[Template], cfg: PipelineConfig) -> Layout:
+    """Find the amount and account crops of one page.
+
+    >>> import numpy as np
+    >>> from hdr.config import PipelineConfig
+    >>> from hdr.preprocess import PreparedPage
+    >>> blank = np.full((700, 1600), 255, np.uint8)
+    >>> page = PreparedPage(0, blank, np.zeros_like(blank), 200, 0.0, ())
+    >>> layout = locate_fields(page, [], PipelineConfig())
+    >>> layout.is_document, layout.flags
+    (False, ('blank_page',))
+    """
+    ink = page.ink
+    fraction = float(np.count_nonzero(ink)) / max(ink.size, 1)
+    if fraction < BLANK_INK_FRACTION:
+        return Layout("none", {}, False, (ReasonCode.BLANK_PAGE.value,))
+    if fraction > MAX_INK_FRACTION:
+        return Layout("none", {}, False, (ReasonCode.NOT_A_DOCUMENT.value,))
+    structure = find_structure(ink, page.gray)
+    match, _ = best_template(list(templates), structure, ink)
+    if match is not None:
+        crops = _template_crops(page, match, structure)
+        return Layout(f"template:{match.template.name}", crops, True, (), match.score)
+    return _generic(page, structure, cfg)
+
+
+__all__ = ["Layout", "PageLike", "iou", "locate_fields", "pad_box"]
