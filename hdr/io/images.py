@@ -20,6 +20,7 @@ import warnings
 from collections.abc import Iterator
 from typing import Literal
 
+import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -154,7 +155,7 @@ def iter_image_pages(
         )
     for index in range(frames):
         try:
-            page = _decode_frame(img, index, name, limits, min_side)
+            page = _decode_frame(img, index, name, limits, min_side, data if frames == 1 else None)
         except InputError as err:
             yield PageError(index=index, error=err)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -166,8 +167,34 @@ def iter_image_pages(
             yield page
 
 
+def _fast_decode(img: Image.Image, data: bytes) -> np.ndarray | None:
+    """OpenCV's decoder for the common case (a complete 8-bit gray or RGB PNG/JPEG, upright).
+
+    It is about a third faster than Pillow's; anything unusual (another mode, an EXIF rotation,
+    transparency, a file that does not end where its format says) goes the Pillow way, which
+    knows how to report it.
+    """
+    if img.format not in ("PNG", "JPEG") or img.mode not in ("L", "RGB"):
+        return None
+    if "transparency" in img.info or img.getexif().get(0x0112, 1) != 1:
+        return None
+    end = b"IEND" if img.format == "PNG" else b"\xff\xd9"
+    if end not in data[-64:]:
+        return None  # truncated, or trailing junk: let Pillow say which
+    flags = cv2.IMREAD_GRAYSCALE if img.mode == "L" else cv2.IMREAD_COLOR
+    array = cv2.imdecode(np.frombuffer(data, np.uint8), flags | cv2.IMREAD_IGNORE_ORIENTATION)
+    if array is None or array.shape[:2] != (img.height, img.width):
+        return None
+    return array
+
+
 def _decode_frame(
-    img: Image.Image, index: int, name: str, limits: LimitsConfig, min_side: int
+    img: Image.Image,
+    index: int,
+    name: str,
+    limits: LimitsConfig,
+    min_side: int,
+    data: bytes | None = None,
 ) -> Page:
     """Decode frame ``index`` of an opened image, after checking its size from the header."""
     if index:
@@ -179,6 +206,9 @@ def _decode_frame(
             f"{name}: page {index + 1} is {img.width} x {img.height} pixels; the smaller "
             f"side must be at least {min_side}",
         )
+    fast = _fast_decode(img, data) if data is not None else None
+    if fast is not None:
+        return Page(index=index, image=fast, dpi=_dpi_of(img))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # Pillow's "Corrupt EXIF data" noise
         warnings.simplefilter("error", Image.DecompressionBombWarning)
