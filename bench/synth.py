@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import tempfile
 import time
 from collections import Counter
@@ -27,12 +28,14 @@ def main() -> None:
     opts = SynthOptions(
         n=args.n, seed=args.seed, workers=args.workers, formats=tuple(args.formats.split(","))
     )
-    times = []
+    times, cpus = [], []
     for _ in range(args.repeat):
         with tempfile.TemporaryDirectory() as tmp:
+            cpu0 = _cpu_seconds()
             start = time.perf_counter()
             records = generate(Path(tmp), opts)
             times.append(time.perf_counter() - start)
+            cpus.append(_cpu_seconds() - cpu0)  # the workers are joined: their time is counted
             size = sum(p.stat().st_size for p in Path(tmp).iterdir())
     best = min(times)
     formats = Counter(r.format for r in records if r.page == 0)
@@ -40,10 +43,21 @@ def main() -> None:
         f"{args.n} documents ({len(records)} pages; {dict(formats)}), {args.workers} workers: "
         f"{best:.1f} s best of {args.repeat} ({args.n / best:.1f} docs/s, {size / 2**20:.0f} MiB)"
     )
+    cpu = min(cpus)
+    print(
+        f"CPU time {cpu:.1f} s ({cpu / args.n * 1000:.0f} ms per document), that is "
+        f"{cpu / args.workers:.1f} s of wall time on {args.workers} otherwise idle cores"
+    )
     print(
         f"cpu: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"load average {os.getloadavg()[0]:.1f}"
+        f"load average {os.getloadavg()[0]:.1f} at the end"
     )
+
+
+def _cpu_seconds() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 if __name__ == "__main__":

@@ -137,7 +137,7 @@ def _page_size(t: Template, dpi: int) -> tuple[int, int]:
 def render_page(spec: PageSpec, rng: np.random.Generator) -> RenderedPage:
     """Draw one page as ``spec`` says, everything else at random from ``rng``."""
     params = ScanParams.draw(rng, clean=spec.clean, bilevel_ok=spec.bilevel_ok)
-    if spec.layout == NOT_A_DOCUMENT:
+    if NOT_A_DOCUMENT in (spec.layout, spec.hard_case):
         doc = np.asarray(draw_other_page(rng, min(spec.dpi, 200)))
         image, m = scan(doc, params, rng)
         size = (image.shape[1], image.shape[0])

@@ -79,9 +79,9 @@ class Writer:
         inks = sorted(INK_COLOURS)
         return cls(
             dpi=dpi,
-            pen_px=max(1.6, rng.uniform(0.3, 0.65) * dpi / 25.4),
+            pen_px=max(1.6, rng.uniform(0.35, 0.65) * dpi / 25.4),
             ink=inks[int(rng.integers(len(inks)))],
-            slant=float(rng.uniform(-0.2, 0.25)),
+            slant=float(rng.uniform(-0.08, 0.08) if clean else rng.uniform(-0.2, 0.25)),
             fill=float(rng.uniform(0.55, 0.78)),
             gap=float(rng.uniform(0.12, 0.35)) if clean else float(rng.uniform(0.03, 0.3)),
             touch_p=0.0 if clean else float(rng.choice([0.0, 0.1, 0.3])),
@@ -125,9 +125,19 @@ def _fit_height(ink: np.ndarray, height: int, max_width: int | None = None) -> n
     return cv2.resize(ink, size, interpolation=interp)
 
 
-def _stroke(ink: np.ndarray, native_px: float, pen_px: float) -> np.ndarray:
+def stroke_width(ink: np.ndarray) -> float:
+    """Mean stroke width of an ink image: twice the area over the outline length."""
+    mask = (ink > 110).astype(np.uint8)
+    area = int(mask.sum())
+    if area == 0:
+        return 0.0
+    outline = area - int(cv2.erode(mask, np.ones((3, 3), np.uint8)).sum())
+    return 2.0 * area / max(outline, 1)
+
+
+def _stroke(ink: np.ndarray, pen_px: float) -> np.ndarray:
     """Thin or thicken a rendered glyph towards the writer's pen width."""
-    delta = pen_px - native_px
+    delta = pen_px - stroke_width(ink)
     r = round(abs(delta) / 2)
     if r >= 1:
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
@@ -190,13 +200,13 @@ def render_glyph(
     height = max(4, height)
     if source.kind == "mnist":
         ink = _fit_height(mnist_test_image(source.index), height, max_width)
-        alpha = _stroke(ink, 2.4 * ink.shape[0] / 20.0, writer.pen_px)
+        alpha = _stroke(ink, writer.pen_px)
     elif source.kind == "pen" or source.font is None:
         alpha = _pen_glyph(char, height, writer.pen_px, rng)
     else:
         rendered = render_text(char, source.font, size=max(12, int(height * 1.4)))
         ink = _fit_height(rendered, height, max_width)
-        alpha = _stroke(ink, max(2.0, height / 12.0), writer.pen_px)
+        alpha = _stroke(ink, writer.pen_px)
     return _shear(alpha, writer.slant)
 
 
@@ -318,7 +328,7 @@ def write_text(
         return
     ink = render_text(text, writer.font, size=max(10, int(height * 1.3)))
     fitted = _fit_height(ink, int(height), int(max_width / (1 + abs(writer.slant) * 0.3)))
-    alpha = _shear(_stroke(fitted, max(2.0, fitted.shape[0] / 12.0), writer.pen_px), writer.slant)
+    alpha = _shear(_stroke(fitted, writer.pen_px), writer.slant)
     paste(layer, alpha, int(x), int(y_bottom - alpha.shape[0]))
 
 
