@@ -3,7 +3,8 @@
 Projection profile on the ink: for each candidate angle the ink pixels are projected onto the
 rotated vertical axis, and the angle whose row histogram is the most peaked (largest sum of
 squares) wins; printed rules, cell rows and text lines all vote for the same angle, handwriting
-and vertical strokes only add a flat floor. A coarse search (0.5 degree) is refined (0.05).
+and vertical strokes only add a flat floor. A coarse search (1 degree) is refined twice
+(0.25, then 0.05 degree).
 
 >>> import numpy as np, cv2
 >>> ink = np.zeros((400, 800), np.uint8); ink[100:104, 50:750] = 255; ink[300:304, 50:750] = 255
@@ -19,7 +20,7 @@ import numpy as np
 
 MAX_SKEW_DEG = 6.0
 MIN_CORRECTION_DEG = 0.2  # below this, rotating costs sharpness for nothing
-_MAX_POINTS = 60_000
+_MAX_POINTS = 40_000
 
 
 def _score(ys: np.ndarray, xs: np.ndarray, angles_deg: np.ndarray) -> np.ndarray:
@@ -46,11 +47,13 @@ def estimate_skew(ink: np.ndarray, max_deg: float = MAX_SKEW_DEG) -> float:
         ys, xs = ys[pick], xs[pick]
     ys = ys.astype(np.float64) - half.shape[0] / 2
     xs = xs.astype(np.float64) - half.shape[1] / 2
-    coarse = np.arange(-max_deg, max_deg + 1e-9, 0.5)
-    best = float(coarse[int(np.argmax(_score(ys, xs, coarse)))])
-    fine = np.arange(best - 0.5, best + 0.5 + 1e-9, 0.05)
-    fine = fine[np.abs(fine) <= max_deg + 1e-9]
-    return float(round(fine[int(np.argmax(_score(ys, xs, fine)))], 2))
+    best = 0.0
+    # Coarse to fine: 1 degree over the whole range, then 0.25 and 0.05 around the best.
+    for step, span in ((1.0, max_deg), (0.25, 1.0), (0.05, 0.25)):
+        angles = np.arange(best - span, best + span + 1e-9, step)
+        angles = angles[np.abs(angles) <= max_deg + 1e-9]
+        best = float(angles[int(np.argmax(_score(ys, xs, angles)))])
+    return float(round(best, 2))
 
 
 def rotate(gray: np.ndarray, angle_deg: float, *, fill: int = 255) -> np.ndarray:
