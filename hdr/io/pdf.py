@@ -125,7 +125,8 @@ def iter_pdf_pages(
     # A PDF that needs a password fails in pdfinfo (pdf_encrypted). One that pdfinfo opens but
     # reports "Encrypted: yes" has an empty user password: only copy/print rights are
     # restricted, and its pages are read like any other.
-    info = pdf_info(path, name, deadline)
+    # One pdfinfo call gives the page count and the size of every page we may render.
+    info = pdf_info(path, name, deadline, first_page=1, last_page=limits.max_pages + 1)
     count = int(info.get("Pages", 0) or 0)
     if count <= 0:
         raise InputError(ReasonCode.PDF_NO_PAGES, f"{name}: the PDF has no pages")
@@ -135,7 +136,7 @@ def iter_pdf_pages(
             f"{name}: {count:,} pages, over the limit of {limits.max_pages}",
             hint="split the file, or raise limits.max_pages",
         )
-    sizes = _page_sizes(pdf_info(path, name, deadline, first_page=1, last_page=count), count)
+    sizes = _page_sizes(info, count)
     for index in range(count):
         try:
             page = _render_page(path, name, index, sizes.get(index), limits, pdf, deadline)
