@@ -35,7 +35,15 @@ from hdr.io import debug as debug_out
 from hdr.io.records import result_records
 from hdr.preprocess import prepare_page
 from hdr.preprocess.binarize import correct_illumination, to_gray
-from hdr.types import DocumentResult, FieldCrop, FieldName, FieldResult, PageResult, Status
+from hdr.types import (
+    DocumentResult,
+    FieldCrop,
+    FieldName,
+    FieldResult,
+    Page,
+    PageResult,
+    Status,
+)
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +147,7 @@ class _Reader:
             doc.failure = (Status.ERROR, ReasonCode.INTERNAL.value, f"{type(exc).__name__}: {exc}")
         return doc
 
-    def _locate_page(self, doc: _LocatedDocument, page: Any, deadline: Deadline) -> _LocatedPage:
+    def _locate_page(self, doc: _LocatedDocument, page: Page, deadline: Deadline) -> _LocatedPage:
         from hdr.fields.locate import Layout, locate_fields
 
         t0 = time.perf_counter()
