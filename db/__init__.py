@@ -25,6 +25,8 @@ API overview (all functions take a ``Session`` from :func:`session_scope`, excep
                 ...                                    # optional: skip reading it again
         stored = store_document(engine, batch_id, read_document(path))
         # StoredDocument(document_id, result_id, created): created=False if already stored
+    # or, faster on PostgreSQL, a group per transaction (all or none):
+    #     store_documents(engine, batch_id, results) -> list[StoredDocument]
     with session_scope(engine, write=True) as s:
         counts = finish_batch(s, batch_id, n_inputs=len(inputs))
 
@@ -39,11 +41,12 @@ API overview (all functions take a ``Session`` from :func:`session_scope`, excep
         set_review(s, field_id, "1250.00", by="alice", note="smudged 5")
 
 Modules: :mod:`db.models` (ORM), :mod:`db.session` (engines, sessions, error translation),
-:mod:`db.migrate` (Alembic), :mod:`db.repository` (writing), :mod:`db.queries` (reading,
-views), :mod:`db.review` (queue and audit trail).
+:mod:`db.migrate` (Alembic), :mod:`db.ingest` (storing results), :mod:`db.repository`
+(model versions, batches), :mod:`db.queries` (reading, views), :mod:`db.review` (queue and
+audit trail), :mod:`db.report` (text for the CLI), :mod:`db.testing` (throw-away databases).
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from db.queries import (
     batch_summaries,
@@ -63,6 +66,7 @@ from db.repository import (
     register_model_version,
     start_batch,
     store_document,
+    store_documents,
 )
 from db.review import (
     field_crop,
@@ -109,9 +113,13 @@ __all__ = [
     "set_review",
     "start_batch",
     "store_document",
+    "store_documents",
     "translate_errors",
     "upgrade",
 ]
+
+if TYPE_CHECKING:
+    from db.migrate import current_revision, downgrade, head_revision, upgrade
 
 _MIGRATE = {"current_revision", "downgrade", "head_revision", "upgrade"}
 

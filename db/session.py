@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, exc, make_url
+from sqlalchemy import Connection, Engine, create_engine, event, exc, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from hdr.errors import ReasonCode, StorageError
@@ -64,7 +64,9 @@ def create_engine_from_url(
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, parsed.database, sqlite_foreign_keys, **kwargs)
     if parsed.get_backend_name() == "postgresql":
-        kwargs.setdefault("pool_pre_ping", True)
+        # No pre-ping (a round trip per checkout); a dropped connection fails one transaction
+        # with DB_UNAVAILABLE, which callers retry. Recycle before server-side idle timeouts.
+        kwargs.setdefault("pool_recycle", 1800)
         kwargs.setdefault("connect_args", {}).setdefault("connect_timeout", 5)
     try:
         return create_engine(url, **kwargs)
@@ -163,6 +165,16 @@ def transaction(engine: Engine, *, write: bool = False) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+@contextlib.contextmanager
+def write_connection(engine: Engine) -> Iterator[Connection]:
+    """A Core connection in one write transaction (SQLite: ``BEGIN IMMEDIATE``), committed on
+    success and rolled back on any exception; no error translation."""
+    with engine.connect() as conn:
+        conn.execution_options(**{_WRITE_OPTION: True})
+        with conn.begin():
+            yield conn
 
 
 @contextlib.contextmanager

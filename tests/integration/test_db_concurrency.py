@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from db import create_engine_from_url, session_scope, start_batch, store_document, upgrade
+from db import (
+    create_engine_from_url,
+    session_scope,
+    start_batch,
+    store_document,
+    store_documents,
+    upgrade,
+)
 from db.models import BatchItem, Document, Field, Glyph, Result
 from db.testing import backend_params, sample_result, temporary_database
 
@@ -26,13 +33,20 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield url
 
 
-def _ingest(url: str, seeds: list[int], start: multiprocessing.synchronize.Event) -> None:
+def _ingest(
+    url: str, seeds: list[int], group: int, start: multiprocessing.synchronize.Event
+) -> None:
     engine = create_engine_from_url(url)
     with session_scope(engine, write=True) as session:
         batch_id = start_batch(session, f"worker {seeds[0]}", "worker", MODEL)
+    results = [sample_result(seed, n_glyphs=N_GLYPHS) for seed in seeds]
     start.wait(60)  # both workers write at the same moment
-    for seed in seeds:
-        store_document(engine, batch_id, sample_result(seed, n_glyphs=N_GLYPHS))
+    if group == 1:
+        for result in results:
+            store_document(engine, batch_id, result)
+    else:
+        for i in range(0, len(results), group):
+            store_documents(engine, batch_id, results[i : i + group])
     engine.dispose()
 
 
@@ -41,8 +55,10 @@ def test_two_processes_ingesting_overlapping_batches(db_url: str) -> None:
     start = ctx.Event()
     first = list(range(0, 60))
     second = list(range(89, 29, -1))  # 30..89 backwards: the overlap 30..59 is hit from both ends
+    # one worker stores a document per transaction, the other groups of 7
     workers = [
-        ctx.Process(target=_ingest, args=(db_url, seeds, start)) for seeds in (first, second)
+        ctx.Process(target=_ingest, args=(db_url, seeds, group, start))
+        for seeds, group in ((first, 1), (second, 7))
     ]
     for worker in workers:
         worker.start()

@@ -25,6 +25,7 @@ from db import (
     session_scope,
     start_batch,
     store_document,
+    store_documents,
     upgrade,
 )
 from db.models import BatchItem, Document, Field, Glyph, Page, Result
@@ -134,6 +135,30 @@ def test_new_model_version_adds_a_result_and_keeps_the_old(engine: Engine) -> No
         (row,) = list_documents(session)  # one document; its current values
         assert row.amount == "18.00" and row.model_sha256 == MODEL_B
     assert row_counts(engine)["results"] == 2
+
+
+def test_a_group_in_one_transaction_answers_every_input_in_order(engine: Engine) -> None:
+    batch_id = new_batch(engine)
+    earlier = store_document(engine, batch_id, sample_result(2))
+    group = [sample_result(3), sample_result(2), sample_result(1), sample_result(3)]
+    answers = store_documents(engine, batch_id, group)
+    assert [a.created for a in answers] == [True, False, True, False]
+    assert answers[1] == dataclasses.replace(earlier, created=False)
+    assert answers[0].document_id == answers[3].document_id  # the same file twice: one row
+    assert row_counts(engine)["documents"] == row_counts(engine)["results"] == 3
+    assert store_documents(engine, batch_id, []) == []
+
+    bad_page = dataclasses.replace(
+        sample_result(5).pages[0], fields=ExplodingFields(sample_result(5).pages[0].fields)
+    )
+    before = row_counts(engine)
+    with pytest.raises(RuntimeError):
+        store_documents(
+            engine,
+            batch_id,
+            [sample_result(4), dataclasses.replace(sample_result(5), pages=(bad_page,))],
+        )
+    assert row_counts(engine) == before  # all of the group or none of it
 
 
 def test_every_input_becomes_a_row_broken_ones_included(engine: Engine) -> None:
