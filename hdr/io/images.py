@@ -176,7 +176,13 @@ def _fast_decode(img: Image.Image, data: bytes) -> np.ndarray | None:
     """
     if img.format not in ("PNG", "JPEG") or img.mode not in ("L", "RGB"):
         return None
-    if "transparency" in img.info or img.getexif().get(0x0112, 1) != 1:
+    if "transparency" in img.info:
+        return None
+    # Pillow finds a PNG's eXIf chunk only by decoding the pixels first: look for the chunk
+    # in the bytes instead, and leave any file with EXIF orientation to Pillow.
+    if img.format == "PNG" and b"eXIf" in data:
+        return None
+    if img.format == "JPEG" and img.getexif().get(0x0112, 1) != 1:
         return None
     end = b"IEND" if img.format == "PNG" else b"\xff\xd9"
     if end not in data[-64:]:
