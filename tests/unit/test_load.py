@@ -59,12 +59,13 @@ def test_rgb_becomes_bgr() -> None:
     assert tuple(page.image[10, 10]) == (0, 0, 255)
 
 
-def test_exif_orientation_is_applied() -> None:
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+def test_exif_orientation_is_applied(fmt: str) -> None:
     arr = np.full((100, 300, 3), 255, np.uint8)
     arr[:, :50] = 0  # dark band on the left, as stored
     exif = Image.Exif()
     exif[0x0112] = 6  # "rotate 90 CW to display"
-    page = _one(_save(Image.fromarray(arr), "JPEG", exif=exif, quality=95))
+    page = _one(_save(Image.fromarray(arr), fmt, exif=exif))
     assert page.image.shape[:2] == (300, 100)  # upright: portrait
     assert "exif_rotated" in page.flags
     assert page.image[:40].mean() < 60 and page.image[-100:].mean() > 200  # band now on top
