@@ -158,3 +158,11 @@ def test_time_budget_is_enforced(tmp_path: Path) -> None:
     with pytest.raises(InputError) as err:
         list(iter_pdf_pages(path, str(path), LimitsConfig(), PdfConfig(), spent))
     assert err.value.code is ReasonCode.TIME_BUDGET_EXCEEDED
+
+
+def test_missing_poppler_is_dependency_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # a PATH without pdfinfo/pdftoppm
+    err = _code(_pillow_pdf(1))
+    assert err is ReasonCode.DEPENDENCY_MISSING
