@@ -175,9 +175,12 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="set sizes times this")
     parser.add_argument("--write", type=Path, help="write the section into this Markdown file")
     parser.add_argument("--plot", type=Path, default=REPO / "docs" / "read_curve.png")
+    parser.add_argument("--generate-only", action="store_true", help="make the sets and stop")
     args = parser.parse_args()
     cfg = load_pipeline_config()
     folders = {name: ensure_set(args.work, name, args.scale) for name in SETS}
+    if args.generate_only:
+        return
     truth = {
         name: {(r.file, r.page): r for r in read_truth(folder / "truth.jsonl")}
         for name, folder in folders.items()
