@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import multiprocessing
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -202,9 +203,31 @@ def iter_files(opts: SynthOptions) -> Iterator[tuple[str, bytes, list[TruthRecor
         yield from pool.imap(_make_indexed, jobs, chunksize=2)
 
 
-def generate(out: Path, opts: SynthOptions) -> list[TruthRecord]:
-    """Write ``opts.n`` documents and ``truth.jsonl`` into ``out`` (created when missing)."""
+_OUR_FILE = re.compile(r"^doc_\d{4,}\.(png|jpg|tif|pdf)$")
+
+
+def _earlier_run(out: Path) -> list[Path]:
+    if not out.is_dir():
+        return []
+    return sorted(p for p in out.iterdir() if p.name == "truth.jsonl" or _OUR_FILE.match(p.name))
+
+
+def generate(out: Path, opts: SynthOptions, overwrite: bool = False) -> list[TruthRecord]:
+    """Write ``opts.n`` documents and ``truth.jsonl`` into ``out`` (created when missing).
+
+    A folder holding an earlier run is refused, so stale files never mix with a new truth;
+    ``overwrite`` deletes that run's files first (and nothing else).
+    """
     opts = replace(opts, formats=tuple(opts.formats), layouts=tuple(opts.layouts)).check()
+    earlier = _earlier_run(out)
+    if earlier and not overwrite:
+        raise UsageError(
+            ReasonCode.USAGE,
+            f"{out} already holds generated documents ({len(earlier)} files)",
+            "choose another --out, or pass --overwrite to replace them",
+        )
+    for path in earlier:
+        path.unlink()
     out.mkdir(parents=True, exist_ok=True)
     records: list[TruthRecord] = []
     for name, data, recs in iter_files(opts):
