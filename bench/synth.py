@@ -72,9 +72,9 @@ def section(runs: list[Run], workers: int, command: str, load: tuple[float, floa
         )
     lines += [
         "",
-        "Documents: 150-300 dpi, colour and grayscale; PDFs at 200 dpi, 40% of them with 2-3 pages. "
-        "PNG costs most: scanner noise makes zlib slow and files big. This section is written "
-        "by the command above; edit the code, not the numbers.",
+        "Documents: 150-300 dpi, colour and grayscale; PDFs at 200 dpi, 40% of them with 2-3 "
+        "pages. PNG costs most: scanner noise makes zlib slow and files big. This section is "
+        "written by the command above; edit the code, not the numbers.",
     ]
     return "\n".join(lines) + "\n"
 

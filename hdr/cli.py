@@ -221,9 +221,6 @@ def synth(
     ] = "",
     clean: Annotated[bool, typer.Option(help="No scan effects (for debugging).")] = False,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 2,
-    overwrite: Annotated[
-        bool, typer.Option(help="Replace an earlier run's documents in --out.")
-    ] = False,
 ) -> None:
     """Generate synthetic scanned cheques and deposit slips with exact ground truth."""
     from collections import Counter
@@ -237,7 +234,7 @@ def synth(
         layouts=tuple(x.strip() for x in layouts.split(",") if x.strip()),
         clean=clean, workers=workers,
     )
-    records = generate(out, opts, overwrite=overwrite)
+    records = generate(out, opts)
     statuses = Counter(r.expected_status for r in records)
     summary = ", ".join(f"{k} {v}" for k, v in sorted(statuses.items()))
     typer.echo(f"wrote {n} files ({len(records)} pages: {summary}) and {out / 'truth.jsonl'}")

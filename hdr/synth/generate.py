@@ -212,21 +212,14 @@ def _earlier_run(out: Path) -> list[Path]:
     return sorted(p for p in out.iterdir() if p.name == "truth.jsonl" or _OUR_FILE.match(p.name))
 
 
-def generate(out: Path, opts: SynthOptions, overwrite: bool = False) -> list[TruthRecord]:
+def generate(out: Path, opts: SynthOptions) -> list[TruthRecord]:
     """Write ``opts.n`` documents and ``truth.jsonl`` into ``out`` (created when missing).
 
-    A folder holding an earlier run is refused, so stale files never mix with a new truth;
-    ``overwrite`` deletes that run's files first (and nothing else).
+    The generator owns ``doc_<n>.<format>`` and ``truth.jsonl`` in ``out``: an earlier run's
+    are deleted first, so stale files never mix with a new truth. Other files stay.
     """
     opts = replace(opts, formats=tuple(opts.formats), layouts=tuple(opts.layouts)).check()
-    earlier = _earlier_run(out)
-    if earlier and not overwrite:
-        raise UsageError(
-            ReasonCode.USAGE,
-            f"{out} already holds generated documents ({len(earlier)} files)",
-            "choose another --out, or pass --overwrite to replace them",
-        )
-    for path in earlier:
+    for path in _earlier_run(out):
         path.unlink()
     out.mkdir(parents=True, exist_ok=True)
     records: list[TruthRecord] = []

@@ -245,12 +245,10 @@ def test_unseen_layouts_are_not_shipped_templates(tmp_path: Path) -> None:
     assert not {r.layout for r in records} & set(SHIPPED)
 
 
-def test_an_earlier_run_is_refused_or_replaced_but_other_files_stay(tmp_path: Path) -> None:
+def test_an_earlier_run_is_replaced_but_other_files_stay(tmp_path: Path) -> None:
     generate(tmp_path, SynthOptions(n=3, seed=1, workers=1))
     (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
-    with pytest.raises(UsageError, match="already holds generated documents"):
-        generate(tmp_path, SynthOptions(n=1, seed=2, workers=1))
-    records = generate(tmp_path, SynthOptions(n=1, seed=2, workers=1), overwrite=True)
+    records = generate(tmp_path, SynthOptions(n=1, seed=2, workers=1))
     assert [r.file for r in records] == ["doc_0001.png"]
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "doc_0001.png",
