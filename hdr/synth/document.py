@@ -138,12 +138,10 @@ def render_page(spec: PageSpec, rng: np.random.Generator) -> RenderedPage:
     """Draw one page as ``spec`` says, everything else at random from ``rng``."""
     params = ScanParams.draw(rng, clean=spec.clean, bilevel_ok=spec.bilevel_ok)
     if NOT_A_DOCUMENT in (spec.layout, spec.hard_case):
-        doc = np.asarray(draw_other_page(rng, min(spec.dpi, 200)))
+        doc = np.asarray(draw_other_page(rng, spec.dpi))
         image, m = scan(doc, params, rng)
         size = (image.shape[1], image.shape[0])
-        truth = _truth(
-            NOT_A_DOCUMENT, "other", False, NOT_A_DOCUMENT, min(spec.dpi, 200), size, params
-        )
+        truth = _truth(NOT_A_DOCUMENT, "other", False, NOT_A_DOCUMENT, spec.dpi, size, params)
         return RenderedPage(image, params.mode, truth)
     templates = all_templates()
     t = templates[spec.layout] if spec.layout else next(iter(templates.values()))

@@ -97,6 +97,16 @@ def test_every_format_decodes_to_the_size_truth_says(mixed_run) -> None:
                 assert im.mode in ("RGB", "L", "1")
 
 
+def test_hard_pages_at_300_dpi_say_so_in_file_and_truth(tmp_path: Path) -> None:
+    opts = SynthOptions(n=3, seed=1, formats=("jpg",), dpi=(300, 300), hard_share=1.0)
+    records = generate(tmp_path, opts)
+    assert {r.hard_case for r in records} >= {"not_a_document", "crossed_out"}
+    for r in records:
+        with Image.open(tmp_path / r.file) as im:
+            assert im.info["dpi"][0] == pytest.approx(300) and r.dpi == 300
+            assert im.size == tuple(r.size)
+
+
 def test_no_timestamps_in_pdf(mixed_run) -> None:
     out, records = mixed_run
     pdf = next(out / r.file for r in records if r.format == "pdf")
