@@ -1,0 +1,315 @@
+"""The `process-batch` flow: read a folder, a glob or a list of files and store every result.
+
+Deployed as ``process-batch/nightly`` (cron, over the configured inbox) and
+``process-batch/adhoc`` (started from the UI) by prefect.yaml; run locally without a server
+by ``hdr batch SOURCE`` (Prefect's ephemeral mode).
+
+>>> from flows.process_batch import process_batch
+>>> summary = process_batch(source="tests/resources/sample", chunk_size=8)   # doctest: +SKIP
+>>> summary.n_documents, summary.read_rate                                  # doctest: +SKIP
+(20, 0.55)
+
+The database is ``HDR_DB_URL`` of the process that runs the flow (a worker, or `hdr batch
+--db-url`), never a parameter: parameters are shown in the UI, passwords must not be.
+Chunks run in this process (``batch.local_workers`` threads), or on a Dask cluster when
+``dask.address`` is configured (``HDR_FLOWS_DASK__ADDRESS``); see README "Scale-out".
+"""
+
+from __future__ import annotations
+
+import getpass
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+from prefect import flow, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NONE
+from prefect.context import FlowRunContext
+from prefect.futures import PrefectFuture, as_completed
+from prefect.task_runners import ThreadPoolTaskRunner
+from pydantic import Field
+
+from db.session import redact
+from flows import progress
+from flows.config import FlowsConfig, load_flows_config
+from flows.models import ModelChoice, resolve_model
+from flows.report import BatchSummary, ChunkReport, merge_chunks, review_table
+from flows.runtime import engine_for, get_logger
+from flows.tasks import (
+    ChunkJob,
+    archive_files,
+    close_batch,
+    list_inputs,
+    open_batch,
+    read_and_store_chunk,
+    retry_if_transient,
+)
+from hdr.config import PipelineConfig, Settings, config_hash, load_pipeline_config
+from hdr.errors import StorageError
+
+DEFAULT_CHUNK_SIZE = 32
+
+
+def default_task_runner(cfg: FlowsConfig | None = None) -> Any:
+    """Dask when ``dask.address`` is configured, else a thread pool in this process."""
+    cfg = cfg or load_flows_config()
+    if cfg.dask.address:
+        from prefect_dask import DaskTaskRunner
+
+        return DaskTaskRunner(address=cfg.dask.address)
+    return ThreadPoolTaskRunner(max_workers=cfg.batch.local_workers)
+
+
+@task(
+    name="choose-model",
+    retries=3,
+    retry_delay_seconds=[2, 4, 8],
+    cache_policy=NONE,
+    retry_condition_fn=retry_if_transient,
+)
+def choose_model(spec: str, db_url: str, pipeline: PipelineConfig) -> ModelChoice:
+    """Resolve the ``model`` parameter (reads the registry in the database)."""
+    return resolve_model(spec, engine_for(db_url), pipeline)
+
+
+@flow(name="process-batch", task_runner=default_task_runner(), log_prints=False)
+def process_batch(
+    source: str | list[str],
+    chunk_size: Annotated[int, Field(ge=1, le=5000)] = DEFAULT_CHUNK_SIZE,
+    model: Annotated[str, Field(min_length=1, max_length=4096)] = "default",
+    move_processed_to: str | None = None,
+    created_by: Annotated[str | None, Field(max_length=128)] = None,
+    resume_batch: Annotated[int | None, Field(ge=1)] = None,
+) -> BatchSummary:
+    """Read every document of `source` and store the results in the results database.
+
+    Args:
+        source: A folder (walked recursively), a glob such as /shares/scans/*.pdf, one file,
+            or a list of these.
+        chunk_size: Documents per task. Larger chunks cost less orchestration; smaller ones
+            spread better over many workers.
+        model: "default" (the promoted model, else the one pinned in configs/pipeline.yaml),
+            the sha256 (8+ digits) of a registered model version, or a model file path.
+        move_processed_to: A folder to move each file into once its result is stored
+            (empty: leave the files where they are).
+        created_by: Who asked for this batch (default: the deployment, or the user).
+        resume_batch: Continue this batch id (after a crash) instead of starting a new one.
+    """
+    started = time.perf_counter()
+    cfg = load_flows_config()
+    pipeline = load_pipeline_config()
+    db_url = Settings().db_url_or_default()
+    retry: dict[str, Any] = {
+        "retries": cfg.retries.attempts,
+        "retry_delay_seconds": cfg.retries.delays(),
+        "retry_jitter_factor": cfg.retries.jitter_factor or None,
+    }
+    log = get_logger()
+
+    found = list_inputs.with_options(**retry)(source)
+    choice = choose_model.with_options(**retry)(model, db_url, pipeline)
+    batch_id = open_batch.with_options(**retry)(
+        db_url, _label(source), created_by or _who(), choice, config_hash(pipeline), resume_batch
+    )
+    log.info(
+        "batch %d: %d files, model %s (%s)",
+        batch_id,
+        len(found.paths),
+        choice.sha256[:12],
+        choice.origin,
+    )
+    progress.emit(progress.ProgressEvent("start", total=len(found.paths), batch_id=batch_id))
+
+    job = ChunkJob(
+        batch_id,
+        db_url,
+        choice,
+        pipeline,
+        cfg.retries.read_attempts,
+        cfg.retries.read_backoff_seconds,
+    )
+    chunks = [found.paths[i : i + chunk_size] for i in range(0, len(found.paths), chunk_size)]
+    workers = _workers(cfg)
+    reports = _run_chunks(chunks, job, retry, cfg.batch.max_in_flight or workers + 1)
+    stages, outcomes = merge_chunks(reports)
+
+    closed = close_batch.with_options(**retry)(db_url, batch_id, len(found.paths))
+    summary = BatchSummary(
+        batch_id=batch_id,
+        source=_label(source),
+        database=redact(db_url),
+        model_sha256=choice.sha256,
+        model_origin=choice.origin,
+        n_inputs=len(found.paths),
+        n_ignored_files=len(found.skipped),
+        n_read=sum(o.status != "skipped" for o in outcomes),
+        n_reused=closed.n_reused,
+        n_documents=closed.counts.n_documents,
+        n_accepted=closed.counts.n_accepted,
+        n_review=closed.counts.n_review,
+        n_rejected=closed.counts.n_rejected,
+        n_error=closed.counts.n_error,
+        n_pending_review=len(closed.review_rows),
+        errors=[
+            (o.source, o.reason_code or "", o.message or "")
+            for o in outcomes
+            if o.status == "error"
+        ],
+        stage_seconds=stages,
+        chunks=len(chunks),
+        workers=len({r.worker for r in reports}),
+    )
+    if move_processed_to and outcomes:
+        _archive(summary, [o.source for o in outcomes], found.roots, move_processed_to, retry)
+    summary.wall_seconds = round(time.perf_counter() - started, 2)
+    _publish(summary, closed.review_rows)
+    return summary
+
+
+def _run_chunks(
+    chunks: list[list[str]], job: ChunkJob, retry: dict[str, Any], window: int
+) -> list[ChunkReport]:
+    """Submit chunk tasks ``window`` at a time; stop submitting once the database is lost."""
+    chunk_task = read_and_store_chunk.with_options(**retry)
+    todo = iter(chunks)
+    pending: list[PrefectFuture[ChunkReport]] = []
+    reports: list[ChunkReport] = []
+    failure: BaseException | None = None
+
+    def submit_next() -> None:
+        chunk = next(todo, None)
+        if chunk is not None:
+            pending.append(chunk_task.submit(chunk, job))
+
+    for _ in range(max(1, window)):
+        submit_next()
+    while pending:
+        future = next(as_completed(pending))
+        pending.remove(future)
+        try:
+            report = future.result()
+        except BaseException as exc:  # the task already retried what was transient
+            failure = failure or exc
+            continue
+        reports.append(report)
+        progress.emit(
+            progress.ProgressEvent("chunk", sources=report.sources, batch_id=job.batch_id)
+        )
+        if failure is None:
+            submit_next()
+    if failure is not None:
+        raise _explain(failure, job, reports, sum(len(c) for c in chunks))
+    return reports
+
+
+def _explain(
+    failure: BaseException, job: ChunkJob, reports: list[ChunkReport], total: int
+) -> BaseException:
+    if not isinstance(failure, StorageError):
+        return failure
+    stored = sum(len(r.outcomes) for r in reports)
+    return StorageError(
+        failure.code,
+        f"batch {job.batch_id} stopped: {failure.message}; {stored} of {total} documents were "
+        "stored before, each one whole (a document is one transaction)",
+        hint=f"when the database is back, run the same source again with resume_batch="
+        f"{job.batch_id}: stored documents are skipped",
+    )
+
+
+def _archive(
+    summary: BatchSummary,
+    paths: list[str],
+    roots: list[str],
+    folder: str,
+    retry: dict[str, Any],
+) -> None:
+    state = archive_files.with_options(**retry)(paths, roots, folder, return_state=True)
+    if state.is_completed():
+        _, failures = state.result()
+        summary.archive_failures = list(failures)
+    else:
+        summary.archive_failures = [f"{folder}: {state.message}"]
+    summary.archived = sum(not Path(p).exists() for p in paths)
+
+
+def _publish(summary: BatchSummary, review_rows: list[Any]) -> None:
+    key = f"batch-{summary.batch_id}"
+    create_markdown_artifact(
+        summary.to_markdown(), key=f"{key}-summary", description=f"Batch {summary.batch_id}"
+    )
+    rows = review_table(review_rows)
+    create_table_artifact(
+        rows or [{"field_id": "", "field": "", "value": "no field waits for review"}],
+        key=f"{key}-review",
+        description=f"Batch {summary.batch_id}: {len(rows)} field(s) waiting for review",
+    )
+
+
+def _workers(cfg: FlowsConfig) -> int:
+    ctx = FlowRunContext.get()
+    runner = getattr(ctx, "task_runner", None)
+    if isinstance(runner, ThreadPoolTaskRunner):
+        return min(int(runner._max_workers), 1024)
+    if runner is not None and type(runner).__name__ == "DaskTaskRunner":
+        try:  # a Dask cluster: one chunk per worker thread
+            return max(1, sum(runner.client.nthreads().values()))
+        except Exception:  # a cluster that cannot say: be modest
+            return 2
+    return cfg.batch.local_workers
+
+
+def _label(source: str | list[str]) -> str:
+    if isinstance(source, str):
+        return source
+    head = ", ".join(source[:3])
+    return head + (f" (+{len(source) - 3} more)" if len(source) > 3 else "")
+
+
+def _who() -> str:
+    from prefect.runtime import deployment, flow_run
+
+    name = deployment.name
+    if name:
+        return f"prefect:{flow_run.flow_name or 'process-batch'}/{name}"[:128]
+    try:
+        return getpass.getuser()[:128]
+    except Exception:  # no user name in a container
+        return "hdr"
+
+
+def run_local(
+    source: str | list[str],
+    *,
+    chunk_size: int | None = None,
+    model: str = "default",
+    move_processed_to: str | None = None,
+    dask_address: str | None = None,
+    resume_batch: int | None = None,
+    listener: progress.Listener | None = None,
+) -> BatchSummary:
+    """Run the flow in this process (what `hdr batch` does); ``listener`` sees the progress.
+
+    >>> summary = run_local("inbox/", dask_address="tcp://127.0.0.1:8786")   # doctest: +SKIP
+    """
+    flow_obj = process_batch
+    if dask_address:
+        from prefect_dask import DaskTaskRunner
+
+        runner: Any = DaskTaskRunner(address=dask_address)
+        flow_obj = process_batch.with_options(task_runner=runner)
+    kwargs: dict[str, Any] = {
+        "model": model,
+        "move_processed_to": move_processed_to,
+        "resume_batch": resume_batch,
+    }
+    if chunk_size is not None:
+        kwargs["chunk_size"] = chunk_size
+    if listener is None:
+        return flow_obj(source, **kwargs)
+    with progress.listening(listener):
+        return flow_obj(source, **kwargs)
+
+
+__all__ = ["DEFAULT_CHUNK_SIZE", "default_task_runner", "process_batch", "run_local"]
