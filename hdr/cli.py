@@ -532,6 +532,117 @@ def review_set(
 
 # ---------------------------------------------------------------- batch (issue 7)
 
+_PREFECT_QUIET = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_LOGGING_LEVEL": "WARNING",
+    # the ephemeral server of `hdr batch` starts slowly on a busy 2-core machine
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+}
+
+
+@app.command("batch")
+def batch_cmd(
+    sources: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="SOURCE", help="Folders (walked recursively), quoted globs, or files."
+        ),
+    ],
+    chunk_size: Annotated[
+        int | None, typer.Option(min=1, help="Documents per task (default 32).")
+    ] = None,
+    db_url: Annotated[
+        str | None, typer.Option("--db-url", help="Default: $HDR_DB_URL or the SQLite file.")
+    ] = None,
+    model: Annotated[
+        str, typer.Option(help="default | a registered sha256 prefix | a model file.")
+    ] = "default",
+    move_processed_to: Annotated[
+        Path | None, typer.Option(help="Move each file here once its result is stored.")
+    ] = None,
+    dask_address: Annotated[
+        str | None,
+        typer.Option(help="Run the chunks on this Dask scheduler, e.g. tcp://10.0.0.5:8786."),
+    ] = None,
+    resume_batch: Annotated[
+        int | None, typer.Option(min=1, help="Continue this batch id (after a crash).")
+    ] = None,
+    progress: Annotated[bool, typer.Option(help="Show the progress bar.")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Run the process-batch flow here, without a Prefect server, and store every result.
+
+    Example: hdr batch inbox/ --chunk-size 32
+    """
+    import json
+    import os
+    from typing import Any
+
+    from rich.console import Console
+
+    for key, value in _PREFECT_QUIET.items():
+        os.environ.setdefault(key, value)
+    url = _db_url(db_url)
+    os.environ["HDR_DB_URL"] = url  # the flow reads it: a URL is never a flow parameter
+    from db.migrate import current_revision, upgrade
+    from db.session import redact
+
+    err = Console(stderr=True)
+    if current_revision(url) is None:
+        upgrade(url)
+        err.print(f"created the results schema in {redact(url)}")
+    from flows.process_batch import run_local
+    from flows.progress import ProgressCounter
+
+    source: str | list[str] = sources[0] if len(sources) == 1 else list(sources)
+    options: dict[str, Any] = {
+        "chunk_size": chunk_size,
+        "model": model,
+        "move_processed_to": str(move_processed_to) if move_processed_to else None,
+        "dask_address": dask_address,
+        "resume_batch": resume_batch,
+    }
+    if progress and err.is_terminal:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=err,
+        ) as bar:
+            task_id = bar.add_task("starting Prefect", total=None)
+
+            def show(done: int, total: int) -> None:
+                bar.update(task_id, completed=done, total=total, description="documents")
+
+            summary = run_local(source, listener=ProgressCounter(show), **options)
+    else:
+        summary = run_local(source, **options)
+    if as_json:
+        typer.echo(json.dumps(summary.as_dict(), indent=2, default=str))
+        return
+    typer.echo(summary.to_text())
+    typer.echo(f"results database: {_where(url)}")
+    typer.echo(
+        f"next: hdr results summary --batch {summary.batch_id}; "
+        f"hdr review next --batch {summary.batch_id}"
+    )
+
+
+def _where(url: str) -> str:
+    """The database URL without password, and the file for SQLite."""
+    from sqlalchemy import make_url
+
+    from db.session import redact
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database:
+        return f"{redact(url)} (file {Path(parsed.database).resolve()})"
+    return redact(url)
+
+
 # ---------------------------------------------------------------- web / users (issue 8)
 
 
