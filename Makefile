@@ -57,5 +57,10 @@ test-all: setup lint
 bench: setup
 	$(BIN)/hdr bench digits --write docs/BENCHMARKS.md
 
+# A local Prefect server and its UI (http://127.0.0.1:4200), the deployments of prefect.yaml
+# and a process worker that runs them; Ctrl-C stops both. Settings: configs/flows.yaml.
+serve: setup
+	@$(BIN)/python -m flows.serve
+
 clean:
 	rm -rf .pytest_cache .mypy_cache .ruff_cache build *.egg-info
