@@ -31,8 +31,9 @@ from hdr.assemble.account import parse_account
 from hdr.assemble.amount import parse_amount
 from hdr.assemble.decide import LayoutLike, decide_field, field_confidence, same_value_probs
 from hdr.assemble.decide import decide_page as _decide_page
+from hdr.assemble.decode import decode
 from hdr.assemble.geometry import apply_prior, is_high_mark, shape_prior
-from hdr.classify.labels import LABELS, NUM_CLASSES, REJECT
+from hdr.classify.labels import DIGITS, LABELS, NUM_CLASSES, REJECT
 from hdr.classify.normalize import normalize_glyph
 from hdr.config import PipelineConfig
 from hdr.segment import Piece, Segment, Segmentation, segment_field
@@ -41,7 +42,13 @@ from hdr.types import FieldCrop, FieldResult, GlyphResult, Status
 log = logging.getLogger(__name__)
 
 _REJECT = LABELS.index(REJECT)
-WIDTH_WEIGHT = 0.3  # how much a cut is preferred when the width says "two digits"
+NOISE_SIZE = 0.3  # a reject smaller than this (in digit heights) at the ends is noise
+# what may stand in an account number: digits (and a reject); in free writing also a dash
+CELL_PRIOR = np.array([1.0 if lab in DIGITS or lab == REJECT else 1e-3 for lab in LABELS])
+ACCOUNT_PRIOR = np.array(
+    [1.0 if lab in DIGITS or lab == REJECT else 0.3 if lab == "-" else 0.01 for lab in LABELS]
+)
+WIDTH_WEIGHT = 2.0  # log-prior weight of (width / (pieces x digit width) - 1) squared
 SPLIT_MARGIN = 0.15  # score gap under which two different readings of a component are a tie
 
 
@@ -93,9 +100,23 @@ def _segment(crop: FieldCrop) -> _Work:
 
 
 def _posterior(work: _Work, piece: Piece, probs: np.ndarray) -> np.ndarray:
-    if work.cell_mode or work.seg is None:
+    """Classifier probabilities weighed with what the field and the glyph's shape allow."""
+    if work.seg is None:
         return np.asarray(probs, np.float64)
-    return apply_prior(probs, shape_prior(piece.box, work.seg.metrics))
+    if work.cell_mode:  # one digit per cell
+        return apply_prior(probs, CELL_PRIOR)
+    prior = shape_prior(piece.box, work.seg.metrics)
+    if work.crop.name == "account":
+        prior = prior * ACCOUNT_PRIOR
+    return apply_prior(probs, prior)
+
+
+def _is_noise(piece: Piece, post: np.ndarray, work: _Work) -> bool:
+    """A small piece of the reject class: a speck or a stroke's crumb, not a character."""
+    if work.seg is None or int(post.argmax()) != _REJECT:
+        return False
+    rel_h, rel_w, _ = work.seg.metrics.relative(piece.box)
+    return max(rel_h, rel_w) < NOISE_SIZE
 
 
 def _piece_score(post: np.ndarray) -> float:
@@ -126,8 +147,8 @@ def _choose(work: _Work, seg: Segment, batches: Sequence[_Batch]) -> tuple[tuple
         posts = [post_of(p) for p in option]
         if any(p is None for p in posts):
             continue  # not classified: not worth it
-        score = sum(_piece_score(p) for p in posts if p is not None) / len(option)
-        score -= WIDTH_WEIGHT * abs(ratio / len(option) - 1.0)
+        score = sum(_piece_score(p) for p in posts if p is not None)
+        score -= WIDTH_WEIGHT * (ratio / len(option) - 1.0) ** 2
         reading = "".join(LABELS[int(p.argmax())] for p in posts if p is not None)
         scored.append((score, option, reading))
     scored.sort(key=lambda s: -s[0])
@@ -211,14 +232,20 @@ def _result(work: _Work, batches: Sequence[_Batch], cfg: PipelineConfig) -> Fiel
         for piece in chosen:
             probs = next(p for p in (b.get(piece) for b in batches) if p is not None)
             pieces.append((piece, _posterior(work, piece, probs), seg.cell))
-    labels = [LABELS[int(post.argmax())] for _, post, _ in pieces]
+    digits_at = [i for i, (_, post, _) in enumerate(pieces) if int(post.argmax()) < 10]
+    if digits_at:  # crumbs before the first or after the last digit are dropped
+        lo, hi = digits_at[0], digits_at[-1]
+        kept = [p for i, p in enumerate(pieces) if lo <= i <= hi or not _is_noise(p[0], p[1], work)]
+        if len(kept) < len(pieces):
+            flags.append("noise_ignored")
+        pieces = kept
     boxes = [piece.box for piece, _, _ in pieces]
     parse = _parser(work, boxes, cfg)
-    reading = parse(labels)
-    flags += reading.flags
     post_matrix = (
         np.stack([post for _, post, _ in pieces]) if pieces else np.zeros((0, NUM_CLASSES))
     )
+    labels, reading = decode(post_matrix, parse)
+    flags += reading.flags
     same = same_value_probs(labels, post_matrix, reading.value, lambda labs: parse(labs).value)
     confidence = field_confidence(same, seg_score) if reading.value is not None else 0.0
     status, out_flags = decide_field(

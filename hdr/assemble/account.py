@@ -1,6 +1,6 @@
 """Account numbers: digits only, with a length the layout allows.
 
-A dash, slash, dot or space between digit groups (``1234-5678``) is dropped: people write them
+A dash or dot between digit groups (``1234-5678``) is dropped: people write them
 and banks ignore them. A star, ``#`` or currency mark before or after the digits is a filler.
 A glyph of the reject class (a letter, a scribble) between digits makes the value unknown
 (``unexpected_symbol``); at the ends (a bit of a printed "A/c No." label) it is dropped but still
@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from hdr.assemble.reading import Reading
 from hdr.classify.labels import CURRENCY, DIGITS, REJECT
 
-SEPARATORS = frozenset({"-", "/", ".", ",", "'"})
+SEPARATORS = frozenset({"-", ".", ",", "'"})
 END_FILLERS = frozenset({*CURRENCY, "*", "#", *SEPARATORS})
 _DIGITS = frozenset(DIGITS)
 

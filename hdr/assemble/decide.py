@@ -21,12 +21,13 @@ from typing import Protocol
 
 import numpy as np
 
-from hdr.classify.labels import LABELS
+from hdr.classify.labels import LABELS, REJECT
 from hdr.config import DecisionConfig, PipelineConfig
 from hdr.errors import ReasonCode
 from hdr.types import FieldResult, Status
 
 MIN_ALTERNATIVE = 1e-4  # labels less likely than this are not worth re-parsing
+INVALID_WEIGHT = 0.1  # weight of labels that would leave no valid value (see same_value_probs)
 
 
 def same_value_probs(
@@ -34,24 +35,34 @@ def same_value_probs(
     probs: np.ndarray,
     value: str | None,
     parse: Callable[[list[str]], str | None],
+    invalid_weight: float = INVALID_WEIGHT,
 ) -> list[float]:
-    """Per glyph: the probability that its true label gives the same ``value`` as the one read.
+    """Per glyph: the chance that its true label gives the same ``value`` as the one read.
 
-    ``probs`` is N x len(LABELS); ``parse`` maps labels to a value (or None).
+    ``probs`` is N x len(LABELS); ``parse`` maps labels to a value (or None). Labels that would
+    make the field unreadable count ``invalid_weight`` times their probability against the value
+    (the writer meant a valid amount, but may have written something we do not read), except the
+    reject class, which always counts in full: a letter among digits must never look sure.
     """
     out: list[float] = []
     chosen = list(labels)
     for i, label in enumerate(chosen):
         row = probs[i]
-        mass = float(row[LABELS.index(label)]) if label in LABELS else 0.0
+        same = float(row[LABELS.index(label)]) if label in LABELS else 0.0
+        other = 0.0
         for k in np.nonzero(row >= MIN_ALTERNATIVE)[0]:
             alt = LABELS[int(k)]
             if alt == label:
                 continue
             trial = [*chosen[:i], alt, *chosen[i + 1 :]]
-            if value is not None and parse(trial) == value:
-                mass += float(row[k])
-        out.append(min(1.0, mass))
+            got = parse(trial)
+            if value is not None and got == value:
+                same += float(row[k])
+            elif got is None and alt != REJECT:
+                other += invalid_weight * float(row[k])
+            else:
+                other += float(row[k])
+        out.append(min(1.0, same / max(same + other, 1e-12)))
     return out
 
 

@@ -114,7 +114,8 @@ def measure(boxes: Sequence[Box], stroke: float) -> Metrics:
     heights = np.array([b[3] - b[1] for b in boxes], np.float64)
     tall = [b for b, h in zip(boxes, heights, strict=True) if h >= 0.5 * heights.max()]
     dh = float(np.median([b[3] - b[1] for b in tall]))
-    widths = [b[2] - b[0] for b in tall if (b[2] - b[0]) <= 1.1 * dh]
+    # a "1" is no measure of how wide digits are, nor are two touching digits
+    widths = [b[2] - b[0] for b in tall if 0.35 * dh <= (b[2] - b[0]) <= 1.1 * dh]
     dw = float(np.median(widths)) if widths else 0.6 * dh
     dw = min(max(dw, 0.4 * dh), 0.85 * dh)
     top = float(np.median([b[1] for b in tall]))
@@ -129,19 +130,27 @@ def is_flat(box: Box, metrics: Metrics) -> bool:
 
 
 def is_speck(comp: Component, metrics: Metrics) -> bool:
-    """Too small to be any mark a person writes: smaller than the pen is wide."""
+    """Too small to be any mark a person writes: thinner than the pen, or a few pixels."""
     sw = metrics.stroke_width
-    return max(comp.width, comp.height) < max(2.0, 0.6 * sw) or comp.area < max(3.0, 0.3 * sw * sw)
+    return max(comp.width, comp.height) < max(2.0, 0.6 * sw) or comp.area < max(4.0, 0.25 * sw * sw)
 
 
 def is_stray(comp: Component, metrics: Metrics) -> bool:
-    """A small blob where no mark goes: high above the baseline, or far outside the text band."""
+    """A small piece where no mark goes, or a remnant of a rule above or below the writing.
+
+    Dots and commas sit on the baseline and dashes are wide, so a small blob high on the line
+    (or a tiny one anywhere but the baseline) is noise; apostrophes go too, the value does not
+    need them.
+    """
     rel_h, rel_w, cy = metrics.relative(comp.box)
-    small = max(rel_h, rel_w) < 0.35
-    if small and cy < 0.3:
-        return True  # dots of noise (and apostrophes, which the value does not need)
-    far = cy < -0.9 or cy > 1.9
-    return far and rel_h < 0.6
+    size = max(rel_h, rel_w)
+    if size < 0.35 and cy < 0.3:
+        return True
+    if size < 0.08 or (size < 0.12 and cy < 0.7):
+        return True
+    if rel_h < 0.3 and (cy < -0.4 or cy > 1.5):
+        return True  # a thin piece well above or below the line: what is left of a rule
+    return (cy < -0.9 or cy > 1.9) and rel_h < 0.6
 
 
 def merge_groups(comps: Sequence[Component], metrics: Metrics) -> list[list[Component]]:

@@ -18,6 +18,8 @@ are put back, so a ``7`` written through the bottom border stays in one piece.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -34,21 +36,21 @@ class Lines:
     rows: tuple[int, ...]  # y of horizontal rules
     cols: tuple[int, ...]  # x of vertical rules
     interior: Box  # the part of the crop inside the box borders (the whole crop when none)
+    ticks: tuple[int, ...] = ()  # x of the short ticks of a comb field (cell separators)
+    struck: bool = False  # a long straight line runs through the writing: crossed out
 
     @property
     def found(self) -> bool:
         return bool(self.rows or self.cols)
 
 
-def _open(mask: np.ndarray, length: int, horizontal: bool, gap: int) -> np.ndarray:
-    """Pixels lying on a straight run of at least ``length`` (gaps of ``gap`` px bridged)."""
+def _runs(mask: np.ndarray, length: int, horizontal: bool, gap: int) -> np.ndarray:
+    """Straight runs at least ``length`` long once gaps of ``gap`` px are bridged (dashed rules)."""
     if horizontal:
         closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((1, gap), np.uint8))
-        runs = cv2.morphologyEx(closed, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
-    else:
-        closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((gap, 1), np.uint8))
-        runs = cv2.morphologyEx(closed, cv2.MORPH_OPEN, np.ones((length, 1), np.uint8))
-    return runs & mask
+        return cv2.morphologyEx(closed, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
+    closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((gap, 1), np.uint8))
+    return cv2.morphologyEx(closed, cv2.MORPH_OPEN, np.ones((length, 1), np.uint8))
 
 
 def _components(mask: np.ndarray) -> list[tuple[int, int, int, int, np.ndarray]]:
@@ -78,27 +80,93 @@ def _pick(positions: list[int], lo: float, hi: float, centre: float) -> int | No
     return min(inside, key=lambda p: abs(p - centre)) if inside else None
 
 
-def remove_lines(ink: np.ndarray, *, keep_cols: bool = False) -> Lines:
+def _crossings(mask: np.ndarray, x0: int, x1: int, y0: int, y1: int) -> int:
+    """How many strokes cross the band rows y0..y1 between x0 and x1 (ink right above and below)."""
+    h = mask.shape[0]
+    above = mask[max(0, y0 - 2), x0:x1] > 0
+    below = mask[min(h - 1, y1 + 1), x0:x1] > 0
+    both = (above & below).astype(np.int8)
+    return int(np.count_nonzero(np.diff(np.concatenate([[0], both])) == 1))
+
+
+def _regular(xs: list[int]) -> bool:
+    """At least four positions, most of them about equally spaced (a comb field's ticks)."""
+    if len(xs) < 4:
+        return False
+    diffs = np.diff(sorted(xs))
+    step = float(np.median(diffs))
+    return step > 0 and float(np.mean(np.abs(diffs - step) <= 0.25 * step)) >= 0.6
+
+
+def _find_ticks(
+    rest: np.ndarray, rows: list[int], span: int, cells: Sequence[Box]
+) -> tuple[np.ndarray, list[int]]:
+    """Short straight vertical strokes standing on (or hanging from) a rule: comb-field ticks."""
+    mask = np.zeros_like(rest)
+    found: list[tuple[int, np.ndarray]] = []
+    spans: list[tuple[int, int, int]] = []
+    t_len = max(4, round(0.12 * span))
+    vertical = _runs(rest, t_len, False, 1) & rest
+    for x, y, cw, ch, comp in _components(vertical):
+        if ch >= 0.6 * span or cw > max(3, round(0.06 * span)):
+            continue
+        if any(abs(y + ch - r) <= 5 or abs(y - r) <= 5 for r in rows):
+            found.append((x + cw // 2, comp))
+            spans.append((y, y + ch, cw))
+    if cells:
+        edges = [e for c in cells for e in (c[0], c[2])]
+        width = float(np.median([c[2] - c[0] for c in cells]))
+        keep = [min(abs(f[0] - e) for e in edges) <= 0.15 * width for f in found]
+        found = [f for f, k in zip(found, keep, strict=True) if k]
+        spans = [t for t, k in zip(spans, keep, strict=True) if k]
+    elif not _regular([f[0] for f in found]):
+        found = []
+    for _, comp in found:
+        mask[comp] = 255
+    xs = sorted({f[0] for f in found})
+    if len(xs) >= 4 and float(np.median(np.diff(xs))) >= 4:
+        # a tick that a digit touches is not found on its own: remove the straight vertical
+        # ink where the regular spacing puts a tick, within the ticks' usual height
+        step = float(np.median(np.diff(xs)))
+        y0 = int(np.median([t[0] for t in spans]))
+        y1 = int(np.median([t[1] for t in spans]))
+        half = max(2, int(np.median([t[2] for t in spans])))
+        for a, b in itertools.pairwise(xs):
+            gaps = round((b - a) / step)
+            for k in range(1, gaps):
+                xm = round(a + (b - a) * k / gaps)
+                band = vertical[y0:y1, max(0, xm - half) : xm + half + 1]
+                mask[y0:y1, max(0, xm - half) : xm + half + 1] |= band
+    return mask, xs
+
+
+def remove_lines(ink: np.ndarray, cells: Sequence[Box] = ()) -> Lines:
     """Find and remove the printed rules of a field crop's ink mask (255 = ink).
 
-    ``keep_cols`` leaves vertical rules in place (used when cells are known: they are cut by the
-    cell boxes anyway).
+    ``cells`` (boxes relative to the crop) tell where the ticks of a comb field can be.
     """
     mask = (np.asarray(ink) > 0).astype(np.uint8) * 255
     h, w = mask.shape
     if h < 8 or w < 8:
         return Lines(mask, (), (), (0, 0, w, h))
-    gap = max(2, round(0.01 * w))
     # longer than any handwritten stroke: a digit is about as wide as the crop is tall
     h_len = max(20, round(min(0.45 * w, 2.2 * h)))
     h_mask = np.zeros_like(mask)
     rows: list[int] = []
-    for x, y, cw, ch, comp in _components(_open(mask, h_len, True, gap)):
-        thick = comp[y : y + ch, x : x + cw].sum(axis=0)
+    struck = False
+    for x, y, cw, ch, comp in _components(_runs(mask, h_len, True, max(3, round(0.05 * w)))):
+        on_ink = comp & (mask > 0)
+        if on_ink.sum() < 0.6 * comp.sum():
+            continue  # mostly bridged gaps: aligned strokes, not a printed rule
+        thick = on_ink[y : y + ch, x : x + cw].sum(axis=0)
         if float(np.median(thick[thick > 0])) > max(4.0, 0.12 * h):
             continue  # a thick band is a filled area or a scribble, not a printed rule
-        h_mask[comp] = 255
-        rows.append(y + ch // 2)
+        centre = y + ch // 2
+        if 0.3 * h < centre < 0.7 * h and _crossings(mask, x, x + cw, y, y + ch - 1) >= 2:
+            struck = True  # a line through the middle of the writing: leave it, say so
+            continue
+        h_mask[on_ink] = 255
+        rows.append(centre)
     rows.sort()
     top = _pick(rows, 0, 0.4 * h, h / 2)
     bottom = _pick(rows, 0.6 * h, h, h / 2)
@@ -108,25 +176,29 @@ def remove_lines(ink: np.ndarray, *, keep_cols: bool = False) -> Lines:
 
     v_mask = np.zeros_like(mask)
     cols: list[int] = []
-    if not keep_cols:
-        v_len = max(8, round(0.6 * span))
-        for x, y, cw, ch, comp in _components(_open(mask, v_len, False, max(2, round(0.03 * h)))):
-            thick = comp[y : y + ch, x : x + cw].sum(axis=1)
-            if float(np.median(thick[thick > 0])) > max(4.0, 0.06 * w):
-                continue
-            reaches = y <= span_lo + 0.12 * span and y + ch >= span_hi - 0.12 * span
-            if top is None and bottom is None:
-                reaches = ch >= 0.9 * h
-            if not reaches:
-                continue  # a tall handwritten stroke, not a border
-            v_mask[comp] = 255
-            cols.append(x + cw // 2)
+    v_len = max(8, round(0.6 * span))
+    for x, y, cw, ch, comp in _components(_runs(mask, v_len, False, max(2, round(0.05 * h)))):
+        on_ink = comp & (mask > 0)
+        thick = on_ink[y : y + ch, x : x + cw].sum(axis=1)
+        if not thick.any() or float(np.median(thick[thick > 0])) > max(4.0, 0.06 * w):
+            continue
+        reaches = y <= span_lo + 0.12 * span and y + ch >= span_hi - 0.12 * span
+        if top is None and bottom is None:
+            reaches = ch >= 0.9 * h
+        if not reaches:
+            continue  # a tall handwritten stroke, not a border
+        v_mask[on_ink] = 255
+        cols.append(x + cw // 2)
     cols.sort()
 
     # slightly thicken the rules over ink, so their anti-aliased edges go too
     h_thick = np.asarray(cv2.dilate(h_mask, np.ones((3, 1), np.uint8)), np.uint8)
     v_thick = np.asarray(cv2.dilate(v_mask, np.ones((1, 3), np.uint8)), np.uint8)
     rules = (h_thick | v_thick) & mask
+    ticks: list[int] = []
+    if rows:
+        tick_mask, ticks = _find_ticks(mask & ~rules, rows, span, cells)
+        rules |= np.asarray(cv2.dilate(tick_mask, np.ones((1, 3), np.uint8)), np.uint8) & mask
     other = mask & ~rules
     reach = 5
     repair_h = _one_sided(other, reach, "up") & _one_sided(other, reach, "down")
@@ -143,4 +215,4 @@ def remove_lines(ink: np.ndarray, *, keep_cols: bool = False) -> Lines:
         x_lo = max(left) if left else 0
         x_hi = min(right) if right else w
     interior = (x_lo, span_lo if top is not None else 0, x_hi, bottom if bottom is not None else h)
-    return Lines(clean, tuple(rows), tuple(cols), interior)
+    return Lines(clean, tuple(rows), tuple(cols), interior, tuple(ticks), struck)

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+import cv2
 import numpy as np
 
 from hdr.segment.binarize import binarize_crop
@@ -80,6 +81,39 @@ def _piece(labels: np.ndarray, group: Sequence[Component], split: bool = False) 
     return Piece(box, mask, split)
 
 
+def ink_level(gray: np.ndarray, ink: np.ndarray) -> np.ndarray:
+    """How dark each pixel is between the paper (0) and the typical ink (255).
+
+    Glyphs keep their soft edges this way, as in the handwriting the classifier was trained on.
+    """
+    img = np.asarray(gray, np.float32)
+    if img.ndim == 3:
+        img = img.mean(axis=2)
+    paper = float(np.percentile(img, 90)) if img.size else 255.0
+    dark = float(np.percentile(img[ink > 0], 10)) if (ink > 0).any() else 0.0
+    scale = max(paper - dark, 1.0)
+    return np.clip((paper - img) / scale * 255.0, 0, 255).astype(np.uint8)
+
+
+def _shade(piece: Piece, level: np.ndarray) -> Piece:
+    """The piece with its ink intensities (mask grown by a pixel, so edges stay soft)."""
+    x0, y0, x1, y1 = piece.box
+    grown = cv2.dilate(piece.mask, np.ones((3, 3), np.uint8))
+    shaded = np.where(grown > 0, level[y0:y1, x0:x1], 0).astype(np.uint8)
+    shaded = np.maximum(shaded, (piece.mask > 0).astype(np.uint8) * 128)
+    return Piece(piece.box, shaded, piece.split)
+
+
+def _shaded(seg: Segment, level: np.ndarray) -> Segment:
+    return Segment(
+        _shade(seg.piece, level),
+        tuple(tuple(_shade(p, level) for p in option) for option in seg.options),
+        seg.eager,
+        seg.merged,
+        seg.cell,
+    )
+
+
 def _split_options(piece: Piece, metrics: Metrics) -> tuple[tuple[Piece, ...], ...]:
     x0, y0 = piece.box[0], piece.box[1]
     width = piece.box[2] - piece.box[0]
@@ -105,14 +139,43 @@ def _split_options(piece: Piece, metrics: Metrics) -> tuple[tuple[Piece, ...], .
 def _cells_from_rules(cols: Sequence[int], interior: Box) -> tuple[Box, ...]:
     """Cells between consecutive vertical rules of a row (at least four cells)."""
     span = interior[3] - interior[1]
-    cells = tuple(
-        (a, interior[1], b, interior[3]) for a, b in itertools.pairwise(cols) if b - a >= 0.3 * span
-    )
-    return cells if len(cells) >= 4 else ()
+    spans = [(a, b) for a, b in itertools.pairwise(cols) if b - a >= 0.3 * span]
+    if len(spans) < 3:
+        return ()
+    step = float(np.median([b - a for a, b in spans]))
+    cells: list[Box] = []
+    for a, b in spans:  # a separator hidden under a digit: split the double cell evenly
+        parts = max(1, round((b - a) / step)) if b - a >= 1.7 * step else 1
+        for k in range(parts):
+            x0 = round(a + (b - a) * k / parts)
+            x1 = round(a + (b - a) * (k + 1) / parts)
+            cells.append((x0, interior[1], x1, interior[3]))
+    return tuple(cells) if len(cells) >= 4 else ()
 
 
 def _in_interior(comp: Component, interior: Box) -> bool:
     return interior[0] <= comp.cx <= interior[2] and interior[1] <= comp.cy <= interior[3]
+
+
+def _lost_mark(every: Sequence[Component], kept: Sequence[Component], metrics: Metrics) -> bool:
+    """Was a dot-sized blob on the baseline, between the glyphs, dropped as noise? It may have
+    been a decimal point, and without it the value is a hundred times larger."""
+    tall = [c for c in kept if c.height >= 0.5 * metrics.digit_height]
+    if len(tall) < 2:
+        return False
+    lo, hi = min(c.cx for c in tall), max(c.cx for c in tall)
+    ids = {c.label for c in kept}
+    for comp in every:
+        if comp.label in ids or not lo < comp.cx < hi:
+            continue
+        _, _, cy = metrics.relative(comp.box)
+        big_enough = max(comp.width, comp.height) >= max(2.0, 0.4 * metrics.stroke_width)
+        inside = any(
+            k.box[0] <= comp.cx <= k.box[2] and k.box[1] <= comp.cy <= k.box[3] for k in kept
+        )
+        if cy > 0.7 and big_enough and not inside:
+            return True
+    return False
 
 
 def segment_field(
@@ -124,12 +187,14 @@ def segment_field(
     them, a row of at least four ruled cells is recognised from its vertical rules.
     """
     ink = binarize_crop(gray)
-    lines = remove_lines(ink)
-    flags: list[str] = []
-    cell_boxes = tuple(cells) or _cells_from_rules(lines.cols, lines.interior)
+    lines = remove_lines(ink, cells)
+    flags: list[str] = ["struck_through"] if lines.struck else []
+    separators = sorted({*lines.cols, *lines.ticks})
+    cell_boxes = tuple(cells) or _cells_from_rules(separators, lines.interior)
     labels, comps = label_components(lines.ink)
     sw = stroke_width(lines.ink)
     raw = Metrics(1.0, 1.0, sw, 0.0, 1.0)
+    all_comps = comps
     comps = [c for c in comps if not is_speck(c, raw)]
     if not cell_boxes and lines.interior != (0, 0, ink.shape[1], ink.shape[0]):
         inside = [c for c in comps if _in_interior(c, lines.interior)]
@@ -137,10 +202,14 @@ def segment_field(
             flags.append("outside_box_ignored")
         comps = inside
     if cell_boxes:
-        return _segment_cells(labels, comps, cell_boxes, sw, lines.ink, flags)
+        found = _segment_cells(labels, comps, cell_boxes, sw, lines.ink, flags)
+        level = ink_level(gray, ink)
+        return replace(found, segments=tuple(_shaded(seg, level) for seg in found.segments))
     metrics = measure([c.box for c in comps], sw)
     kept = [c for c in comps if not is_stray(c, metrics)]
     metrics = measure([c.box for c in kept], sw)
+    if _lost_mark(all_comps, kept, metrics):
+        flags.append("mark_dropped")
     segments: list[Segment] = []
     for group in merge_groups(kept, metrics):
         piece = _piece(labels, group)
@@ -159,7 +228,17 @@ def segment_field(
         flags.append("too_many_glyphs")
         segments = sorted(segments, key=lambda s: -int(s.piece.mask.sum()))[:MAX_SEGMENTS]
         segments.sort(key=lambda s: (s.piece.box[0] + s.piece.box[2]) / 2.0)
-    return Segmentation(tuple(segments), metrics, tuple(flags), lines.ink)
+    level = ink_level(gray, ink)
+    shaded = tuple(_shaded(seg, level) for seg in segments)
+    return Segmentation(shaded, metrics, tuple(flags), lines.ink)
+
+
+def _cell_of(comp: Component, cells: Sequence[Box]) -> int | None:
+    for i, (x0, y0, x1, y1) in enumerate(cells):
+        slack = 0.25 * (y1 - y0)
+        if x0 <= comp.cx < x1 and y0 - slack <= comp.cy <= y1 + slack:
+            return i
+    return None
 
 
 def _segment_cells(
@@ -170,21 +249,48 @@ def _segment_cells(
     ink: np.ndarray,
     flags: list[str],
 ) -> Segmentation:
-    per_cell: dict[int, list[Component]] = {}
+    """One glyph per non-empty cell. A component reaching well into a neighbour cell (two
+    digits that touch across the cell line) is cut at the cell edges; a cut part counts only
+    when it is tall enough to be a digit of its own."""
+    masks: dict[int, np.ndarray] = {}
+    parts: dict[int, int] = {}
     for comp in comps:
-        for i, (x0, y0, x1, y1) in enumerate(cells):
-            if not (
-                x0 <= comp.cx < x1 and y0 - 0.25 * (y1 - y0) <= comp.cy <= y1 + 0.25 * (y1 - y0)
-            ):
-                continue
-            cw = x1 - x0
-            near_edge = min(comp.cx - x0, x1 - comp.cx) < 0.15 * cw
-            # a short tick of a comb field (or a remnant of a cell line), not a written digit
-            if near_edge and comp.width <= max(3.0, 1.5 * sw) and comp.height < 0.5 * (y1 - y0):
-                break
-            per_cell.setdefault(i, []).append(comp)
-            break
-    pieces = {i: _piece(labels, group) for i, group in per_cell.items()}
+        home = _cell_of(comp, cells)
+        if home is None:
+            continue
+        x0, y0, x1, y1 = cells[home]
+        cw, ch = x1 - x0, y1 - y0
+        near_edge = min(comp.cx - x0, x1 - comp.cx) < 0.15 * cw
+        # a short tick of a comb field (or a remnant of a cell line), not a written digit
+        if near_edge and comp.width <= max(3.0, 1.5 * sw) and comp.height < 0.5 * ch:
+            continue
+        bx0, by0, bx1, by1 = comp.box
+        own = labels[by0:by1, bx0:bx1] == comp.label
+        columns = own.sum(axis=0)
+        shares: dict[int, np.ndarray] = {}
+        for i, (cx0, _, cx1, _) in enumerate(cells):
+            lo, hi = max(cx0, bx0) - bx0, min(cx1, bx1) - bx0
+            if hi > lo and columns[lo:hi].sum() > 0:
+                part = np.zeros_like(own)
+                part[:, lo:hi] = own[:, lo:hi]
+                shares[i] = part
+        total = float(own.sum())
+        if float(shares.get(home, own).sum()) >= 0.75 * total or len(shares) < 2:
+            shares = {home: own}
+        for i, part in shares.items():
+            ys = np.nonzero(part.any(axis=1))[0]
+            if i != home and (len(ys) == 0 or ys[-1] - ys[0] + 1 < 0.35 * ch):
+                continue  # a tail reaching into the next cell, not a digit there
+            canvas = masks.setdefault(i, np.zeros(labels.shape, np.uint8))
+            canvas[by0:by1, bx0:bx1][part] = 255
+            parts[i] = parts.get(i, 0) + 1
+    pieces: dict[int, Piece] = {}
+    for i, canvas in masks.items():
+        ys, xs = np.nonzero(canvas)
+        if len(ys) == 0:
+            continue
+        box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+        pieces[i] = Piece(box, canvas[box[1] : box[3], box[0] : box[2]].copy())
     metrics = measure([p.box for p in pieces.values()], sw)
     segments = []
     for i in sorted(pieces):
@@ -193,5 +299,5 @@ def _segment_cells(
         rel_w = (piece.box[2] - piece.box[0]) / max(1.0, metrics.digit_height)
         if max(rel_h, rel_w) < 0.25:
             continue  # a dot of noise in an empty cell
-        segments.append(Segment(piece, merged=len(per_cell[i]) > 1, cell=i))
+        segments.append(Segment(piece, merged=parts[i] > 1, cell=i))
     return Segmentation(tuple(segments), metrics, tuple(flags), ink, tuple(cells))
