@@ -154,6 +154,7 @@ def bench_digits(
 
     from hdr.train.baselines_bench import (
         HEADERS,
+        NUMERIC,
         SECTION_HEADING,
         format_cells,
         markdown_section,
@@ -182,7 +183,7 @@ def bench_digits(
             f"test {report.n_test:,} ({report.machine})"
         )
         for i, header in enumerate(HEADERS):
-            table.add_column(header, justify="right" if 0 < i < 5 else "left")
+            table.add_column(header, justify="right" if i in NUMERIC else "left")
         for row in report.rows:
             table.add_row(*format_cells(row))
         Console(width=200).print(table)
