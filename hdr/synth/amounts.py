@@ -34,21 +34,11 @@ def canonical(cents: int) -> str:
     return f"{cents // 100}.{cents % 100:02d}"
 
 
-def _group_western(whole: str, sep: str) -> str:
-    out = whole[-3:]
-    rest = whole[:-3]
+def _group(whole: str, sep: str, size: int) -> str:
+    """Thousands, then groups of ``size`` digits: 3 is 1,234,567; 2 is Indian 12,34,567."""
+    out, rest = whole[-3:], whole[:-3]
     while rest:
-        out = rest[-3:] + sep + out
-        rest = rest[:-3]
-    return out
-
-
-def _group_indian(whole: str, sep: str) -> str:
-    out = whole[-3:]
-    rest = whole[:-3]
-    while rest:
-        out = rest[-2:] + sep + out
-        rest = rest[:-2]
+        out, rest = rest[-size:] + sep + out, rest[:-size]
     return out
 
 
@@ -59,10 +49,8 @@ def format_amount(cents: int, style: str, decimal_mark: str = ".") -> str:
     """
     whole, frac = str(cents // 100), cents % 100
     group_sep = "," if decimal_mark == "." else "."
-    if style == "grouped":
-        text = _group_western(whole, group_sep)
-    elif style == "indian":
-        text = _group_indian(whole, group_sep)
+    if style in ("grouped", "indian"):
+        text = _group(whole, group_sep, 3 if style == "grouped" else 2)
     else:
         text = whole
     if style == "slash_dash":

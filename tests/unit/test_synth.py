@@ -18,6 +18,7 @@ from hdr.datasets.mnist import load_mnist
 from hdr.errors import UsageError
 from hdr.fields.templates import load_templates
 from hdr.synth import SynthOptions, generate, read_truth
+from hdr.synth.amounts import amount_in_words, canonical, format_amount
 from hdr.synth.document import PageSpec, all_templates, render_page
 from hdr.synth.generate import PDF_DPI
 from hdr.synth.truth import HARD_CASES, TruthRecord
@@ -60,6 +61,33 @@ def _parse_written(text: str, decimal_mark: str) -> str:
     group = "," if decimal_mark == "." else "."
     whole, _, cents = core.partition(decimal_mark)
     return f"{int(whole.replace(group, ''))}.{cents or '00'}"
+
+
+# ---------------------------------------------------------------- written forms
+
+
+@pytest.mark.parametrize(
+    ("cents", "style", "mark", "written"),
+    [
+        (125000, "plain", ".", "1250"),
+        (125050, "plain", ".", "1250.50"),
+        (125000, "cents", ".", "1250.00"),
+        (123456700, "grouped", ".", "1,234,567"),
+        (123456700, "indian", ".", "12,34,567"),
+        (10000000, "indian", ".", "1,00,000"),
+        (125000, "slash_dash", ".", "1250/-"),
+        (125050, "grouped", ",", "1.250,50"),
+        (99900, "grouped", ",", "999"),
+    ],
+)
+def test_amount_written_forms(cents: int, style: str, mark: str, written: str) -> None:
+    assert format_amount(cents, style, mark) == written
+    assert _parse_written(written, mark) == canonical(cents)
+
+
+def test_amount_in_words() -> None:
+    assert amount_in_words("1250.50") == "one thousand two hundred fifty and 50/100"
+    assert amount_in_words("2000000.00") == "two million only"
 
 
 # ---------------------------------------------------------------- determinism and formats
