@@ -224,7 +224,7 @@ def bench_queries(engine: Engine, n_docs: int) -> dict[str, Any]:
         }
 
 
-WRITE_MODES = ((1, 1), (2, 1), (1, 50))  # (writer processes, documents per transaction)
+WRITE_MODES = ((1, 1), (2, 1), (4, 1), (1, 50))  # (writer processes, documents per transaction)
 
 
 def run_backend(backend: str, n_docs: int, queue_docs: int) -> dict[str, Any]:
@@ -240,11 +240,32 @@ def run_backend(backend: str, n_docs: int, queue_docs: int) -> dict[str, Any]:
         return {"writes": writes, "queries": _queries(f"sqlite:///{tmp}/queue.sqlite3", queue_docs)}
 
 
-def _writes(url: str, n_docs: int) -> dict[tuple[int, int], dict[str, float]]:
+def commit_latency_ms(url: str, repeat: int = 200) -> float:
+    """Median milliseconds of a one-row INSERT + COMMIT: the floor under any transaction."""
+    engine = create_engine_from_url(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE bench_commit (x INTEGER)"))
+        samples = []
+        for i in range(repeat):
+            start = time.perf_counter()
+            with engine.begin() as conn:
+                conn.execute(text("INSERT INTO bench_commit VALUES (:x)"), {"x": i})
+            samples.append(1000 * (time.perf_counter() - start))
+        with engine.begin() as conn:
+            conn.execute(text("DROP TABLE bench_commit"))
+        return statistics.median(samples)
+    finally:
+        engine.dispose()
+
+
+def _writes(url: str, n_docs: int) -> dict[Any, Any]:
     if not n_docs:
         return {}
     upgrade(url)
-    return {mode: bench_writes(url, n_docs, *mode) for mode in WRITE_MODES}
+    out: dict[Any, Any] = {mode: bench_writes(url, n_docs, *mode) for mode in WRITE_MODES}
+    out["commit_ms"] = commit_latency_ms(url)
+    return out
 
 
 def _queries(url: str, queue_docs: int) -> dict[str, Any]:
@@ -262,14 +283,17 @@ def markdown(report: dict[str, dict[str, Any]], command: str) -> str:
     lines = [
         f"Command: `{command}`",
         "",
-        "| backend | writers | documents per transaction | results written / s |",
-        "|---|---:|---:|---:|",
+        "| backend | writers | documents per transaction | results written / s"
+        " | one-row commit (median) |",
+        "|---|---:|---:|---:|---:|",
     ]
     for backend, data in report.items():
-        for (writers, group), w in data["writes"].items():
+        writes = dict(data["writes"])
+        commit = writes.pop("commit_ms", None)
+        for (writers, group), w in writes.items():
             lines.append(
                 f"| {backend} | {writers} | {group} | {w['per_s']:.0f} ({w['docs']} in"
-                f" {w['seconds']:.1f} s) |"
+                f" {w['seconds']:.1f} s) | {commit:.1f} ms |"
             )
     lines += [
         "",
