@@ -376,7 +376,7 @@ def db_downgrade(
     revision: Annotated[str, typer.Argument(help="Target revision, e.g. 0001 or base.")],
     url: UrlOption = None,
 ) -> None:
-    """Revert migrations down to REVISION (`base` drops everything). Example: hdr db downgrade 0001"""
+    """Revert migrations down to REVISION (`base`: no schema). Example: hdr db downgrade 0001"""
     from db.migrate import downgrade
     from db.session import redact
 
