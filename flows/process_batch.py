@@ -199,20 +199,17 @@ def _run_chunks(
         if failure is None:
             submit_next()
     if failure is not None:
-        raise _explain(failure, job, reports, sum(len(c) for c in chunks))
+        raise _explain(failure, job)
     return reports
 
 
-def _explain(
-    failure: BaseException, job: ChunkJob, reports: list[ChunkReport], total: int
-) -> BaseException:
+def _explain(failure: BaseException, job: ChunkJob) -> BaseException:
     if not isinstance(failure, StorageError):
         return failure
-    stored = sum(len(r.outcomes) for r in reports)
     return StorageError(
         failure.code,
-        f"batch {job.batch_id} stopped: {failure.message}; {stored} of {total} documents were "
-        "stored before, each one whole (a document is one transaction)",
+        f"batch {job.batch_id} stopped: {failure.message}; the documents stored before are "
+        "complete (each one is one transaction), the others are not stored",
         hint=f"when the database is back, run the same source again with resume_batch="
         f"{job.batch_id}: stored documents are skipped",
     )
