@@ -26,6 +26,7 @@ MIN_CELLS = 4
 MAX_CELLS = 32
 PITCH_TOL = 0.15  # a tick is on the lattice when within this fraction of the pitch
 MAX_RESIDUAL = 0.06  # RMS distance of the ticks from the fitted lattice, in pitches
+MAX_PITCH = 0.12  # of the page height: one digit per cell; wider "cells" are something else
 CELL_ASPECT = 1.4  # height / width of a comb cell, whose top is not printed
 
 
@@ -49,21 +50,34 @@ def _printed_like(lengths: np.ndarray) -> bool:
     return float(np.mean(np.abs(lengths - med) <= 0.25 * med)) >= 0.7
 
 
+def _candidate_pitches(arr: np.ndarray) -> list[float]:
+    """Gaps between neighbouring ticks, near-duplicates (within 2 %) dropped."""
+    pitches: list[float] = []
+    for gap in sorted(np.diff(arr)):
+        if gap > 4 and (not pitches or gap > 1.02 * pitches[-1]):
+            pitches.append(float(gap))
+    return pitches
+
+
 def _fit_lattice(xs: list[float], lengths: list[int]) -> tuple[float, float, int, float] | None:
     """(first x, pitch, cells, median tick length) of the lattice that explains most ticks."""
-    if len(xs) < MIN_CELLS:
+    if len(xs) < MIN_CELLS + 1:
         return None
     arr = np.array(xs)
     lens = np.array(lengths, dtype=np.float64)
-    gaps = np.diff(arr)
+    offsets = arr[None, :] - arr[:, None]  # row: the lattice anchored on that tick
     best: tuple[float, float, float, int, float] | None = None  # score, x0, pitch, cells, len
-    for pitch in sorted(set(np.round(gaps[gaps > 4], 1))):
-        for anchor in arr:
-            k = np.round((arr - anchor) / pitch)
-            on = np.abs(arr - anchor - k * pitch) <= PITCH_TOL * pitch
-            if on.sum() < MIN_CELLS + 1:
+    tried: set[bytes] = set()
+    for pitch in _candidate_pitches(arr):
+        k_all = np.round(offsets / pitch)
+        on_all = np.abs(offsets - k_all * pitch) <= PITCH_TOL * pitch
+        for row in np.flatnonzero(on_all.sum(axis=1) >= MIN_CELLS + 1):
+            on = on_all[row]
+            key = on.tobytes()
+            if key in tried:  # another anchor already gave these inliers
                 continue
-            ks = k[on]
+            tried.add(key)
+            ks = k_all[row][on]
             span = int(ks.max() - ks.min())
             distinct = len(set(ks.tolist()))
             if not MIN_CELLS <= span <= MAX_CELLS or distinct < max(MIN_CELLS, 0.6 * (span + 1)):
@@ -95,7 +109,7 @@ def lattice_row(
     if fit is None:
         return None
     x0, pitch, n, tick = fit
-    if not 0.01 * page_height <= pitch <= 0.25 * page_height:
+    if not 0.01 * page_height <= pitch <= MAX_PITCH * page_height:
         return None
     # a border tick hidden under a digit: the rule goes on a whole cell or two past the lattice
     for _ in range(2):
@@ -115,8 +129,8 @@ def lattice_row(
     # the other long side: a parallel rule over the same span, a cell or so away
     other = None
     for r in h_rules:
-        if r is base or min(r.end, x1) - max(r.start, x0) < 0.8 * (x1 - x0):
-            continue
+        if r is base or abs(r.start - x0) > 0.6 * pitch or abs(r.end - x1) > 0.6 * pitch:
+            continue  # the row's other side spans the same cells, not a longer rule nearby
         d = r.pos - base.pos if hanging else base.pos - r.pos
         if 0.6 * pitch <= d <= 3.0 * pitch and (other is None or d < abs(other - base.pos)):
             other = r.pos
@@ -153,7 +167,12 @@ def _faint_separators(gray: np.ndarray, top: Rule, bottom: Rule) -> list[Rule]:
         return []
     band = gray[y0:y1, x0:x1].astype(np.int16)
     paper = float(np.median(band))
-    dark = band < paper - max(10.0, 0.25 * (paper - float(np.percentile(band, 2))))
+    # dark: a quarter of the way to the darkest ink, or, when the row's own rules are faint
+    # (separators are printed like them, and thinner), halfway to the rules' grey
+    lines = [gray[max(0, r.pos - 1) : r.pos + 2, x0:x1].min(axis=0) for r in (top, bottom)]
+    rule_grey = float(np.median(np.concatenate(lines)))
+    ink_grey = float(np.percentile(band, 2))
+    dark = band < paper - max(8.0, min(0.5 * (paper - rule_grey), 0.25 * (paper - ink_grey)))
     cover = dark.mean(axis=0)
     cover = np.maximum(cover, np.maximum(np.roll(cover, 1), np.roll(cover, -1)))
     full = cover >= 0.85

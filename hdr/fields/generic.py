@@ -17,7 +17,7 @@ score makes the caller flag ``layout_unsure``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -30,6 +30,7 @@ AMOUNT_MIN_SCORE = 0.45  # below: no amount box
 AMOUNT_SURE_SCORE = 0.6  # below, or a rival within AMOUNT_MARGIN: layout_unsure
 AMOUNT_MARGIN = 0.1
 ACCOUNT_MIN_SCORE = 0.5
+CHEQUE_ASPECT = (1.6, 3.2)  # width / height of cheques and most paying-in slips
 
 
 @dataclass(frozen=True)
@@ -57,11 +58,13 @@ def _interior_ink(ink: np.ndarray, box: Box) -> float:
 
 
 def _in_a_row(box: Box, structure: Structure) -> bool:
-    """True when ``box`` is (part of) a detected cell row."""
-    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    """True when ``box`` lies in the band of a detected cell row (a cell, or cells whose
+    separators were too faint to split them)."""
+    cx = (box[0] + box[2]) / 2
     for row in structure.rows:
         x0, y0, x1, y1 = row.box
-        if x0 <= cx <= x1 and y0 <= cy <= y1 and (box[2] - box[0]) < 0.5 * (x1 - x0):
+        tol = 0.25 * (y1 - y0)
+        if x0 <= cx <= x1 and box[1] >= y0 - tol and box[3] <= y1 + tol:
             return True
     return False
 
@@ -134,7 +137,8 @@ def _unboxed_amount(structure: Structure, ink: np.ndarray) -> AmountCandidate | 
         )
         if mscore < MARK_MIN_SCORE:
             continue
-        score = 0.45 + 0.1 * float(0.005 <= _interior_ink(ink, box) <= 0.4)
+        # a currency mark at the start of a rule with writing over it: as telling as a box
+        score = 0.5 + 0.1 * float(0.005 <= _interior_ink(ink, box) <= 0.4)
         box = (mbox[2] + 2, box[1], box[2], box[3])
         if best is None or score > best.score:
             best = AmountCandidate(box, round(score, 3), mark, mbox, boxed=False)
@@ -142,24 +146,24 @@ def _unboxed_amount(structure: Structure, ink: np.ndarray) -> AmountCandidate | 
 
 
 def find_amount(structure: Structure, ink: np.ndarray) -> AmountCandidate | None:
-    """The most amount-like box on the page, or None."""
+    """The most amount-like box on the page (or handwriting on a rule after a mark), or None.
+
+    The winner is ``contested`` when another place, apart from it, scores within
+    AMOUNT_MARGIN; a winner with no plausible rival at all earns a little confidence.
+    """
     boxes = [r.box for r in structure.rects if not _in_a_row(r.box, structure)]
     candidates = [_score_amount_run(structure, ink, run) for run in adjacent_runs(boxes)]
-    scored = [c for c in candidates if c is not None]
-    scored.sort(key=lambda c: -c.score)
-    if scored and scored[0].score >= AMOUNT_MIN_SCORE:
-        best = scored[0]
-        rivals = [
-            c
-            for c in scored[1:]
-            if not _overlaps(c.box, best.box) and c.score >= best.score - AMOUNT_MARGIN
-        ]
-        if rivals:
-            return AmountCandidate(
-                best.box, best.score, best.mark, best.mark_box, best.boxed, contested=True
-            )
-        return best
-    return _unboxed_amount(structure, ink)
+    candidates.append(_unboxed_amount(structure, ink))
+    scored = sorted((c for c in candidates if c is not None), key=lambda c: -c.score)
+    if not scored or scored[0].score < AMOUNT_MIN_SCORE:
+        return None
+    best = scored[0]
+    others = [c for c in scored[1:] if not _overlaps(c.box, best.box)]
+    if any(c.score >= best.score - AMOUNT_MARGIN for c in others):
+        return replace(best, contested=True)
+    if not any(c.score >= AMOUNT_MIN_SCORE for c in others):
+        return replace(best, score=round(best.score + 0.1, 3))
+    return best
 
 
 def _looks_like_date(row: CellRow, structure: Structure) -> bool:
@@ -193,8 +197,22 @@ def find_account(
 def looks_like_document(
     structure: Structure, amount: AmountCandidate | None, account: AccountCandidate | None
 ) -> bool:
-    """Cheque-like printed structure: a field found, or several long rules and a box."""
-    if amount is not None or account is not None:
+    """Whether the fields found make this page a bank document.
+
+    A cheque or slip has one amount box: a box with a currency mark, or one that no other
+    box rivals, is enough; a weak or contested box (a table's cells) needs an account row
+    beside it. An account row alone, or cheque-like rules and a box, count only on a page
+    shaped like a cheque.
+    """
+    if amount is not None and (
+        amount.mark or (amount.score >= AMOUNT_SURE_SCORE and not amount.contested)
+    ):
+        return True
+    if amount is not None and account is not None:
         return True
     aspect = structure.width / max(structure.height, 1)
-    return len(structure.long_rules()) >= 3 and len(structure.rects) >= 1 and 1.5 <= aspect <= 3.5
+    if not CHEQUE_ASPECT[0] <= aspect <= CHEQUE_ASPECT[1]:
+        return False
+    if account is not None:
+        return True
+    return len(structure.long_rules()) >= 3 and len(structure.rects) >= 1

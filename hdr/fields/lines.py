@@ -104,14 +104,20 @@ def shrink_mask(mask: np.ndarray, scale: float) -> np.ndarray:
     return (small >= 64).astype(np.uint8) * 255
 
 
-def rule_mask(ink: np.ndarray, horizontal: bool) -> np.ndarray:
-    """Ink that belongs to long straight runs along one direction (dotted runs joined)."""
+def rule_mask(ink: np.ndarray, horizontal: bool, min_fraction: float | None = None) -> np.ndarray:
+    """Ink that belongs to long straight runs along one direction (dotted runs joined).
+
+    Runs are at least ``min_fraction`` of the page side they run along (default: a rule's or a
+    tick's minimum).
+    """
     h, w = ink.shape
     side = w if horizontal else h
+    if min_fraction is None:
+        min_fraction = MIN_RULE_FRACTION if horizontal else MIN_TICK_FRACTION
     # odd kernels: an even one shifts the result by half a pixel each pass
     # faint separators binarise as dashes: vertical gaps are bridged more generously
     gap = max(3, round(DOT_GAP_FRACTION * w if horizontal else V_GAP_FRACTION * h)) | 1
-    length = max(9, round((MIN_RULE_FRACTION if horizontal else MIN_TICK_FRACTION) * side)) | 1
+    length = max(9, round(min_fraction * side)) | 1
     if horizontal:
         closed = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((1, gap), np.uint8))
         return cv2.morphologyEx(closed, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
@@ -127,7 +133,16 @@ def thin_components(
     rules: list[Rule] = []
     kept = np.zeros(n, bool)
     for i in range(1, n):
-        x, y, bw, bh = (int(v) for v in stats[i, :4])
+        x, y, bw, bh, area = (int(v) for v in stats[i, :5])
+        across = bh if horizontal else bw
+        if across <= max(2.0, max_thick / 2):  # thin everywhere: no need to look closer
+            along = bw if horizontal else bh
+            pos = (y + bh / 2) if horizontal else (x + bw / 2)
+            start, end = (x, x + bw) if horizontal else (y, y + bh)
+            thickness = max(1, round(area / along))
+            rules.append(Rule(horizontal, start, end, round(pos - 0.5), thickness))
+            kept[i] = True
+            continue
         comp = labels[y : y + bh, x : x + bw] == i
         thick = comp.sum(axis=0 if horizontal else 1)
         covered = thick > 0
@@ -150,6 +165,33 @@ def thin_components(
         rules.append(Rule(horizontal, start, end, round(pos), max(1, round(median))))
         kept[i] = True
     return rules, (kept[labels] * 255).astype(np.uint8)
+
+
+def join_collinear(rules: list[Rule], max_gap: int, max_offset: int = 2) -> list[Rule]:
+    """Pieces of one broken rule (dashes, a faint line, a digit crossing it) joined.
+
+    Rules on the same line (``pos`` within ``max_offset``) whose ends are at most ``max_gap``
+    apart become one.
+    """
+    out: list[Rule] = []
+    for r in sorted(rules, key=lambda r: (r.pos, r.start)):
+        for i, o in enumerate(out):
+            if (
+                abs(o.pos - r.pos) <= max_offset
+                and r.start - o.end <= max_gap
+                and o.start - r.end <= max_gap
+            ):
+                out[i] = Rule(
+                    o.horizontal,
+                    min(o.start, r.start),
+                    max(o.end, r.end),
+                    round((o.pos * o.length + r.pos * r.length) / max(o.length + r.length, 1)),
+                    max(o.thickness, r.thickness),
+                )
+                break
+        else:
+            out.append(r)
+    return out
 
 
 def scale_rule(rule: Rule, inv: float) -> Rule:

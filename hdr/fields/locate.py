@@ -55,6 +55,9 @@ class PageLike(Protocol):
     @property
     def ink(self) -> np.ndarray: ...
 
+    @property
+    def dpi(self) -> int | None: ...
+
 
 @dataclass(frozen=True)
 class Layout:
@@ -170,7 +173,7 @@ def _generic(page: PageLike, structure: Structure, cfg: PipelineConfig) -> Layou
     else:
         stop = amount.mark_box[2] + 1 if amount.mark_box else None
         crop_flags = [] if amount.boxed else ["amount_unboxed"]
-        if amount.contested or amount.score < AMOUNT_SURE_SCORE or not amount.boxed:
+        if amount.contested or amount.score < AMOUNT_SURE_SCORE:
             crop_flags.append("layout_unsure")
         box = pad_box(amount.box, W, H, stop)
         crops["amount"] = _crop(page, "amount", box, "generic", flags=crop_flags)
@@ -203,7 +206,7 @@ def locate_fields(page: PageLike, templates: Sequence[Template], cfg: PipelineCo
         return Layout("none", {}, False, (ReasonCode.BLANK_PAGE.value,))
     if fraction > MAX_INK_FRACTION:
         return Layout("none", {}, False, (ReasonCode.NOT_A_DOCUMENT.value,))
-    structure = find_structure(ink, page.gray)
+    structure = find_structure(ink, page.gray, page.dpi)
     match, _ = best_template(list(templates), structure, ink)
     if match is not None:
         crops = _template_crops(page, match, structure)

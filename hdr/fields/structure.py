@@ -22,14 +22,21 @@ from hdr.fields.lines import (
     Rule,
     group_cell_rows,
     holes,
+    join_collinear,
     rule_mask,
     scale_rule,
     shrink_mask,
     thin_components,
     working_scale,
 )
+from hdr.types import Box
 
+MAX_RULE_MM = 1.0  # a rule is thinner than this (blurred scans included)
 FAINT_LEVEL = 205  # gray level (paper ~255 after illumination correction) of a faint rule
+FAINT_MAX_DENSITY = 0.25  # share of faint pixels around one above which it is a background
+# Faint pixels make only long rules (background patterns, a watermark's letters, guilloche,
+# have short straight stretches), and faint vertical ones only close boxes
+FAINT_MIN_FRACTION = (0.08, 0.04)  # of the page width (horizontal), of its height (vertical)
 
 
 @dataclass(frozen=True)
@@ -51,37 +58,129 @@ class Structure:
         return [r for r in self.h_rules if r.length >= fraction * self.width]
 
 
-def find_structure(ink: np.ndarray, gray: np.ndarray | None = None) -> Structure:
+def _faint_lines(gray: np.ndarray, small_ink: np.ndarray, scale: float) -> np.ndarray:
+    """Pixels clearly darker than paper but missing from the ink mask, at the working scale.
+
+    Thin printed rules binarise badly (a 1 px grey line is lighter than the ink ceiling).
+    Security backgrounds are just as dark, but dense: wherever such pixels crowd a
+    neighbourhood, none is kept. The ink is added back, so a rule half in the ink mask and
+    half faint stays whole; only long straight runs of it become rules.
+    """
+    faint = shrink_mask((gray < FAINT_LEVEL).astype(np.uint8) * 255, scale)
+    faint[small_ink > 0] = 0
+    side = max(5, round(0.012 * max(faint.shape))) | 1
+    density = cv2.blur((faint > 0).astype(np.float32), (side, side))
+    faint[density > FAINT_MAX_DENSITY] = 0
+    return cv2.bitwise_or(faint, small_ink)
+
+
+def _bridging(v_rules: list[Rule], h_rules: list[Rule], tol: int) -> list[Rule]:
+    """Vertical rules whose both ends lie on horizontal rules."""
+
+    def lands(y: int, x: int) -> bool:
+        return any(abs(h.pos - y) <= tol and h.start - tol <= x <= h.end + tol for h in h_rules)
+
+    return [v for v in v_rules if lands(v.start, v.pos) and lands(v.end, v.pos)]
+
+
+def _covered(x: int, y0: int, y1: int, v_rules: list[Rule], tol: int) -> float:
+    """Share of the segment x, y0..y1 that vertical rules run along."""
+    hit = np.zeros(max(1, y1 - y0), bool)
+    for v in v_rules:
+        if abs(v.pos - x) <= tol:
+            hit[max(0, v.start - y0) : max(0, min(y1, v.end) - y0)] = True
+    return float(hit.mean())
+
+
+def _ruled_boxes(
+    h_rules: list[Rule], v_rules: list[Rule], holes_found: list[Box], width: int, height: int
+) -> list[Box]:
+    """Boxes drawn as two matching horizontal rules with sides, even dashed or broken ones,
+    that the holes of the rule grid missed (page px, inside the border)."""
+    tol = max(6, round(0.008 * width))
+    boxes: list[Box] = []
+    for top in h_rules:
+        if top.length < 0.05 * width:
+            continue
+        for bottom in h_rules:
+            d = bottom.pos - top.pos
+            if not 0.03 * height <= d <= 0.35 * height:
+                continue
+            if abs(top.start - bottom.start) > tol or abs(top.end - bottom.end) > tol:
+                continue
+            x0, x1 = max(top.start, bottom.start), min(top.end, bottom.end)
+            if (
+                min(
+                    _covered(x0, top.pos, bottom.pos, v_rules, tol),
+                    _covered(x1, top.pos, bottom.pos, v_rules, tol),
+                )
+                < 0.5
+            ):
+                continue
+            t = max(top.thickness, bottom.thickness)
+            box = (x0 + t, top.pos + t, x1 - t, bottom.pos - t)
+            inside = sum(
+                (h[2] - h[0]) * (h[3] - h[1])
+                for h in holes_found
+                if h[0] >= box[0] - tol
+                and h[2] <= box[2] + tol
+                and h[1] >= box[1] - tol
+                and h[3] <= box[3] + tol
+            )
+            if inside < 0.7 * (box[2] - box[0]) * (box[3] - box[1]):
+                boxes.append(box)
+    return boxes
+
+
+def find_structure(
+    ink: np.ndarray, gray: np.ndarray | None = None, dpi: int | None = None
+) -> Structure:
     """Rules, rectangles and cell rows printed on a page.
 
-    ``ink``: HxW uint8, 255 = ink; ``gray``: the same page in gray, which lets faint cell
-    separators be found (see :func:`hdr.fields.cells.find_lattice_rows`).
+    ``ink``: HxW uint8, 255 = ink; ``gray``: the same page in gray, which lets faint rules and
+    cell separators be found (see :func:`hdr.fields.cells.find_lattice_rows`); ``dpi``, when
+    known, sets how thick a rule may be.
     """
     height, width = ink.shape[:2]
     scale = working_scale(height, width)
     small = shrink_mask(ink, scale)
-    lines_src = small
-    if gray is not None:
-        # thin printed rules binarise badly (a 1 px grey line is lighter than the ink ceiling);
-        # for rules only, take anything clearly darker than paper: background patterns are
-        # lighter still, and curved, so the long straight openings below drop them
-        faint = (gray < FAINT_LEVEL).astype(np.uint8) * 255
-        lines_src = cv2.bitwise_or(small, shrink_mask(faint, scale))
     sh, sw = small.shape
     inv = 1.0 / scale
-    h_mask = rule_mask(lines_src, horizontal=True)
-    v_mask = rule_mask(lines_src, horizontal=False)
-    max_thick = max(3.0, MAX_RULE_THICKNESS * max(sh, sw))
+    h_mask = rule_mask(small, horizontal=True)
+    v_mask = rule_mask(small, horizontal=False)
+    faint_v_mask = None
+    if gray is not None:
+        faint = _faint_lines(gray, small, scale)
+        h_mask |= rule_mask(faint, True, FAINT_MIN_FRACTION[0])
+        faint_v_mask = rule_mask(faint, False, FAINT_MIN_FRACTION[1])
+    # thinner than the x-height of small print: 1 mm when the dpi is known, else a fraction
+    # of the page (0.8 mm on a cheque-sized page)
+    if dpi:
+        max_thick = max(3.0, MAX_RULE_MM * dpi / 25.4 * scale)
+    else:
+        max_thick = max(3.0, MAX_RULE_THICKNESS * max(sh, sw))
     h_rules, h_kept = thin_components(h_mask, True, max_thick)
-    v_rules, v_kept = thin_components(v_mask, False, max_thick)
+    v_rules, _ = thin_components(v_mask, False, max_thick)
+    sides = list(v_rules)
+    if faint_v_mask is not None:  # faint box sides only count for _ruled_boxes
+        sides += thin_components(faint_v_mask, False, max_thick)[0]
+    # boxes are closed by vertical rules that run from one horizontal rule to another; a
+    # digit's straight stroke inside a box rarely does, and would split it in two
+    grid = h_kept.copy()
+    for v in _bridging(
+        join_collinear(v_rules, max(4, round(0.03 * sh))), h_rules, max(3, round(0.012 * sh))
+    ):
+        cv2.line(grid, (v.pos, v.start), (v.pos, v.end - 1), 255, max(1, v.thickness))
     # a small dilation closes corners where a rule stops a pixel short of the one it meets
-    grid = cv2.dilate(h_kept | v_kept, np.ones((3, 3), np.uint8))
+    grid = cv2.dilate(grid, np.ones((3, 3), np.uint8))
     found = holes(grid, max(6, round(0.008 * sw)), max(6, round(0.02 * sh)))
     page_holes = [
         (round(b[0] * inv), round(b[1] * inv), round(b[2] * inv), round(b[3] * inv)) for b in found
     ]
     page_h = [scale_rule(r, inv) for r in h_rules]
     page_v = [scale_rule(r, inv) for r in v_rules]
+    page_sides = [scale_rule(r, inv) for r in sides]
+    page_holes += _ruled_boxes(page_h, page_sides, page_holes, width, height)
     lattice = find_lattice_rows(page_h, page_v, width, height, gray)
     rows = merge_rows(lattice, group_cell_rows(page_holes))
     return Structure(
