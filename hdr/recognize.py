@@ -48,7 +48,8 @@ CELL_PRIOR = np.array([1.0 if lab in DIGITS or lab == REJECT else 1e-3 for lab i
 ACCOUNT_PRIOR = np.array(
     [1.0 if lab in DIGITS or lab == REJECT else 0.3 if lab == "-" else 0.01 for lab in LABELS]
 )
-WIDTH_WEIGHT = 2.0  # log-prior weight of (width / (pieces x digit width) - 1) squared
+WIDTH_WEIGHT = 1.0  # log-prior weight of (width / (pieces x digit width) - 1) squared
+SPLIT_COST = 1.0  # log-prior cost of each cut: a wide digit is commoner than two touching
 SPLIT_MARGIN = 0.15  # score gap under which two different readings of a component are a tie
 
 
@@ -149,6 +150,7 @@ def _choose(work: _Work, seg: Segment, batches: Sequence[_Batch]) -> tuple[tuple
             continue  # not classified: not worth it
         score = sum(_piece_score(p) for p in posts if p is not None)
         score -= WIDTH_WEIGHT * (ratio / len(option) - 1.0) ** 2
+        score -= SPLIT_COST * (len(option) - 1)
         reading = "".join(LABELS[int(p.argmax())] for p in posts if p is not None)
         scored.append((score, option, reading))
     scored.sort(key=lambda s: -s[0])

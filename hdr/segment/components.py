@@ -76,6 +76,8 @@ def find_components(ink: np.ndarray) -> list[Component]:
 
 def label_components(ink: np.ndarray) -> tuple[np.ndarray, list[Component]]:
     """The label image and the components (label 0 is the background)."""
+    if ink.size == 0:
+        return np.zeros(ink.shape, np.int32), []
     n, labels, stats, _ = cv2.connectedComponentsWithStats(
         (ink > 0).astype(np.uint8), connectivity=8
     )
@@ -132,7 +134,7 @@ def is_flat(box: Box, metrics: Metrics) -> bool:
 def is_speck(comp: Component, metrics: Metrics) -> bool:
     """Too small to be any mark a person writes: thinner than the pen, or a few pixels."""
     sw = metrics.stroke_width
-    return max(comp.width, comp.height) < max(2.0, 0.6 * sw) or comp.area < max(4.0, 0.25 * sw * sw)
+    return max(comp.width, comp.height) < max(2.0, 0.5 * sw) or comp.area < max(4.0, 0.2 * sw * sw)
 
 
 def is_stray(comp: Component, metrics: Metrics) -> bool:

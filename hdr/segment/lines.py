@@ -46,11 +46,12 @@ class Lines:
 
 def _runs(mask: np.ndarray, length: int, horizontal: bool, gap: int) -> np.ndarray:
     """Straight runs at least ``length`` long once gaps of ``gap`` px are bridged (dashed rules)."""
-    if horizontal:
-        closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((1, gap), np.uint8))
-        return cv2.morphologyEx(closed, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
-    closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((gap, 1), np.uint8))
-    return cv2.morphologyEx(closed, cv2.MORPH_OPEN, np.ones((length, 1), np.uint8))
+    along = (1, gap) if horizontal else (gap, 1)
+    kernel = (1, length) if horizontal else (length, 1)
+    closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones(along, np.uint8))
+    runs = cv2.morphologyEx(closed, cv2.MORPH_OPEN, np.ones(kernel, np.uint8))
+    # the closing and opening shave a pixel or two off the ends: give them back
+    return cv2.dilate(runs, np.ones((1, 5) if horizontal else (5, 1), np.uint8))
 
 
 def _components(mask: np.ndarray) -> list[tuple[int, int, int, int, np.ndarray]]:
@@ -87,6 +88,21 @@ def _crossings(mask: np.ndarray, x0: int, x1: int, y0: int, y1: int) -> int:
     below = mask[min(h - 1, y1 + 1), x0:x1] > 0
     both = (above & below).astype(np.int8)
     return int(np.count_nonzero(np.diff(np.concatenate([[0], both])) == 1))
+
+
+def _attached(mask: np.ndarray, rule: np.ndarray, x0: int, x1: int) -> float:
+    """Share of a horizontal rule's columns with ink right above or right below its band."""
+    h = mask.shape[0]
+    cols = rule[:, x0:x1]
+    has = cols.any(axis=0)
+    if not has.any():
+        return 0.0
+    top = np.argmax(cols, axis=0)
+    bottom = h - 1 - np.argmax(cols[::-1], axis=0)
+    xs = np.arange(x0, x1)
+    above = mask[np.clip(top - 2, 0, h - 1), xs] > 0
+    below = mask[np.clip(bottom + 2, 0, h - 1), xs] > 0
+    return float(((above | below) & has).sum()) / float(has.sum())
 
 
 def _regular(xs: list[int]) -> bool:
@@ -156,8 +172,11 @@ def remove_lines(ink: np.ndarray, cells: Sequence[Box] = ()) -> Lines:
     struck = False
     for x, y, cw, ch, comp in _components(_runs(mask, h_len, True, max(3, round(0.05 * w)))):
         on_ink = comp & (mask > 0)
-        if on_ink.sum() < 0.6 * comp.sum():
-            continue  # mostly bridged gaps: aligned strokes, not a printed rule
+        coverage = on_ink.sum() / max(1, comp.sum())
+        # a dashed or faint rule must run across most of the crop; a shorter one must be solid
+        # (glyphs with flat bottoms side by side look like a dashed line too)
+        if coverage < (0.6 if cw >= 0.7 * w else 0.9):
+            continue
         thick = on_ink[y : y + ch, x : x + cw].sum(axis=0)
         if float(np.median(thick[thick > 0])) > max(4.0, 0.12 * h):
             continue  # a thick band is a filled area or a scribble, not a printed rule
@@ -165,6 +184,8 @@ def remove_lines(ink: np.ndarray, cells: Sequence[Box] = ()) -> Lines:
         if 0.3 * h < centre < 0.7 * h and _crossings(mask, x, x + cw, y, y + ch - 1) >= 2:
             struck = True  # a line through the middle of the writing: leave it, say so
             continue
+        if _attached(mask, on_ink, x, x + cw) > 0.5:
+            continue  # the flat bottoms (or tops) of glyphs in a row, not a printed rule
         h_mask[on_ink] = 255
         rows.append(centre)
     rows.sort()
@@ -176,17 +197,21 @@ def remove_lines(ink: np.ndarray, cells: Sequence[Box] = ()) -> Lines:
 
     v_mask = np.zeros_like(mask)
     cols: list[int] = []
+    edges = [e for c in cells for e in (c[0], c[2])]
+    cell_w = float(np.median([c[2] - c[0] for c in cells])) if cells else 0.0
     v_len = max(8, round(0.6 * span))
     for x, y, cw, ch, comp in _components(_runs(mask, v_len, False, max(2, round(0.05 * h)))):
         on_ink = comp & (mask > 0)
         thick = on_ink[y : y + ch, x : x + cw].sum(axis=1)
         if not thick.any() or float(np.median(thick[thick > 0])) > max(4.0, 0.06 * w):
             continue
-        reaches = y <= span_lo + 0.12 * span and y + ch >= span_hi - 0.12 * span
-        if top is None and bottom is None:
-            reaches = ch >= 0.9 * h
-        if not reaches:
-            continue  # a tall handwritten stroke, not a border
+        # a border or cell line joins the rules above and below it; a tall "1" seldom does
+        reaches_top = y <= span_lo + 3 if top is not None else y <= 0.05 * h
+        reaches_bottom = y + ch >= span_hi - 3 if bottom is not None else y + ch >= 0.95 * h
+        if not (reaches_top and reaches_bottom):
+            continue
+        if edges and min(abs(x + cw // 2 - e) for e in edges) > 0.2 * cell_w:
+            continue  # in the middle of a known cell: a written stroke
         v_mask[on_ink] = 255
         cols.append(x + cw // 2)
     cols.sort()

@@ -39,6 +39,7 @@ from hdr.segment.lines import remove_lines
 from hdr.segment.split import apply_cuts, split_paths
 from hdr.types import Box
 
+MIN_SIDE = 4  # px: a smaller crop holds no glyph
 MAX_SEGMENTS = 48  # more candidates than any amount or account has: the crop is not a field
 EAGER_SPLIT = 1.3  # width / digit width from which a component is split before classifying
 MAYBE_SPLIT = 0.9  # ... from which it is split when the classifier is unsure of it whole
@@ -187,6 +188,8 @@ def segment_field(
     them, a row of at least four ruled cells is recognised from its vertical rules.
     """
     ink = binarize_crop(gray)
+    if min(ink.shape[:2], default=0) < MIN_SIDE:  # OpenCV's labelling crashes on empty images
+        return Segmentation((), Metrics(1.0, 1.0, 1.0, 0.0, 1.0), ("crop_too_small",), ink)
     lines = remove_lines(ink, cells)
     flags: list[str] = ["struck_through"] if lines.struck else []
     separators = sorted({*lines.cols, *lines.ticks})

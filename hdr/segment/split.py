@@ -38,6 +38,22 @@ def _local_minima(profile: np.ndarray, lo: int, hi: int, count: int) -> list[int
     return picked
 
 
+def _contour_valley(mask: np.ndarray, lo: int, hi: int) -> int | None:
+    """Where the outline dips between two touching glyphs: the column in [lo, hi) whose top ink
+    is lowest plus whose bottom ink is highest (two round digits touch at such a waist)."""
+    ink = np.asarray(mask) > 0
+    has: np.ndarray = np.asarray(ink.any(axis=0))
+    if hi <= lo or not has[lo:hi].any():
+        return None
+    h = ink.shape[0]
+    top = np.where(has, np.argmax(ink, axis=0), h)
+    bottom = np.where(has, h - 1 - np.argmax(ink[::-1], axis=0), -1)
+    waist = (top - bottom).astype(np.float64)  # larger where the outline pinches in
+    waist[~has] = -np.inf
+    window = waist[lo:hi]
+    return lo + int(np.argmax(window))
+
+
 def drop_fall(mask: np.ndarray, start: int, from_top: bool = True) -> np.ndarray:
     """Column of the cut at every row: a drop starts above ``start`` and falls round the ink."""
     img = mask > 0 if from_top else (mask > 0)[::-1]
@@ -81,9 +97,13 @@ def split_paths(mask: np.ndarray, pieces: int) -> list[list[np.ndarray]]:
     options: list[list[np.ndarray]] = []
     if pieces == 2:
         lo, hi = round(0.28 * w), round(0.72 * w)
-        for x in _local_minima(profile, lo, hi, 3):
+        columns = _local_minima(profile, lo, hi, 2)
+        valley = _contour_valley(mask, lo, hi)
+        if valley is not None and all(abs(valley - x) > 2 for x in columns):
+            columns.insert(0, valley)
+        for x in columns[:3]:
             options.append([np.full(h, x, np.int64)])
-        for x in _local_minima(profile, lo, hi, 1):
+        for x in columns[:1]:
             options.append([drop_fall(mask, x, from_top=True)])
             options.append([drop_fall(mask, x, from_top=False)])
     elif pieces == 3:

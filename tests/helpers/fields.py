@@ -118,3 +118,28 @@ def digit_pool(
 ) -> dict[str, list[np.ndarray]]:
     """The first ``per_digit`` images of every digit (MNIST convention)."""
     return {str(d): list(images[labels == d][:per_digit]) for d in range(10)}
+
+
+def font_digits(thickness: int = 2) -> dict[str, list[np.ndarray]]:
+    """Digits drawn with OpenCV's Hershey font, in the MNIST convention (no data needed)."""
+    pool: dict[str, list[np.ndarray]] = {}
+    for d in "0123456789":
+        canvas = np.zeros((60, 50), np.uint8)
+        cv2.putText(canvas, d, (5, 50), cv2.FONT_HERSHEY_SIMPLEX, 1.6, 255, thickness)
+        pool[d] = [canvas]
+    return pool
+
+
+def comb(height: int, width: int, cells: int) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
+    """A comb field: a baseline with short ticks between cells; returns the image and cells."""
+    img = np.full((height, width), PAPER, np.uint8)
+    base = height - 10
+    step = (width - 20) / cells
+    cv2.line(img, (10, base), (width - 10, base), 70, 2)
+    boxes = []
+    for i in range(cells + 1):
+        x = round(10 + i * step)
+        cv2.line(img, (x, base), (x, base - height // 4), 70, 2)
+        if i < cells:
+            boxes.append((x, 4, round(10 + (i + 1) * step), base))
+    return img, boxes

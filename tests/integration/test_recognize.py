@@ -1,0 +1,129 @@
+"""The real classifier on fields written with MNIST *test* digits in a printed box.
+
+Marks (``.`` ``,`` ``/-``) are drawn with a pen where people put them. What a user would notice:
+most amounts read right, an accepted amount is (nearly) never wrong, a scribble among the digits
+is never accepted, and account digits written in cells come back in order.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from hdr.config import load_pipeline_config
+from hdr.errors import HdrError
+from hdr.recognize import recognize_fields
+from hdr.types import FieldCrop, Status
+from tests.helpers.fields import INK, blank, digit_pool, draw_field, paste_digit
+
+N_AMOUNTS = 40
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    from hdr.classify.predictor import load_classifier
+
+    try:
+        return load_classifier()
+    except HdrError as err:
+        pytest.skip(f"no shipped model: {err}")
+
+
+@pytest.fixture(scope="module")
+def pool() -> dict[str, list[np.ndarray]]:
+    from hdr.datasets.mnist import load_mnist
+
+    try:
+        images, labels = load_mnist("test")
+    except HdrError as err:
+        pytest.skip(f"MNIST not prepared: {err}")
+    return digit_pool(images, labels, per_digit=300)
+
+
+def written(cents: int, style: str) -> tuple[str, str]:
+    whole, frac = str(cents // 100), cents % 100
+    value = f"{cents // 100}.{frac:02d}"
+    if style == "indian" and len(whole) > 3:
+        head, tail = whole[:-3], whole[-3:]
+        groups = [head[max(0, i - 2) : i] for i in range(len(head), 0, -2)][::-1]
+        return ",".join([*groups, tail]) + "/-", f"{cents // 100}.00"
+    if style == "western" and len(whole) > 3:
+        return f"{int(whole):,}.{frac:02d}", value
+    if style == "slash":
+        return whole + "/-", f"{cents // 100}.00"
+    return f"{whole}.{frac:02d}", value
+
+
+def amounts(rng: np.random.Generator) -> list[tuple[str, str]]:
+    styles = ["plain", "western", "indian", "slash"]
+    out = []
+    for i in range(N_AMOUNTS):
+        cents = int(10 ** rng.uniform(2.5, 8.5))
+        out.append(written(cents, styles[i % len(styles)]))
+    return out
+
+
+def crop_of(image: np.ndarray, name: str = "amount", cells: tuple = ()) -> FieldCrop:
+    h, w = image.shape
+    return FieldCrop(name, image, (0, 0, w, h), "given", cells)
+
+
+def test_amounts_in_a_box_read_right_and_accepted_ones_are_right(classifier, pool) -> None:
+    rng = np.random.default_rng(2024)
+    cases = amounts(rng)
+    crops = [crop_of(draw_field(text, pool, rng=rng, gap=10).image) for text, _ in cases]
+    results = recognize_fields(crops, classifier, load_pipeline_config())
+    assert len(results) == len(cases)
+    exact = sum(r.value == value for r, (_, value) in zip(results, cases, strict=True))
+    accepted = [
+        (r, v) for r, (_, v) in zip(results, cases, strict=True) if r.status is Status.ACCEPTED
+    ]
+    wrong = [(r.raw_text, v) for r, v in accepted if r.value != v]
+    assert exact >= 0.7 * len(cases), [
+        (r.raw_text, t) for r, (t, _) in zip(results, cases, strict=True)
+    ]
+    assert len(wrong) <= 1, wrong
+    for r in results:
+        assert r.status in (Status.ACCEPTED, Status.REVIEW)
+        assert r.glyphs and r.crop_png
+        if r.status is Status.ACCEPTED:
+            assert (
+                r.value is not None
+                and r.confidence >= load_pipeline_config().decision.accept_amount
+            )
+
+
+def test_a_scribble_among_the_digits_is_never_accepted(classifier, pool) -> None:
+    rng = np.random.default_rng(7)
+    drawn = draw_field("4058", pool, rng=rng, gap=10)
+    img = drawn.image.copy()
+    x0, y0, x1, y1 = drawn.boxes[1]
+    img[y0:y1, x0:x1] = 235
+    pts = np.array([[x0, y1], [x0 + 6, y0], [x0 + 12, y1], [x0 + 18, y0], [x1 - 2, y1]], np.int32)
+    cv2.polylines(img, [pts], False, INK, 3)  # a zigzag where a digit should be
+    (result,) = recognize_fields([crop_of(img)], classifier, load_pipeline_config())
+    assert result.status is Status.REVIEW
+    assert result.value != "4058.00"
+
+
+def test_account_digits_in_cells_come_back_in_order(classifier, pool) -> None:
+    rng = np.random.default_rng(11)
+    cfg = load_pipeline_config()
+    crops, truths = [], []
+    for _ in range(10):
+        digits = "".join(str(int(d)) for d in rng.integers(0, 10, size=10))
+        img = blank(64, 12 + 14 * 40, cells=14)
+        cells = tuple((6 + i * 40, 6, 6 + (i + 1) * 40, 57) for i in range(14))
+        for i, d in enumerate(digits):
+            pool_d = pool[d]
+            paste_digit(img, pool_d[int(rng.integers(len(pool_d)))], cells[i][0] + 9, 50, 36)
+        crops.append(crop_of(img, "account", cells))
+        truths.append(digits)
+    results = recognize_fields(crops, classifier, cfg)
+    exact = sum(r.value == t for r, t in zip(results, truths, strict=True))
+    assert exact >= 7, [(r.raw_text, t) for r, t in zip(results, truths, strict=True)]
+    for r in results:
+        assert [g.cell for g in r.glyphs] == list(range(len(r.glyphs)))
+        if r.status is Status.ACCEPTED:
+            assert r.value in truths

@@ -1,0 +1,159 @@
+"""The amount grammar: what people write in an amount box, and what must never become a value."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hdr.assemble.amount import parse_amount
+from hdr.classify.labels import LABELS, REJECT
+
+R = REJECT
+
+
+def read(text: str | list[str]) -> tuple[str | None, tuple[str, ...]]:
+    labels = list(text) if isinstance(text, str) else text
+    reading = parse_amount(labels)
+    return reading.value, reading.flags
+
+
+@pytest.mark.parametrize(
+    ("written", "value"),
+    [
+        ("1250", "1250.00"),
+        ("7", "7.00"),
+        ("1,250", "1250.00"),
+        ("1,234,567", "1234567.00"),
+        ("12,34,567", "1234567.00"),  # Indian grouping
+        ("1,00,000", "100000.00"),
+        ("1.250", "1250.00"),  # a dot between groups of three is a group mark
+        ("1'250", "1250.00"),
+        ("71,00.000", "7100000.00"),  # mixed group marks, as on real Indian cheques
+        ("1,250.50", "1250.50"),
+        ("1.250,50", "1250.50"),  # decimal comma
+        ("1250,5", "1250.50"),
+        ("1250.5", "1250.50"),
+        ("0.50", "0.50"),
+        ("12,50", "12.50"),
+        ("1250/-", "1250.00"),
+        ("12,34,567/-", "1234567.00"),
+        ("1250-", "1250.00"),
+        ("1250=/-", "1250.00"),
+        ("1250.-", "1250.00"),
+        ("1250.", "1250.00"),
+        ("1250.00/-", "1250.00"),
+        ("₹1,25,000/-", "125000.00"),
+        ("$1,250.00", "1250.00"),
+        ("€12,50", "12.50"),
+        ("1250€", "1250.00"),
+        ("*1250*", "1250.00"),
+        ("**1,250.00**", "1250.00"),
+        ("#1250#", "1250.00"),
+        ("--1250--", "1250.00"),
+        (".50/-", "50.00"),  # "Rs.50/-": the dot is the abbreviation's, "/-" says no cents
+        ("₹.1250", "1250.00"),  # a dot before four digits cannot be a decimal mark
+    ],
+)
+def test_valid_amounts_read_as_two_decimal_strings(written: str, value: str) -> None:
+    got, flags = read(written)
+    assert got == value
+    assert "amount_grammar" not in flags and "unexpected_symbol" not in flags
+
+
+@pytest.mark.parametrize(
+    ("written", "flag"),
+    [
+        ("", "field_empty"),
+        ("***", "field_empty"),
+        ("₹/-", "field_empty"),
+        ("1,2500", "amount_grammar"),  # a group of four
+        ("12,3,456", "amount_grammar"),
+        ("12,34,5678", "amount_grammar"),
+        ("1,234,5", "amount_ambiguous"),  # the decimal mark is also the group mark
+        ("1,234,50", "amount_ambiguous"),
+        ("1.234.50", "amount_ambiguous"),
+        ("1250/50", "amount_grammar"),  # a slash between digits
+        ("12-50", "amount_grammar"),
+        ("12*50", "amount_grammar"),
+        ("1,,250", "amount_grammar"),
+        ("1'50", "amount_grammar"),  # an apostrophe is never a decimal mark
+        ("0500", "amount_grammar"),  # leading zero
+        ("0,500", "amount_grammar"),
+        (".50", "amount_ambiguous"),  # 0.50, or "Rs.50"?
+        ("0", "amount_zero"),
+        ("0.00", "amount_zero"),
+        ("1234567890123", "amount_too_long"),
+    ],
+)
+def test_impossible_or_ambiguous_amounts_give_no_value(written: str, flag: str) -> None:
+    got, flags = read(written)
+    assert got is None
+    assert flag in flags
+
+
+def test_a_reject_between_digits_gives_no_value() -> None:
+    assert read(["1", "2", R, "5", "0"]) == (None, ("unexpected_symbol",))
+
+
+def test_a_reject_at_the_ends_is_dropped_but_flagged() -> None:
+    value, flags = read([R, "1", "2", "5", "0", "/", "-", R])
+    assert value == "1250.00"
+    assert flags == ("unexpected_symbol",)
+
+
+def test_only_rejects_is_empty_and_flagged() -> None:
+    assert read([R, R]) == (None, ("unexpected_symbol", "field_empty"))
+
+
+# --------------------------------------------------------------------------- properties
+
+
+def _group(whole: str, sep: str, indian: bool) -> str:
+    out, rest = whole[-3:], whole[:-3]
+    size = 2 if indian else 3
+    while rest:
+        out, rest = rest[-size:] + sep + out, rest[:-size]
+    return out
+
+
+@st.composite
+def written_amounts(draw: st.DrawFn) -> tuple[str, str]:
+    cents = draw(st.integers(min_value=1, max_value=10**11))
+    whole, frac = str(cents // 100), cents % 100
+    style = draw(st.sampled_from(["plain", "western", "indian"]))
+    decimal = draw(st.sampled_from([".", ","]))
+    group = draw(st.sampled_from([s for s in (",", ".", "'") if s != decimal]))
+    text = whole if style == "plain" else _group(whole, group, style == "indian")
+    if frac or draw(st.booleans()):
+        text += decimal + f"{frac:02d}"
+        tail = draw(st.sampled_from(["", "*", "**", "#"]))
+    else:
+        tail = draw(st.sampled_from(["", "/-", "-", "=/-", "*", ".-"]))
+    lead = draw(st.sampled_from(["", "₹", "$", "€", "*", "**", "#"]))
+    value = f"{cents // 100}.{cents % 100:02d}"
+    return lead + text + tail, value
+
+
+@settings(max_examples=400, deadline=None)
+@given(written_amounts())
+def test_any_supported_way_of_writing_an_amount_reads_back(case: tuple[str, str]) -> None:
+    written, value = case
+    assert read(written)[0] == value, written
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(LABELS), max_size=14))
+def test_a_value_never_invents_or_drops_digits(labels: list[str]) -> None:
+    """Whatever the labels, a value is a two-decimal string whose digits are the ones read
+    (only zeros are ever added, to complete the cents)."""
+    value, _ = read(labels)
+    if value is None:
+        return
+    assert re.fullmatch(r"\d+\.\d\d", value)
+    read_digits = "".join(x for x in labels if x.isdigit()).lstrip("0")
+    value_digits = value.replace(".", "").lstrip("0")
+    assert value_digits.startswith(read_digits)
+    assert set(value_digits[len(read_digits) :]) <= {"0"}

@@ -1,0 +1,189 @@
+"""Decisions: a reject glyph or an unsure one never becomes an accepted value; page statuses.
+
+The classifier here is a small stand-in that returns probabilities the test chooses, one row per
+glyph in reading order, so the rules are tested apart from any model's mistakes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+
+from hdr.assemble.amount import parse_amount
+from hdr.assemble.decide import decide_field, decide_page, same_value_probs
+from hdr.assemble.decode import decode
+from hdr.classify.labels import LABELS, NUM_CLASSES, REJECT
+from hdr.config import DecisionConfig, PipelineConfig
+from hdr.recognize import recognize_fields
+from hdr.types import FieldCrop, FieldResult, Status
+from tests.helpers.fields import draw_field, font_digits
+
+CFG = PipelineConfig()
+DIGITS = font_digits(thickness=1)
+
+
+def dist(label: str, p: float = 0.999, runner_up: str | None = None) -> np.ndarray:
+    """A probability row: ``p`` on ``label``, the rest on ``runner_up`` (or spread thin)."""
+    row = np.full(NUM_CLASSES, 1e-6)
+    row[LABELS.index(label)] = p
+    if runner_up is not None:
+        row[LABELS.index(runner_up)] = 1.0 - p
+    return row / row.sum()
+
+
+@dataclass
+class ScriptedClassifier:
+    """Answers each glyph, in the order asked, with the next row of ``rows``; glyphs beyond the
+    script (pieces of candidate cuts) are junk to it."""
+
+    rows: list[np.ndarray]
+    calls: list[int] = field(default_factory=list)
+
+    def predict_proba(self, glyphs: np.ndarray) -> np.ndarray:
+        self.calls.append(len(glyphs))
+        out, self.rows = self.rows[: len(glyphs)], self.rows[len(glyphs) :]
+        out += [dist(REJECT)] * (len(glyphs) - len(out))
+        return np.stack(out) if out else np.zeros((0, NUM_CLASSES))
+
+
+def amount_crop(text: str) -> FieldCrop:
+    drawn = draw_field(text, DIGITS, gap=12)
+    h, w = drawn.image.shape
+    return FieldCrop("amount", drawn.image, (0, 0, w, h), "given")
+
+
+def read_amount(text: str, rows: list[np.ndarray]) -> FieldResult:
+    clf = ScriptedClassifier(rows)
+    (result,) = recognize_fields([amount_crop(text)], clf, CFG)
+    assert clf.calls[0] == len(text)  # one batched call for every glyph of the field
+    return result
+
+
+def test_sure_glyphs_give_an_accepted_value_with_everything_filled_in() -> None:
+    clf = ScriptedClassifier([dist(d) for d in "1250"])
+    (result,) = recognize_fields([amount_crop("1250")], clf, CFG)
+    assert clf.calls == [4]  # sure glyphs: no second call for cuts
+    assert (result.value, result.status) == ("1250.00", Status.ACCEPTED)
+    assert result.confidence > 0.99
+    assert result.raw_text == "1250"
+    assert [g.label for g in result.glyphs] == list("1250")
+    assert result.glyphs[0].topk[0] == ("1", pytest.approx(0.999, abs=1e-3))
+    assert result.crop_png is not None and result.crop_png.startswith(b"\x89PNG")
+    assert result.located_by == "given"
+
+
+def test_a_reject_glyph_never_becomes_an_accepted_value() -> None:
+    rows = [dist("1"), dist("2"), dist(REJECT, 0.9, "5"), dist("0")]
+    result = read_amount("1250", rows)
+    assert result.value is None
+    assert result.status is Status.REVIEW
+    assert "unexpected_symbol" in result.flags
+    assert result.raw_text == "12?0"
+
+
+def test_an_unsure_digit_sends_the_field_to_review() -> None:
+    rows = [dist("1"), dist("2"), dist("5", 0.7, "6"), dist("0")]
+    result = read_amount("1250", rows)
+    assert result.value == "1250.00"  # the best reading is kept for the reviewer
+    assert result.status is Status.REVIEW
+    assert "low_confidence" in result.flags
+    assert result.confidence == pytest.approx(0.7, abs=0.01)
+
+
+def test_the_grammar_corrects_a_slash_between_digits_but_does_not_trust_it_blindly() -> None:
+    rows = [dist("5"), dist("/", 0.6, "1"), dist("0")]
+    result = read_amount("510", rows)
+    assert result.value == "510.00"
+    assert "grammar_corrected" in result.flags
+    assert result.status is Status.REVIEW  # 0.4 for "1" against 0.6 for "/" is no sure reading
+
+
+def test_a_mark_the_same_value_either_way_does_not_lower_the_confidence() -> None:
+    # "1,250" and "1.250" are both 1250: the group mark's doubt costs nothing
+    labels = list("1,250")
+    probs = np.stack([dist("1"), dist(",", 0.55, "."), dist("2"), dist("5"), dist("0")])
+    same = same_value_probs(labels, probs, "1250.00", lambda x: parse_amount(x).value)
+    assert same[1] == pytest.approx(1.0, abs=1e-3)
+
+
+def test_a_mark_that_changes_the_value_keeps_its_doubt() -> None:
+    # "12.50" against "12,50" is the same; against "1250" (no mark) it would not be, and a
+    # "1" for "/" in "1250/-" changes the amount to 12501
+    labels = list("1250/-")
+    probs = np.stack([dist("1"), dist("2"), dist("5"), dist("0"), dist("/", 0.7, "1"), dist("-")])
+    same = same_value_probs(labels, probs, "1250.00", lambda x: parse_amount(x).value)
+    assert same[4] == pytest.approx(0.7, abs=0.01)
+
+
+def test_decode_never_turns_a_reject_into_a_digit() -> None:
+    probs = np.stack([dist("1"), dist(REJECT, 0.6, "4"), dist("0")])
+    labels, reading = decode(probs, parse_amount)
+    assert labels[1] == REJECT
+    assert reading.value is None
+
+
+@pytest.mark.parametrize(
+    ("value", "confidence", "flags", "status"),
+    [
+        ("12.50", 0.999, (), Status.ACCEPTED),
+        ("12.50", 0.5, (), Status.REVIEW),
+        (None, 0.999, ("amount_grammar",), Status.REVIEW),
+        ("12.50", 0.999, ("unexpected_symbol",), Status.REVIEW),
+        ("12.50", 0.999, ("touching_split",), Status.ACCEPTED),  # informational only
+        ("12.50", 0.999, ("some_new_flag",), Status.REVIEW),  # unknown flags block
+    ],
+)
+def test_field_status_rules(
+    value: str | None, confidence: float, flags: tuple[str, ...], status: Status
+) -> None:
+    got, _ = decide_field("amount", value, confidence, flags, confidence, DecisionConfig())
+    assert got is status
+
+
+def test_one_unsure_glyph_blocks_even_when_the_product_passes() -> None:
+    cfg = DecisionConfig(accept_amount=0.5, min_glyph_prob=0.9)
+    status, flags = decide_field("amount", "12.50", 0.95, (), 0.85, cfg)
+    assert status is Status.REVIEW and "low_confidence" in flags
+
+
+@dataclass(frozen=True)
+class FakeLayout:
+    crops: dict[str, object]
+    is_document: bool = True
+    flags: tuple[str, ...] = ()
+
+
+def field_result(name: str, status: Status, flags: tuple[str, ...] = ()) -> FieldResult:
+    value = "1.00" if status is Status.ACCEPTED else None
+    return FieldResult(name, value, 0.99, status, flags)
+
+
+def test_page_accepted_only_when_every_field_is() -> None:
+    layout = FakeLayout({"amount": 1, "account": 2}, flags=("layout_generic",))
+    ok = {n: field_result(n, Status.ACCEPTED) for n in ("amount", "account")}
+    assert decide_page(layout, ok, (), CFG) == (Status.ACCEPTED, ())
+    one_bad = {**ok, "account": field_result("account", Status.REVIEW, ("account_length",))}
+    assert decide_page(layout, one_bad, (), CFG) == (Status.REVIEW, ("account:account_length",))
+
+
+def test_page_quality_flags_and_missing_fields_mean_review() -> None:
+    ok = {"amount": field_result("amount", Status.ACCEPTED)}
+    status, reasons = decide_page(FakeLayout({"amount": 1}), ok, ("quality_blurred",), CFG)
+    assert (status, reasons) == (Status.REVIEW, ("quality_blurred",))
+    missing = FakeLayout({"amount": 1}, flags=("field_not_found:account",))
+    assert decide_page(missing, ok, (), CFG) == (Status.REVIEW, ("field_not_found:account",))
+    lost = FakeLayout({"amount": 1, "account": 2})
+    assert decide_page(lost, ok, (), CFG) == (Status.REVIEW, ("field_not_found:account",))
+
+
+def test_not_a_document_is_rejected() -> None:
+    layout = FakeLayout({}, is_document=False, flags=("not_a_document",))
+    assert decide_page(layout, {}, (), CFG) == (Status.REJECTED, ("not_a_document",))
+
+
+def test_a_crop_that_breaks_nothing_even_when_empty() -> None:
+    empty = FieldCrop("amount", np.zeros((0, 0), np.uint8), (0, 0, 0, 0), "given")
+    (result,) = recognize_fields([empty], ScriptedClassifier([]), CFG)
+    assert result.value is None and result.status is Status.REVIEW

@@ -1,0 +1,129 @@
+"""Segmentation on drawn fields: borders go, glyphs are found one by one, specks are dropped."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from hdr.segment import remove_lines, segment_field
+from hdr.segment.binarize import binarize_crop
+from hdr.segment.components import find_components
+from tests.helpers.fields import INK, blank, comb, draw_field, font_digits, paste_digit
+
+DIGITS = font_digits(thickness=1)
+
+
+def boxes_of(gray: np.ndarray, cells: tuple = ()) -> list[tuple[int, int, int, int]]:
+    return [s.piece.box for s in segment_field(gray, cells).segments]
+
+
+def near(a: tuple[int, ...], b: tuple[int, ...], tol: int = 3) -> bool:
+    return all(abs(x - y) <= tol for x, y in zip(a, b, strict=True))
+
+
+def test_box_borders_are_removed_and_every_glyph_found() -> None:
+    drawn = draw_field("1250", DIGITS)
+    found = boxes_of(drawn.image)
+    assert len(found) == 4
+    for got, truth in zip(found, drawn.boxes, strict=True):
+        assert near(got, truth), (got, truth)
+
+
+def test_lines_are_found_and_the_interior_is_inside_them() -> None:
+    drawn = draw_field("7", DIGITS)
+    lines = remove_lines(binarize_crop(drawn.image))
+    h, w = drawn.image.shape
+    assert len(lines.rows) == 2 and len(lines.cols) == 2
+    x0, y0, x1, y1 = lines.interior
+    assert 0 < x0 < 12 and 0 < y0 < 12 and w - 12 < x1 < w and h - 12 < y1 < h
+    assert not lines.ink[:, :4].any() and not lines.ink[:4, :].any()
+
+
+def test_a_stroke_through_the_border_stays_one_piece() -> None:
+    img = blank(80, 200)
+    cv2.line(img, (100, 20), (100, 79), INK, 3)  # runs down through the bottom border
+    comps = find_components(remove_lines(binarize_crop(img)).ink)
+    assert len(comps) == 1
+    assert comps[0].height >= 55
+
+
+def test_specks_are_dropped() -> None:
+    drawn = draw_field("1250", DIGITS)
+    rng = np.random.default_rng(3)
+    img = drawn.image.copy()
+    for _ in range(25):
+        y, x = int(rng.integers(12, 30)), int(rng.integers(12, img.shape[1] - 12))
+        img[y, x] = INK  # one-pixel specks above the writing
+    assert len(boxes_of(img)) == 4
+
+
+def test_decimal_point_and_comma_are_kept_small_and_low() -> None:
+    drawn = draw_field("1,250.50", DIGITS)
+    seg = segment_field(drawn.image)
+    assert len(seg.segments) == 8
+    dot = seg.segments[5].piece.box
+    rel_h, _, cy = seg.metrics.relative(dot)
+    assert rel_h < 0.3 and cy > 0.7
+
+
+def test_touching_digits_get_candidate_cuts_near_their_boundary() -> None:
+    img = blank(80, 200)
+    cv2.ellipse(img, (50, 40), (12, 19), 0, 0, 360, INK, 3)  # two round zeros that touch
+    cv2.ellipse(img, (74, 40), (12, 19), 0, 0, 360, INK, 3)
+    paste_digit(img, DIGITS["7"][0], 110, 59, 38)  # a lone digit sets the width
+    seg = segment_field(img)
+    assert len(seg.segments) == 2
+    pair = seg.segments[0]
+    assert pair.eager and pair.options
+    boundary = 62
+    cuts = [option[0].box[2] for option in pair.options]
+    assert min(abs(c - boundary) for c in cuts) <= 4
+    assert all(p.split for option in pair.options for p in option)
+
+
+def test_a_broken_stroke_is_merged_into_one_glyph() -> None:
+    img = blank(80, 200)
+    cv2.line(img, (60, 20), (80, 20), INK, 3)  # the bar of a "5", lifted from the body
+    cv2.ellipse(img, (68, 45), (11, 13), 0, -120, 180, INK, 3)
+    cv2.line(img, (60, 26), (58, 36), INK, 3)
+    paste_digit(img, DIGITS["1"][0], 110, 60, 40)
+    seg = segment_field(img)
+    assert len(seg.segments) == 2
+    assert seg.segments[0].merged
+
+
+def test_cells_give_one_glyph_per_cell_and_skip_empty_ones() -> None:
+    img = blank(60, 412, cells=10)
+    step = 400 / 10
+    cells = tuple((round(6 + i * step), 6, round(6 + (i + 1) * step), 53) for i in range(10))
+    for i, d in zip((0, 1, 2, 5), "4071", strict=True):
+        paste_digit(img, DIGITS[d][0], cells[i][0] + 10, 48, 32)
+    seg = segment_field(img, cells)
+    assert [s.cell for s in seg.segments] == [0, 1, 2, 5]
+    # the same row without the cell boxes: the cells are found from the printed lines
+    assert [s.cell for s in segment_field(img).segments] == [0, 1, 2, 5]
+
+
+def test_comb_field_ticks_are_not_glyphs() -> None:
+    img, cells = comb(70, 420, 10)
+    for i, d in zip((0, 1, 2, 3), "3141", strict=True):
+        paste_digit(img, DIGITS[d][0], cells[i][0] + 10, cells[i][3] - 6, 34)
+    seg = segment_field(img, tuple(cells))
+    assert [s.cell for s in seg.segments] == [0, 1, 2, 3]
+    found = segment_field(img)  # ticks alone tell where the cells are
+    assert len(found.segments) == 4
+
+
+def test_a_line_through_the_writing_is_flagged_not_removed() -> None:
+    drawn = draw_field("1250", DIGITS)
+    img = drawn.image.copy()
+    y = (drawn.boxes[0][1] + drawn.boxes[0][3]) // 2
+    cv2.line(img, (drawn.boxes[0][0] - 5, y), (drawn.boxes[-1][2] + 5, y), INK, 3)
+    seg = segment_field(img)
+    assert "struck_through" in seg.flags
+    assert len(seg.segments) < 4  # the line holds the digits together: no clean reading
+
+
+def test_an_empty_box_has_no_glyphs() -> None:
+    assert segment_field(blank(80, 300)).segments == ()
+    assert segment_field(np.full((0, 0), 255, np.uint8)).segments == ()
