@@ -107,6 +107,12 @@ def expand_source(source: str | Path | Iterable[str | Path]) -> SourceFiles:
             raise UsageError(ReasonCode.USAGE, "the source is empty", hint="give a folder or files")
         try:
             matches = _matches(text)
+        except FileNotFoundError as exc:
+            raise UsageError(
+                ReasonCode.NOT_FOUND,
+                f"the source {text!r} does not exist",
+                hint="a folder, a glob or files; on a network share, check that it is mounted",
+            ) from exc
         except OSError as exc:
             if is_transient_os_error(exc):
                 raise TransientIOError(exc.errno, f"cannot list {text}: {exc.strerror}") from exc

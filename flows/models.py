@@ -133,7 +133,7 @@ def resolve_model(spec: str, engine: Engine, cfg: PipelineConfig) -> ModelChoice
 
 def _newest_promoted(versions: Any) -> ModelVersion | None:
     promoted = [v for v in versions if _registry(v.card).get("promoted_at")]
-    return max(promoted, key=lambda v: _registry(v.card)["promoted_at"], default=None)
+    return max(promoted, key=lambda v: (_registry(v.card)["promoted_at"], v.id), default=None)
 
 
 def register_trained_model(
@@ -152,7 +152,7 @@ def register_trained_model(
     """
     sha = verify_file(model_path, None)
     card = _card_dict(model_path)
-    now = datetime.now(UTC).isoformat(timespec="seconds")
+    now = datetime.now(UTC).isoformat(timespec="microseconds")
     registry: dict[str, Any] = {
         "path": str(model_path.resolve()),
         "registered_at": now,

@@ -126,21 +126,29 @@ def open_batch(
         return batch.id
 
 
-def _already_stored(engine: Any, digests: dict[str, str | None], model_sha256: str) -> set[str]:
-    """The paths whose file (by sha256, or by path when unreadable) this model already read."""
-    done: set[str] = set()
+def _already_stored(
+    engine: Any, digests: dict[str, str | None], model_sha256: str
+) -> dict[str, str | None]:
+    """The paths this model already read, with the sha256 their document is stored under.
+
+    A file the pipeline could not open (empty, not an image) is stored under its path
+    (``content_key``), not its bytes: both keys are checked.
+    """
+    done: dict[str, str | None] = {}
     with session_scope(engine) as session:
         for path, digest in digests.items():
-            key = digest or content_key(DocumentResult(path, None, None, Status.ERROR))
-            if already_processed(session, key, model_sha256):
-                done.add(path)
+            by_path = content_key(DocumentResult(path, None, None, Status.ERROR))
+            for key, sha in ((digest, digest), (by_path, None)):
+                if key and already_processed(session, key, model_sha256):
+                    done[path] = sha
+                    break
     return done
 
 
-def _record_seen(engine: Any, batch_id: int, path: str, digest: str | None) -> None:
+def _record_seen(engine: Any, batch_id: int, path: str, sha256: str | None) -> None:
     # The result exists (checked just before, and results are never deleted): store_document
     # then only adds this batch's item for it, marked reused. The status here is not stored.
-    store_document(engine, batch_id, DocumentResult(path, digest, None, Status.ERROR))
+    store_document(engine, batch_id, DocumentResult(path, sha256, None, Status.ERROR))
 
 
 @task(
@@ -166,7 +174,7 @@ def read_and_store_chunk(paths: list[str], job: ChunkJob) -> ChunkReport:
     done = _already_stored(engine, digests, job.model.sha256)
     for path in paths:
         if path in done:
-            _record_seen(engine, job.batch_id, path, digests[path])
+            _record_seen(engine, job.batch_id, path, done[path])
             report.outcomes.append(DocumentOutcome(path, "skipped"))
     report.add_time("skip_check", time.perf_counter() - t0)
     if done:
