@@ -67,9 +67,13 @@ def train_digits_cmd(
     progress: Annotated[bool, typer.Option(help="Show the rich progress bar.")] = True,
 ) -> None:
     """Train the glyph classifier on CPU, calibrate it, write .pt, .onnx and the model card."""
+    import logging
+
     from hdr.config import MODELS_DIR
     from hdr.train.run import load_train_config, train_digits
 
+    logging.basicConfig(format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    logging.getLogger("hdr.train").setLevel(logging.INFO)
     cfg = load_train_config(config)
     result = train_digits(cfg, out or MODELS_DIR, fast_dev_run=fast_dev_run, progress=progress)
     card = result["card"]

@@ -37,6 +37,9 @@ def _conv_bn_relu(c_in: int, c_out: int) -> list[nn.Module]:
 class GlyphNet(nn.Module):
     """Logits over :data:`hdr.classify.labels.LABELS` for a batch of 28 x 28 glyphs."""
 
+    mean: torch.Tensor
+    std: torch.Tensor
+
     def __init__(
         self,
         widths: Sequence[int] = (16, 32, 64),

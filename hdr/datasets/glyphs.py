@@ -120,12 +120,13 @@ def draw_euro(rng: np.random.Generator) -> np.ndarray:
 def draw_scribble(rng: np.random.Generator) -> np.ndarray:
     """A random smooth pen path: loops, zig-zags, crossings."""
     img = _canvas()
-    n = int(rng.integers(4, 10))
+    # Six or more turns: fewer make a smooth curve that is often a fair 2, 3, 7 or 9.
+    n = int(rng.integers(6, 12))
     ctrl = rng.uniform(6, 58, (n, 2))
     t = np.linspace(0, 1, 12 * n)
-    path = np.stack([np.interp(t, np.linspace(0, 1, n), ctrl[:, k]) for k in (0, 1)], axis=1)
-    path = cv2.GaussianBlur(path.astype(np.float32).reshape(-1, 1, 2), (1, 9), 0).reshape(-1, 2)
-    _polyline(img, path, _pen(rng, 2, 6))
+    corners = np.stack([np.interp(t, np.linspace(0, 1, n), ctrl[:, k]) for k in (0, 1)], axis=1)
+    smooth = cv2.GaussianBlur(corners.astype(np.float32).reshape(-1, 1, 2), (1, 9), 0)
+    _polyline(img, smooth.reshape(-1, 2), _pen(rng, 2, 6))
     return img
 
 

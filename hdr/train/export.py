@@ -7,7 +7,6 @@ in (.onnx), and the model card (.card.json) that records both files' sha256.
 from __future__ import annotations
 
 import hashlib
-import io
 import warnings
 from pathlib import Path
 
@@ -28,24 +27,21 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def onnx_bytes(net: nn.Module, temperature: float) -> bytes:
+def write_onnx(net: nn.Module, temperature: float, path: Path) -> None:
     """The calibrated net as ONNX: input ``glyphs`` (N x 28 x 28), output ``probs`` (N x C)."""
     model = CalibratedNet(net, temperature).eval()
-    model = model.to(memory_format=torch.contiguous_format)
-    buf = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
             model,
             (torch.zeros(2, 28, 28),),
-            buf,
+            str(path),
             input_names=["glyphs"],
             output_names=["probs"],
             dynamic_axes={"glyphs": {0: "n"}, "probs": {0: "n"}},
             opset_version=ONNX_OPSET,
             dynamo=False,
         )
-    return buf.getvalue()
 
 
 def export_model(
@@ -53,11 +49,11 @@ def export_model(
 ) -> dict[str, Path]:
     """Write ``name.pt``, ``name.onnx`` and ``name.card.json`` under ``out_dir``; return paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    net = net.eval().cpu().to(memory_format=torch.contiguous_format)
+    net = net.eval().cpu().to(memory_format=torch.contiguous_format)  # type: ignore[call-overload]
     pt_path, onnx_path = out_dir / f"{name}.pt", out_dir / f"{name}.onnx"
     state = {k: v.detach().clone().contiguous() for k, v in net.state_dict().items()}
     torch.save(state, pt_path)
-    onnx_path.write_bytes(onnx_bytes(net, temperature))
+    write_onnx(net, temperature, onnx_path)
     card.temperature = float(temperature)
     card.files = {
         "onnx": {"name": onnx_path.name, "sha256": sha256_file(onnx_path)},

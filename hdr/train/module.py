@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,11 +19,13 @@ from torch import nn
 from hdr.classify.labels import DIGITS
 from hdr.classify.net import GlyphNet
 
+log = logging.getLogger("hdr.train")
+
 
 def summarize(
     logits: torch.Tensor, labels: torch.Tensor, is_mnist: torch.Tensor
 ) -> dict[str, float]:
-    """Accuracy on MNIST, on rendered glyphs, and the share of rendered non-digits called a digit."""
+    """MNIST accuracy, rendered-glyph accuracy, share of rendered non-digits called a digit."""
     pred = logits.argmax(dim=1)
     correct = (pred == labels).float()
     out = {"acc_mnist": float(correct[is_mnist].mean()) if is_mnist.any() else float("nan")}
@@ -53,7 +56,7 @@ class GlyphClassifierModule(L.LightningModule):
         self.save_hyperparameters()
         self.net = GlyphNet(tuple(widths), tuple(convs_per_block), hidden, dropout)
         if channels_last:  # about 1.5x faster convolutions on CPU
-            self.net = self.net.to(memory_format=torch.channels_last)
+            self.net = self.net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         self.loss = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
         self._val_outputs: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
 
@@ -82,8 +85,12 @@ class GlyphClassifierModule(L.LightningModule):
             return
         logits, y, is_mnist = (torch.cat(t) for t in zip(*self._val_outputs, strict=True))
         self._val_outputs.clear()
-        for name, value in summarize(logits, y, is_mnist).items():
+        metrics = summarize(logits, y, is_mnist)
+        for name, value in metrics.items():
             self.log(f"val_{name}", value, prog_bar=name == "acc_mnist")
+        if not self.trainer.sanity_checking:
+            shown = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items())
+            log.info("epoch %d validation: %s", self.current_epoch, shown)
 
     def test_step(self, batch: Any, batch_idx: int) -> None:
         x, y = batch[0], batch[1]

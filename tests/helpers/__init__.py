@@ -1,0 +1,1 @@
+"""Small builders shared by tests (no fixtures: import what you need)."""

@@ -1,0 +1,91 @@
+"""Rendered glyphs: deterministic by seed, normalised like the pipeline's, every class drawable."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hdr.classify.labels import LABELS, NON_DIGITS, index_of
+from hdr.classify.normalize import normalize_glyph
+from hdr.datasets import augment, glyphs
+from hdr.datasets.symbols import RenderSpec, draw_ink, make_glyph, rendered_dataset, spec_hash
+
+SMALL = RenderSpec(digits_per_class=2, symbols_per_class=3, rejects=12)
+
+
+def test_same_seed_same_glyphs_other_seed_other_glyphs() -> None:
+    x1, y1 = rendered_dataset(SMALL, seed=11)
+    x2, y2 = rendered_dataset(SMALL, seed=11)
+    x3, _ = rendered_dataset(SMALL, seed=12)
+    assert np.array_equal(x1, x2) and np.array_equal(y1, y2)
+    assert not np.array_equal(x1, x3)
+    assert spec_hash(SMALL, 11) != spec_hash(SMALL, 12)
+
+
+def test_every_class_is_present_and_glyphs_are_normalised() -> None:
+    x, y = rendered_dataset(SMALL, seed=3)
+    assert x.shape == (10 * 2 + 9 * 3 + 12, 28, 28) and x.dtype == np.float32
+    assert set(y.tolist()) == set(range(len(LABELS)))
+    assert (y == index_of("reject")).sum() == 12
+    assert x.min() >= 0.0 and x.max() <= 1.0
+    peaks = x.reshape(len(x), -1).max(axis=1)
+    assert (peaks > 0.1).all(), "every glyph has ink"
+    # Hair-thin lines (box edges) fade when scaled down, as they do in the pipeline; most
+    # glyphs keep solid strokes.
+    assert (peaks > 0.5).mean() > 0.9
+
+
+@pytest.mark.parametrize("label", NON_DIGITS)
+def test_each_non_digit_class_varies_between_samples(label: str) -> None:
+    spec = RenderSpec(p_noise=0.0)
+    samples = [make_glyph(label, np.random.default_rng([5, i]), spec) for i in range(6)]
+    distinct = {s.tobytes() for s in samples}
+    assert len(distinct) == 6
+
+
+def test_currency_marks_without_handwriting_font_still_render() -> None:
+    # No handwriting font draws the rupee sign: printed fonts and pen strokes stand in.
+    assert glyphs.fonts_for("₹"), "a printed font with the rupee sign is installed"
+    inks = [draw_ink("₹", np.random.default_rng(i)) for i in range(8)]
+    assert all(ink.max() > 0 for ink in inks)
+    assert all(f.name != "Humor-Sans.ttf" for f in glyphs.fonts_for("€"))
+
+
+def test_reject_letters_leave_out_digit_lookalikes() -> None:
+    for confusable in "OoIlZzSsBbGgq":
+        assert confusable not in glyphs.REJECT_LETTERS
+    assert "K" in glyphs.REJECT_LETTERS and "x" in glyphs.REJECT_LETTERS
+
+
+def test_augmentations_keep_the_ink_and_the_dtype() -> None:
+    ink = np.zeros((60, 30), np.uint8)
+    ink[8:52, 12:18] = 255
+    rng = np.random.default_rng(0)
+    for out in (
+        augment.affine(ink, rng),
+        augment.elastic(ink, rng),
+        augment.stroke_width(ink, rng, thicker=True),
+        augment.stroke_width(ink, rng, thicker=False),
+        augment.blur(ink, rng),
+        augment.clip_by_box_edge(ink, rng),
+    ):
+        assert out.dtype == np.uint8 and np.count_nonzero(out) > 0.3 * np.count_nonzero(ink)
+    thick = augment.stroke_width(ink, rng, thicker=True)
+    assert np.count_nonzero(thick) > np.count_nonzero(ink)
+
+
+def test_box_edge_clip_crops_or_adds_a_line() -> None:
+    ink = np.zeros((60, 40), np.uint8)
+    ink[10:50, 10:30] = 255
+    changed = [augment.clip_by_box_edge(ink, np.random.default_rng(s)) for s in range(20)]
+    kinds = {np.sign(np.count_nonzero(c) - np.count_nonzero(ink)) for c in changed}
+    assert kinds == {-1, 1}  # some cropped (less ink), some with a line (more ink)
+
+
+def test_normalised_like_the_reading_pipeline() -> None:
+    # Same ink through make_glyph's last step and through normalize_glyph directly.
+    ink = glyphs.render_char("7", np.random.default_rng(1))
+    assert np.array_equal(normalize_glyph(ink), normalize_glyph(ink.copy()))
+    glyph = normalize_glyph(ink)
+    ys, xs = np.nonzero(glyph)
+    assert max(ys.max() - ys.min(), xs.max() - xs.min()) + 1 == 20

@@ -1,0 +1,79 @@
+"""`fast_dev_run` through the whole training path: data, module, calibration, export, reload."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from hdr.classify.card import ModelCard
+from hdr.classify.net import GlyphNet
+from hdr.classify.predictor import load_classifier
+from hdr.train.calibrate import expected_calibration_error, fit_temperature, softmax
+from hdr.train.datamodule import DataConfig, EpochSampler, GlyphDataModule
+from hdr.train.export import sha256_file
+from hdr.train.run import load_train_config, train_digits
+from tests.helpers.fake_mnist import TINY_TRAIN_CONFIG, write_fake_mnist
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    root = tmp_path_factory.mktemp("smoke")
+    write_fake_mnist(root / "data")
+    cfg_file = root / "tiny.yaml"
+    cfg_file.write_text(TINY_TRAIN_CONFIG + f"  data_dir: {root / 'data'}\n", encoding="utf-8")
+    cfg = load_train_config(cfg_file)
+    return train_digits(cfg, root / "out", fast_dev_run=True, progress=False, command="pytest")
+
+
+def test_fast_dev_run_writes_weights_onnx_and_card(trained: dict) -> None:
+    paths = trained["paths"]
+    card = ModelCard.read(paths["card"])
+    assert card.files["onnx"]["sha256"] == sha256_file(paths["onnx"])
+    assert card.architecture["widths"] == [8, 16, 16]
+    assert card.training["fast_dev_run"] is True and card.training["command"] == "pytest"
+    assert set(card.data_hashes) >= {"mnist_pickle_sha256", "rendered_train", "rendered_valid"}
+    state = torch.load(paths["state_dict"], weights_only=True)
+    net = GlyphNet(**card.architecture)
+    net.load_state_dict(state)  # a plain state_dict: no pickled classes
+
+
+def test_exported_onnx_and_torch_agree(trained: dict) -> None:
+    x = np.random.default_rng(0).random((16, 28, 28), dtype=np.float32)
+    onnx = load_classifier(trained["paths"]["onnx"], backend="onnx")
+    pt = load_classifier(trained["paths"]["onnx"], backend="torch")
+    np.testing.assert_allclose(onnx.predict_proba(x), pt.predict_proba(x), atol=1e-5)
+
+
+def test_train_samples_are_reproducible_and_fresh_each_epoch(tmp_path: Path) -> None:
+    write_fake_mnist(tmp_path)
+    cfg = load_train_config(None)
+    dm = GlyphDataModule(DataConfig(data_dir=tmp_path, train_render=cfg.data.valid_render))
+    dm.setup("fit")
+    ds = dm.train_set
+    assert ds is not None
+    n = len(ds)
+    last = n - 1  # a rendered reject sample
+    a, b = ds[last], ds[last]
+    assert torch.equal(a[0], b[0]) and a[1] == b[1]
+    assert not torch.equal(ds[last][0], ds[n + last][0]), "epoch 1 draws another sample"
+    sampler = EpochSampler(n, seed=1)
+    sampler.set_epoch(3)
+    assert sorted(i - 3 * n for i in sampler) == list(range(n))
+
+
+def test_temperature_scaling_fixes_overconfidence() -> None:
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 5, 4000)
+    logits = rng.normal(0, 1, (4000, 5))
+    logits[np.arange(4000), labels] += 2.0
+    # With unit-variance noise and a +2 shift the true posterior is softmax(2 * logits), so
+    # logits * 4 are twice too sharp: the fitted temperature must come out near 2.
+    overconfident = logits * 4
+    t = fit_temperature(overconfident, labels)
+    assert 1.8 < t < 2.2
+    before = expected_calibration_error(softmax(overconfident), labels)
+    after = expected_calibration_error(softmax(overconfident, t), labels)
+    assert after < 0.03 and before > 3 * after
