@@ -66,7 +66,9 @@ def test_document_result_carries_hash_type_timings_and_pages(docs, classifier) -
     assert result.status in (Status.ACCEPTED, Status.REVIEW)
     assert {"triage", "load", "preprocess", "locate", "recognize"} <= set(result.timings)
     (page,) = result.pages
-    assert page.index == 0 and page.layout and page.layout.startswith("template:")
+    assert page.index == 0 and page.layout is not None
+    assert page.layout == "generic" or page.layout.startswith("template:")
+    assert (page.width, page.height) == Image.open(path).size
     assert set(page.fields) == {"amount", "account"}
     assert result.status is page.status
 
