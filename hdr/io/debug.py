@@ -84,9 +84,12 @@ def _glyph_tile(crop_image: np.ndarray, box: Box, lines: list[str]) -> np.ndarra
     tile = np.full((_CELL + _LABEL_H, _CELL), 255, np.uint8)
     patch = crop_image[max(0, y0) : max(0, y1), max(0, x0) : max(0, x1)]
     if patch.size:
-        scale = (_CELL - 8) / max(patch.shape)
+        # Shrink big glyphs to the tile; enlarge small ones at most 3x, crisply, so a comma
+        # still looks small next to a digit.
+        scale = min((_CELL - 8) / max(patch.shape), 3.0)
         size = (max(1, round(patch.shape[1] * scale)), max(1, round(patch.shape[0] * scale)))
-        small = cv2.resize(patch, size, interpolation=cv2.INTER_AREA)
+        interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_NEAREST
+        small = cv2.resize(patch, size, interpolation=interp)
         oy, ox = (_CELL - size[1]) // 2, (_CELL - size[0]) // 2
         tile[oy : oy + size[1], ox : ox + size[0]] = small
     for i, text in enumerate(lines):
