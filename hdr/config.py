@@ -79,6 +79,8 @@ class DecisionConfig(_Strict):
         "layout_generic",
         "cells_estimated",
         "amount_unboxed",
+        "grammar_corrected",  # the confidence already counts the correction's doubt
+        "noise_ignored",
     )
 
 

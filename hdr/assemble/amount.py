@@ -3,6 +3,7 @@
 What people write in a courtesy-amount box, and what we accept:
 
 - leading currency marks (``₹ $ €``), filler stars ``*``, ``#``, dashes, and the dot of "Rs."
+  (never a ``/``: before the digits that is a misread ``1``)
 - digits, grouped or not: western ``1,234,567``, Indian ``12,34,567``, with ``,`` ``.`` or ``'``
   as the group separator (mixed, as on real cheques: ``71,00.000``)
 - a decimal part of one or two digits after the last separator (``.5`` -> ``.50``); a group
@@ -33,7 +34,7 @@ from hdr.classify.labels import CURRENCY, DIGITS, REJECT
 
 GROUP_MARKS = frozenset({",", ".", "'"})  # "'" is a "," or "." written high (an apostrophe)
 DECIMAL_MARKS = frozenset({",", "."})
-LEAD_FILLERS = frozenset({*CURRENCY, "*", "#", "-", "/", "="})
+LEAD_FILLERS = frozenset({*CURRENCY, "*", "#", "-", "="})  # no "/": it is a "1" more often
 TRAIL_FILLERS = frozenset({*CURRENCY, "*", "#", "-", "/", "=", *GROUP_MARKS})
 NO_CENTS = frozenset({"/", "-", "="})  # "/-" "-" "=/-": a whole amount
 MAX_WHOLE_DIGITS = 12
@@ -60,7 +61,7 @@ def _core(tokens: Sequence[str]) -> tuple[list[str], list[str]] | str:
                 return "amount_grammar"  # two separators in a row
             seps.append(tok)
             groups.append("")
-        elif tok == REJECT or tok not in LEAD_FILLERS:
+        elif tok == REJECT or tok not in LEAD_FILLERS | TRAIL_FILLERS:
             return "unexpected_symbol"
         else:
             return "amount_grammar"  # "/", "-", a currency mark or a star between digits
@@ -100,10 +101,10 @@ def parse_amount(labels: Sequence[str]) -> Reading:
         return Reading(None, (*flags, "field_empty"))
     first, last = digit_at[0], digit_at[-1]
     lead, core, trail = tokens[:first], tokens[first : last + 1], tokens[last + 1 :]
-    for tok in (*lead, *trail):
-        if tok == REJECT or (tok not in LEAD_FILLERS and tok not in TRAIL_FILLERS):
-            flags.append("unexpected_symbol")  # a scribble or letter next to the amount
-            break
+    if any(t not in LEAD_FILLERS | GROUP_MARKS for t in lead if t != REJECT):
+        return Reading(None, ("amount_grammar",))  # e.g. "/250": a "1" misread, not a filler
+    if REJECT in lead or any(t not in TRAIL_FILLERS for t in trail):
+        flags.append("unexpected_symbol")  # a scribble or letter next to the amount
     parts = _core(core)
     if isinstance(parts, str):
         return Reading(None, (*flags, parts) if parts not in flags else tuple(flags))

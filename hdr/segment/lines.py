@@ -19,7 +19,7 @@ are put back, so a ``7`` written through the bottom border stays in one piece.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -54,12 +54,16 @@ def _runs(mask: np.ndarray, length: int, horizontal: bool, gap: int) -> np.ndarr
     return cv2.dilate(runs, np.ones((1, 5) if horizontal else (5, 1), np.uint8))
 
 
-def _components(mask: np.ndarray) -> list[tuple[int, int, int, int, np.ndarray]]:
+def _components(
+    mask: np.ndarray, keep: Callable[[int, int, int, int], bool] | None = None
+) -> list[tuple[int, int, int, int, np.ndarray]]:
+    """(x, y, w, h, full-size mask) of the components that ``keep(x, y, w, h)`` lets through."""
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     out = []
     for i in range(1, n):
         x, y, w, h = (int(v) for v in stats[i, :4])
-        out.append((x, y, w, h, labels == i))
+        if keep is None or keep(x, y, w, h):
+            out.append((x, y, w, h, labels == i))
     return out
 
 
@@ -123,12 +127,15 @@ def _find_ticks(
     spans: list[tuple[int, int, int]] = []
     t_len = max(4, round(0.12 * span))
     vertical = _runs(rest, t_len, False, 1) & rest
-    for x, y, cw, ch, comp in _components(vertical):
+
+    def tick_like(x: int, y: int, cw: int, ch: int) -> bool:
         if ch >= 0.6 * span or cw > max(3, round(0.06 * span)):
-            continue
-        if any(abs(y + ch - r) <= 5 or abs(y - r) <= 5 for r in rows):
-            found.append((x + cw // 2, comp))
-            spans.append((y, y + ch, cw))
+            return False
+        return any(abs(y + ch - r) <= 5 or abs(y - r) <= 5 for r in rows)
+
+    for x, y, cw, ch, comp in _components(vertical, tick_like):
+        found.append((x + cw // 2, comp))
+        spans.append((y, y + ch, cw))
     if cells:
         edges = [e for c in cells for e in (c[0], c[2])]
         width = float(np.median([c[2] - c[0] for c in cells]))
@@ -208,8 +215,9 @@ def remove_lines(ink: np.ndarray, cells: Sequence[Box] = ()) -> Lines:
         # a border or cell line joins the rules above and below it; a tall "1" seldom does
         reaches_top = y <= span_lo + 3 if top is not None else y <= 0.05 * h
         reaches_bottom = y + ch >= span_hi - 3 if bottom is not None else y + ch >= 0.95 * h
-        if not (reaches_top and reaches_bottom):
-            continue
+        near_edge = bool(edges) and min(abs(x + cw // 2 - e) for e in edges) <= 0.12 * cell_w
+        if not (reaches_top and reaches_bottom) and not (near_edge and ch >= 0.75 * span):
+            continue  # (a broken cell line still sits on a known cell edge)
         if edges and min(abs(x + cw // 2 - e) for e in edges) > 0.2 * cell_w:
             continue  # in the middle of a known cell: a written stroke
         v_mask[on_ink] = 255

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from hdr.segment.binarize import binarize_crop
+from hdr.segment.binarize import binarize_crop, faint_strokes, gray_percentiles
 from hdr.segment.components import (
     Component,
     Metrics,
@@ -87,13 +87,15 @@ def ink_level(gray: np.ndarray, ink: np.ndarray) -> np.ndarray:
 
     Glyphs keep their soft edges this way, as in the handwriting the classifier was trained on.
     """
-    img = np.asarray(gray, np.float32)
+    img = np.asarray(gray)
     if img.ndim == 3:
-        img = img.mean(axis=2)
-    paper = float(np.percentile(img, 90)) if img.size else 255.0
-    dark = float(np.percentile(img[ink > 0], 10)) if (ink > 0).any() else 0.0
+        img = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+    img = np.clip(img, 0, 255).astype(np.uint8)
+    (paper,) = gray_percentiles(img, [90])
+    (dark,) = gray_percentiles(img[ink > 0], [10]) if (ink > 0).any() else (0.0,)
     scale = max(paper - dark, 1.0)
-    return np.clip((paper - img) / scale * 255.0, 0, 255).astype(np.uint8)
+    level = (paper - img.astype(np.float32)) / scale * 255.0
+    return np.clip(level, 0, 255).astype(np.uint8)
 
 
 def _shade(piece: Piece, level: np.ndarray) -> Piece:
@@ -158,6 +160,36 @@ def _in_interior(comp: Component, interior: Box) -> bool:
     return interior[0] <= comp.cx <= interior[2] and interior[1] <= comp.cy <= interior[3]
 
 
+def _faint_glyphs(
+    gray: np.ndarray, ink: np.ndarray, comps: Sequence[Component], sw: float
+) -> np.ndarray | None:
+    """Faint pieces the size of a glyph, on the line of the writing (None when there is none).
+
+    Long or huge faint shapes (security backgrounds, guilloche) and small ones (paper texture)
+    are left out.
+    """
+    if not comps:
+        return None
+    metrics = measure([c.box for c in comps], sw)
+    faint = faint_strokes(gray, ink)
+    if not faint.any():
+        return None
+    # a faint stroke breaks into crumbs: judge the crumbs that lie close together as one
+    size = max(3, round(0.15 * metrics.digit_height)) | 1
+    joined = cv2.dilate(faint, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+    labels, found = label_components(joined)
+    keep = []
+    grow = size // 2
+    for comp in found:
+        x0, y0, x1, y1 = comp.box
+        rel_h, rel_w, cy = metrics.relative((x0 + grow, y0 + grow, x1 - grow, y1 - grow))
+        if 0.5 <= rel_h <= 1.4 and rel_w <= 1.2 and -0.2 <= cy <= 1.2:
+            keep.append(comp.label)
+    if not keep:
+        return None
+    return ((np.isin(labels, keep) & (faint > 0)) * 255).astype(np.uint8)
+
+
 def _lost_mark(every: Sequence[Component], kept: Sequence[Component], metrics: Metrics) -> bool:
     """Was a dot-sized blob on the baseline, between the glyphs, dropped as noise? It may have
     been a decimal point, and without it the value is a hundred times larger."""
@@ -194,9 +226,15 @@ def segment_field(
     flags: list[str] = ["struck_through"] if lines.struck else []
     separators = sorted({*lines.cols, *lines.ticks})
     cell_boxes = tuple(cells) or _cells_from_rules(separators, lines.interior)
-    labels, comps = label_components(lines.ink)
-    sw = stroke_width(lines.ink)
+    clean = lines.ink
+    labels, comps = label_components(clean)
+    sw = stroke_width(clean)
     raw = Metrics(1.0, 1.0, sw, 0.0, 1.0)
+    faint = _faint_glyphs(gray, ink, [c for c in comps if not is_speck(c, raw)], sw)
+    if faint is not None:  # a pen running dry: its strokes join the ink, and a person checks
+        flags.append("faint_ink")
+        clean = clean | faint
+        labels, comps = label_components(clean)
     all_comps = comps
     comps = [c for c in comps if not is_speck(c, raw)]
     if not cell_boxes and lines.interior != (0, 0, ink.shape[1], ink.shape[0]):
@@ -205,7 +243,7 @@ def segment_field(
             flags.append("outside_box_ignored")
         comps = inside
     if cell_boxes:
-        found = _segment_cells(labels, comps, cell_boxes, sw, lines.ink, flags)
+        found = _segment_cells(labels, comps, cell_boxes, sw, clean, flags)
         level = ink_level(gray, ink)
         return replace(found, segments=tuple(_shaded(seg, level) for seg in found.segments))
     metrics = measure([c.box for c in comps], sw)
@@ -233,7 +271,7 @@ def segment_field(
         segments.sort(key=lambda s: (s.piece.box[0] + s.piece.box[2]) / 2.0)
     level = ink_level(gray, ink)
     shaded = tuple(_shaded(seg, level) for seg in segments)
-    return Segmentation(shaded, metrics, tuple(flags), lines.ink)
+    return Segmentation(shaded, metrics, tuple(flags), clean)
 
 
 def _cell_of(comp: Component, cells: Sequence[Box]) -> int | None:
@@ -277,9 +315,8 @@ def _segment_cells(
                 part = np.zeros_like(own)
                 part[:, lo:hi] = own[:, lo:hi]
                 shares[i] = part
-        total = float(own.sum())
-        if float(shares.get(home, own).sum()) >= 0.75 * total or len(shares) < 2:
-            shares = {home: own}
+        if comp.width <= 1.25 * cw or len(shares) < 2:
+            shares = {home: own}  # one glyph, even if it strays over the cell line
         for i, part in shares.items():
             ys = np.nonzero(part.any(axis=1))[0]
             if i != home and (len(ys) == 0 or ys[-1] - ys[0] + 1 < 0.35 * ch):
