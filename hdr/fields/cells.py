@@ -19,14 +19,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from hdr.fields.lines import CellRow, Rule
+from hdr.fields.lines import CellRow, Rule, join_collinear
 from hdr.types import Box
 
 MIN_CELLS = 4
 MAX_CELLS = 32
 PITCH_TOL = 0.15  # a tick is on the lattice when within this fraction of the pitch
 MAX_RESIDUAL = 0.06  # RMS distance of the ticks from the fitted lattice, in pitches
+BROKEN_GAP = 0.03  # of the page width: gaps of a broken base line that are joined
 MAX_PITCH = 0.12  # of the page height: one digit per cell; wider "cells" are something else
+MAX_BUSY = 0.25  # share of a band's columns that may be partly dark around faint lines
+BUSY_TICKS = 0.3  # ... partly: over this share of the band, along a comb's base line
+TICK_BAND = 0.015  # of the page height: the band along a rule where comb ticks are looked for
 CELL_ASPECT = 1.4  # height / width of a comb cell, whose top is not printed
 
 
@@ -36,6 +40,8 @@ def _ticks_on(base: Rule, v_rules: list[Rule], tol: int) -> tuple[list[float], l
     lengths: list[int] = []
     for v in v_rules:
         if not base.start - tol <= v.pos <= base.end + tol:
+            continue
+        if v.thickness > 1.6 * base.thickness + 1.5:  # printed with another pen: bold text
             continue
         if abs(v.end - base.pos) <= tol or abs(v.start - base.pos) <= tol:
             xs.append(float(v.pos))
@@ -103,7 +109,7 @@ def lattice_row(
     base: Rule, v_rules: list[Rule], h_rules: list[Rule], page_height: int
 ) -> CellRow | None:
     """The cell row whose ticks stand on (or hang from) ``base``, or None."""
-    tol = max(3, round(0.006 * page_height))
+    tol = max(3, round(0.004 * page_height))  # a tick touches its line
     xs, lengths = _ticks_on(base, v_rules, tol)
     fit = _fit_lattice(xs, lengths)
     if fit is None:
@@ -145,12 +151,60 @@ def lattice_row(
     return CellRow(tuple(cells))
 
 
+def _overlap_share(a: Box, b: Box) -> float:
+    """Intersection over the smaller box."""
+    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    small = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return ix * iy / small if small > 0 else 0.0
+
+
 def _iou(a: Box, b: Box) -> float:
     ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
     iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
     inter = ix * iy
     union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
     return inter / union if union > 0 else 0.0
+
+
+def _dark_columns(
+    gray: np.ndarray,
+    x0: int,
+    x1: int,
+    y0: int,
+    y1: int,
+    rules: tuple[Rule, ...],
+    busy_level: float,
+) -> list[tuple[int, int]]:
+    """(x, width) of thin vertical lines that darken every row of the band x0..x1, y0..y1.
+
+    Dark is a quarter of the way from paper to the darkest ink, or, when the ``rules`` the
+    lines belong to are faint (separators and ticks are printed like them, and thinner),
+    halfway to the rules' grey. A band where more than MAX_BUSY of the columns are dark
+    over ``busy_level`` of their height is a pattern, not paper with lines: nothing is found.
+    """
+    h, w = gray.shape[:2]
+    x0, x1, y0, y1 = max(0, x0), min(w, x1), max(0, y0), min(h, y1)
+    if x1 - x0 < 20 or y1 - y0 < 4:
+        return []
+    band = gray[y0:y1, x0:x1].astype(np.int16)
+    paper = float(np.median(band))
+    lines = [gray[max(0, r.pos - 1) : r.pos + 2, x0:x1].min(axis=0) for r in rules]
+    rule_grey = float(np.median(np.concatenate(lines)))
+    ink_grey = float(np.percentile(band, 2))
+    dark = band < paper - max(8.0, min(0.5 * (paper - rule_grey), 0.25 * (paper - ink_grey)))
+    cover = dark.mean(axis=0)
+    if float(np.mean(cover >= busy_level)) > MAX_BUSY:
+        return []
+    cover = np.maximum(cover, np.maximum(np.roll(cover, 1), np.roll(cover, -1)))
+    xs = np.flatnonzero(cover >= 0.85)
+    if xs.size == 0:
+        return []
+    out = []
+    for run in np.split(xs, np.flatnonzero(np.diff(xs) > 1) + 1):
+        if run.size <= max(3, 0.02 * (x1 - x0)):  # a thin line, not a dark blob
+            out.append((x0 + round(float(run.mean())), int(run.size)))
+    return out
 
 
 def _faint_separators(gray: np.ndarray, top: Rule, bottom: Rule) -> list[Rule]:
@@ -162,30 +216,22 @@ def _faint_separators(gray: np.ndarray, top: Rule, bottom: Rule) -> list[Rule]:
     """
     x0, x1 = max(top.start, bottom.start), min(top.end, bottom.end)
     margin = max(top.thickness, bottom.thickness) + 2
-    y0, y1 = top.pos + margin, bottom.pos - margin
-    if x1 - x0 < 20 or y1 - y0 < 6:
-        return []
-    band = gray[y0:y1, x0:x1].astype(np.int16)
-    paper = float(np.median(band))
-    # dark: a quarter of the way to the darkest ink, or, when the row's own rules are faint
-    # (separators are printed like them, and thinner), halfway to the rules' grey
-    lines = [gray[max(0, r.pos - 1) : r.pos + 2, x0:x1].min(axis=0) for r in (top, bottom)]
-    rule_grey = float(np.median(np.concatenate(lines)))
-    ink_grey = float(np.percentile(band, 2))
-    dark = band < paper - max(8.0, min(0.5 * (paper - rule_grey), 0.25 * (paper - ink_grey)))
-    cover = dark.mean(axis=0)
-    cover = np.maximum(cover, np.maximum(np.roll(cover, 1), np.roll(cover, -1)))
-    full = cover >= 0.85
-    seps: list[Rule] = []
-    xs = np.flatnonzero(full)
-    if xs.size == 0:
-        return seps
-    runs = np.split(xs, np.flatnonzero(np.diff(xs) > 1) + 1)
-    for run in runs:
-        if run.size <= max(3, 0.02 * (x1 - x0)):  # a thin line, not a dark blob
-            pos = x0 + round(float(run.mean()))
-            seps.append(Rule(False, top.pos, bottom.pos, pos, int(run.size)))
-    return seps
+    # (digits fill the band between separators: only columns dark almost throughout are busy)
+    cols = _dark_columns(gray, x0, x1, top.pos + margin, bottom.pos - margin, (top, bottom), 0.7)
+    return [Rule(False, top.pos, bottom.pos, x, min(n, bottom.thickness)) for x, n in cols]
+
+
+def _faint_ticks(gray: np.ndarray, base: Rule, height: int) -> list[Rule]:
+    """Short ticks standing on (or hanging from) ``base``: the columns that darken a thin
+    band along it, on the side where they are most."""
+    reach = max(4, round(TICK_BAND * height))
+    margin = base.thickness + 1
+    x0, x1, y = base.start, base.end, base.pos
+    up = _dark_columns(gray, x0, x1, y - reach, y - margin, (base,), BUSY_TICKS)
+    down = _dark_columns(gray, x0, x1, y + margin, y + reach, (base,), BUSY_TICKS)
+    if len(up) >= len(down):
+        return [Rule(False, base.pos - reach, base.pos, x, base.thickness) for x, _ in up]
+    return [Rule(False, base.pos, base.pos + reach, x, base.thickness) for x, _ in down]
 
 
 def _boxed_bands(h_rules: list[Rule], width: int, height: int) -> list[tuple[Rule, Rule]]:
@@ -204,6 +250,33 @@ def _boxed_bands(h_rules: list[Rule], width: int, height: int) -> list[tuple[Rul
     return pairs
 
 
+def _tick_lines(v_rules: list[Rule], h_rules: list[Rule], height: int) -> list[Rule]:
+    """Lines through the feet of many ticks that end at one height, where pieces of a rule
+    cover at least a third of it (a comb whose base line the scan broke up)."""
+    tol = max(3, round(0.004 * height))
+    lines: list[Rule] = []
+    for feet in ([v.end for v in v_rules], [v.start for v in v_rules]):
+        order = np.argsort(feet)
+        group: list[int] = []
+        for i in [*order.tolist(), -1]:
+            if i >= 0 and (not group or feet[i] - feet[group[0]] <= tol):
+                group.append(i)
+                continue
+            if len(group) > MIN_CELLS:
+                y = round(float(np.median([feet[j] for j in group])))
+                x0 = min(v_rules[j].pos for j in group)
+                x1 = max(v_rules[j].pos for j in group)
+                covered = sum(
+                    max(0, min(r.end, x1) - max(r.start, x0))
+                    for r in h_rules
+                    if abs(r.pos - y) <= tol
+                )
+                if x1 > x0 and covered >= 0.33 * (x1 - x0):
+                    lines.append(Rule(True, x0, x1, y, 1))
+            group = [i] if i >= 0 else []
+    return lines
+
+
 def find_lattice_rows(
     h_rules: list[Rule], v_rules: list[Rule], width: int, height: int, gray: np.ndarray | None
 ) -> list[CellRow]:
@@ -215,12 +288,27 @@ def find_lattice_rows(
     rows: list[CellRow] = []
 
     def add(row: CellRow | None) -> None:
-        if row is not None and not any(_iou(row.box, r.box) > 0.5 for r in rows):
-            rows.append(row)
+        """Keep ``row`` unless a row with as many cells covers it; drop the rows it covers."""
+        if row is None:
+            return
+        covered = [r for r in rows if _overlap_share(row.box, r.box) > 0.5]
+        if any(r.count >= row.count for r in covered):
+            return
+        rows[:] = [r for r in rows if r not in covered] + [row]
 
-    for base in h_rules:
+    # a comb's base line scanned bitonal breaks into dashes: its pieces joined, or the line
+    # through the feet of a run of ticks over such pieces, are bases too
+    joined = join_collinear(h_rules, round(BROKEN_GAP * width))
+    bases = h_rules + [r for r in joined if r not in h_rules]
+    bases += _tick_lines(v_rules, h_rules, height)
+    for base in bases:
         if base.length >= 0.05 * width:
-            add(lattice_row(base, v_rules, h_rules, height))
+            row = lattice_row(base, v_rules, bases, height)
+            if row is None and gray is not None and base.length >= 0.1 * width:
+                ticks = _faint_ticks(gray, base, height)  # a comb printed too light for the ink
+                if len(ticks) > MIN_CELLS:
+                    row = lattice_row(base, ticks, bases, height)
+            add(row)
     if gray is not None:
         for top, bottom in _boxed_bands(h_rules, width, height):
             seps = _faint_separators(gray, top, bottom)

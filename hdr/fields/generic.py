@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from hdr.fields.lines import CellRow, Rule, adjacent_runs, union
+from hdr.fields.lines import CellRow, adjacent_runs, join_collinear, union
 from hdr.fields.marks import MARK_MIN_SCORE, find_mark
 from hdr.fields.structure import Structure
 from hdr.types import Box
@@ -117,32 +117,58 @@ def _overlaps(a: Box, b: Box) -> bool:
 
 
 def _unboxed_amount(structure: Structure, ink: np.ndarray) -> AmountCandidate | None:
-    """Handwriting on the right, above a rule that begins after a currency mark."""
+    """Handwriting above a rule that begins at a currency mark (no printed box, or a box whose
+    sides the scan lost)."""
     W, H = structure.width, structure.height
     best: AmountCandidate | None = None
-    rules: list[Rule] = [
-        r for r in structure.h_rules if r.end > 0.6 * W and 0.08 * W <= r.length <= 0.6 * W
-    ]
+    rules = join_collinear(list(structure.h_rules), round(0.03 * W))  # digits cut the line
     for rule in rules:
-        x0 = max(rule.start, round(0.45 * W))
-        band = round(0.12 * H)
-        box = (x0, max(0, rule.pos - band), rule.end, rule.pos)
-        if box[2] - box[0] < 0.08 * W or box[1] >= box[3]:
+        if not 0.08 * W <= rule.length <= 0.6 * W:
             continue
+        # up to the rule above it if it has about the same ends (a box's top whose sides were
+        # lost), else a line's height
+        slack = 0.25 * rule.length
+        above = [
+            r
+            for r in structure.h_rules
+            if 0.04 * H <= rule.pos - r.pos <= 0.25 * H
+            and abs(r.start - rule.start) <= slack
+            and abs(r.end - rule.end) <= slack
+        ]
+        lid = max(above, key=lambda r: r.pos) if above else None
+        top = lid.pos if lid else max(0, rule.pos - round(0.12 * H))
+        right = max(rule.end, lid.end) if lid else rule.end
         mark, mscore, mbox = find_mark(
             ink,
-            (x0 - round(0.08 * W), box[1], x0 + round(0.1 * W), rule.pos + 2),
+            (rule.start - round(0.08 * W), top, rule.start + round(0.05 * W), rule.pos + 2),
             max(6, round(0.025 * H)),
             round(0.12 * H),
         )
         if mscore < MARK_MIN_SCORE:
             continue
+        box = (mbox[2] + 2, top, right, rule.pos)
+        if box[2] - box[0] < 0.06 * W:
+            continue
         # a currency mark at the start of a rule with writing over it: as telling as a box
         score = 0.5 + 0.1 * float(0.005 <= _interior_ink(ink, box) <= 0.4)
-        box = (mbox[2] + 2, box[1], box[2], box[3])
+        score += 0.1 * float((box[0] + box[2]) / 2 > 0.5 * W)
+        score += 0.1 * min(1.0, rule.length / (0.2 * W))  # an underline, not a digit's stroke
         if best is None or score > best.score:
             best = AmountCandidate(box, round(score, 3), mark, mbox, boxed=False)
     return best
+
+
+def _stacked_pairs(boxes: list[Box]) -> list[tuple[Box, Box]]:
+    """Boxes with the same left and right sides, one just above the other."""
+    pairs = []
+    for a in boxes:
+        for b in boxes:
+            w = a[2] - a[0]
+            gap = b[1] - a[3]
+            same_sides = abs(a[0] - b[0]) <= 0.03 * w and abs(a[2] - b[2]) <= 0.03 * w
+            if same_sides and 0 <= gap <= 0.25 * (b[3] - a[1]):
+                pairs.append((a, b))
+    return pairs
 
 
 def find_amount(structure: Structure, ink: np.ndarray) -> AmountCandidate | None:
@@ -152,7 +178,11 @@ def find_amount(structure: Structure, ink: np.ndarray) -> AmountCandidate | None
     AMOUNT_MARGIN; a winner with no plausible rival at all earns a little confidence.
     """
     boxes = [r.box for r in structure.rects if not _in_a_row(r.box, structure)]
-    candidates = [_score_amount_run(structure, ink, run) for run in adjacent_runs(boxes)]
+    runs = adjacent_runs(boxes)
+    # a box cut across by a stroke (a strike-through, a long dash) is two boxes one above the
+    # other: their union is a candidate too
+    runs += [[union([a, b])] for a, b in _stacked_pairs(boxes)]
+    candidates = [_score_amount_run(structure, ink, run) for run in runs]
     candidates.append(_unboxed_amount(structure, ink))
     scored = sorted((c for c in candidates if c is not None), key=lambda c: -c.score)
     if not scored or scored[0].score < AMOUNT_MIN_SCORE:

@@ -104,19 +104,26 @@ def shrink_mask(mask: np.ndarray, scale: float) -> np.ndarray:
     return (small >= 64).astype(np.uint8) * 255
 
 
-def rule_mask(ink: np.ndarray, horizontal: bool, min_fraction: float | None = None) -> np.ndarray:
+def rule_mask(
+    ink: np.ndarray,
+    horizontal: bool,
+    min_fraction: float | None = None,
+    gap_fraction: float | None = None,
+) -> np.ndarray:
     """Ink that belongs to long straight runs along one direction (dotted runs joined).
 
     Runs are at least ``min_fraction`` of the page side they run along (default: a rule's or a
-    tick's minimum).
+    tick's minimum); gaps up to ``gap_fraction`` of it are bridged first (default: dots).
     """
     h, w = ink.shape
     side = w if horizontal else h
     if min_fraction is None:
         min_fraction = MIN_RULE_FRACTION if horizontal else MIN_TICK_FRACTION
+    if gap_fraction is None:
+        # faint separators binarise as dashes: vertical gaps are bridged more generously
+        gap_fraction = DOT_GAP_FRACTION * w / side if horizontal else V_GAP_FRACTION
     # odd kernels: an even one shifts the result by half a pixel each pass
-    # faint separators binarise as dashes: vertical gaps are bridged more generously
-    gap = max(3, round(DOT_GAP_FRACTION * w if horizontal else V_GAP_FRACTION * h)) | 1
+    gap = max(3, round(gap_fraction * side)) | 1
     length = max(9, round(min_fraction * side)) | 1
     if horizontal:
         closed = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((1, gap), np.uint8))

@@ -36,7 +36,8 @@ FAINT_LEVEL = 205  # gray level (paper ~255 after illumination correction) of a 
 FAINT_MAX_DENSITY = 0.25  # share of faint pixels around one above which it is a background
 # Faint pixels make only long rules (background patterns, a watermark's letters, guilloche,
 # have short straight stretches), and faint vertical ones only close boxes
-FAINT_MIN_FRACTION = (0.08, 0.04)  # of the page width (horizontal), of its height (vertical)
+LONG_RULE = (0.08, 0.04)  # of the page width (horizontal rules), of its height (vertical)
+DASH_GAP = (0.035, 0.04)  # the gaps of a dashed rule, same units
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,15 @@ def _faint_lines(gray: np.ndarray, small_ink: np.ndarray, scale: float) -> np.nd
     return cv2.bitwise_or(faint, small_ink)
 
 
+def _duplicate(rule: Rule, rules: list[Rule]) -> bool:
+    """A rule already known: on the same line, overlapping most of its length."""
+    return any(
+        abs(r.pos - rule.pos) <= 3
+        and min(r.end, rule.end) - max(r.start, rule.start) > 0.5 * rule.length
+        for r in rules
+    )
+
+
 def _bridging(v_rules: list[Rule], h_rules: list[Rule], tol: int) -> list[Rule]:
     """Vertical rules whose both ends lie on horizontal rules."""
 
@@ -92,11 +102,20 @@ def _covered(x: int, y0: int, y1: int, v_rules: list[Rule], tol: int) -> float:
     return float(hit.mean())
 
 
+def _span_covered(rule: Rule, x0: int, x1: int) -> float:
+    return max(0, min(rule.end, x1) - max(rule.start, x0)) / max(1, x1 - x0)
+
+
 def _ruled_boxes(
     h_rules: list[Rule], v_rules: list[Rule], holes_found: list[Box], width: int, height: int
 ) -> list[Box]:
-    """Boxes drawn as two matching horizontal rules with sides, even dashed or broken ones,
-    that the holes of the rule grid missed (page px, inside the border)."""
+    """Boxes drawn as two horizontal rules with sides, even dashed or broken ones, that the
+    holes of the rule grid missed (page px, inside the border).
+
+    The box spans the top or the bottom rule (a dash lost at one end shortens the other),
+    where both rules cover most of the span and stop at its corners, and side rules run along
+    half of each end.
+    """
     tol = max(6, round(0.008 * width))
     boxes: list[Box] = []
     for top in h_rules:
@@ -106,29 +125,28 @@ def _ruled_boxes(
             d = bottom.pos - top.pos
             if not 0.03 * height <= d <= 0.35 * height:
                 continue
-            if abs(top.start - bottom.start) > tol or abs(top.end - bottom.end) > tol:
-                continue
-            x0, x1 = max(top.start, bottom.start), min(top.end, bottom.end)
-            if (
-                min(
-                    _covered(x0, top.pos, bottom.pos, v_rules, tol),
-                    _covered(x1, top.pos, bottom.pos, v_rules, tol),
+            for x0, x1 in {(top.start, top.end), (bottom.start, bottom.end)}:
+                if min(_span_covered(top, x0, x1), _span_covered(bottom, x0, x1)) < 0.75:
+                    continue
+                if min(top.start, bottom.start) < x0 - tol or max(top.end, bottom.end) > x1 + tol:
+                    continue  # a rule running on past the corner is not this box's side
+                left = _covered(x0, top.pos, bottom.pos, v_rules, tol)
+                right = _covered(x1, top.pos, bottom.pos, v_rules, tol)
+                if min(left, right) < 0.5:
+                    continue
+                t = max(top.thickness, bottom.thickness)
+                box = (x0 + t, top.pos + t, x1 - t, bottom.pos - t)
+                inside = sum(
+                    (h[2] - h[0]) * (h[3] - h[1])
+                    for h in holes_found
+                    if h[0] >= box[0] - tol
+                    and h[2] <= box[2] + tol
+                    and h[1] >= box[1] - tol
+                    and h[3] <= box[3] + tol
                 )
-                < 0.5
-            ):
-                continue
-            t = max(top.thickness, bottom.thickness)
-            box = (x0 + t, top.pos + t, x1 - t, bottom.pos - t)
-            inside = sum(
-                (h[2] - h[0]) * (h[3] - h[1])
-                for h in holes_found
-                if h[0] >= box[0] - tol
-                and h[2] <= box[2] + tol
-                and h[1] >= box[1] - tol
-                and h[3] <= box[3] + tol
-            )
-            if inside < 0.7 * (box[2] - box[0]) * (box[3] - box[1]):
-                boxes.append(box)
+                if inside < 0.7 * (box[2] - box[0]) * (box[3] - box[1]):
+                    boxes.append(box)
+                    break
     return boxes
 
 
@@ -148,11 +166,12 @@ def find_structure(
     inv = 1.0 / scale
     h_mask = rule_mask(small, horizontal=True)
     v_mask = rule_mask(small, horizontal=False)
-    faint_v_mask = None
-    if gray is not None:
-        faint = _faint_lines(gray, small, scale)
-        h_mask |= rule_mask(faint, True, FAINT_MIN_FRACTION[0])
-        faint_v_mask = rule_mask(faint, False, FAINT_MIN_FRACTION[1])
+    source = _faint_lines(gray, small, scale) if gray is not None else small
+    # long rules: faint ones (only long straight runs of faint pixels are trusted), and dashed
+    # ones (a bitonal scan of a light rule), whose gaps the short closing above cannot bridge
+    h_mask |= rule_mask(source, True, LONG_RULE[0])
+    dashed_h_mask = rule_mask(source, True, LONG_RULE[0], DASH_GAP[0])
+    long_v_mask = rule_mask(source, False, LONG_RULE[1], DASH_GAP[1])
     # thinner than the x-height of small print: 1 mm when the dpi is known, else a fraction
     # of the page (0.8 mm on a cheque-sized page)
     if dpi:
@@ -160,10 +179,14 @@ def find_structure(
     else:
         max_thick = max(3.0, MAX_RULE_THICKNESS * max(sh, sw))
     h_rules, h_kept = thin_components(h_mask, True, max_thick)
+    # (thinness is judged on each pass alone: the wide closing merges a rule with the digits
+    # that touch it, which would spoil the rule in a single mask)
+    dashed, dashed_kept = thin_components(dashed_h_mask, True, max_thick)
+    h_rules += [r for r in dashed if not _duplicate(r, h_rules)]
+    h_kept |= dashed_kept
     v_rules, _ = thin_components(v_mask, False, max_thick)
-    sides = list(v_rules)
-    if faint_v_mask is not None:  # faint box sides only count for _ruled_boxes
-        sides += thin_components(faint_v_mask, False, max_thick)[0]
+    # faint or dashed box sides only count where they close a box (_ruled_boxes)
+    sides = v_rules + thin_components(long_v_mask, False, max_thick)[0]
     # boxes are closed by vertical rules that run from one horizontal rule to another; a
     # digit's straight stroke inside a box rarely does, and would split it in two
     grid = h_kept.copy()
