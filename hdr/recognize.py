@@ -50,6 +50,7 @@ ACCOUNT_PRIOR = np.array(
 )
 WIDTH_WEIGHT = 1.0  # log-prior weight of (width / (pieces x digit width) - 1) squared
 SPLIT_COST = 1.0  # log-prior cost of each cut: a wide digit is commoner than two touching
+CELL_CUT_COST = 0.3  # ... lower at a printed cell line, where a second digit is expected
 SPLIT_MARGIN = 0.15  # score gap under which two different readings of a component are a tie
 
 
@@ -150,7 +151,7 @@ def _choose(work: _Work, seg: Segment, batches: Sequence[_Batch]) -> tuple[tuple
             continue  # not classified: not worth it
         score = sum(_piece_score(p) for p in posts if p is not None)
         score -= WIDTH_WEIGHT * (ratio / len(option) - 1.0) ** 2
-        score -= SPLIT_COST * (len(option) - 1)
+        score -= (CELL_CUT_COST if work.cell_mode else SPLIT_COST) * (len(option) - 1)
         reading = "".join(LABELS[int(p.argmax())] for p in posts if p is not None)
         scored.append((score, option, reading))
     scored.sort(key=lambda s: -s[0])
@@ -263,7 +264,7 @@ def _result(work: _Work, batches: Sequence[_Batch], cfg: PipelineConfig) -> Fiel
                 prob=round(float(post.max()), 6),
                 topk=tuple((LABELS[int(k)], round(float(post[k]), 6)) for k in top),
                 split=piece.split,
-                cell=cell,
+                cell=piece.cell if piece.cell is not None else cell,
             )
         )
     return FieldResult(

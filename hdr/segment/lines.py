@@ -222,7 +222,17 @@ def remove_lines(ink: np.ndarray, cells: Sequence[Box] = ()) -> Lines:
             continue  # in the middle of a known cell: a written stroke
         v_mask[on_ink] = 255
         cols.append(x + cw // 2)
-    cols.sort()
+    if edges:  # known cells: thin straight stretches on a cell edge are broken cell lines
+        rule_w = max(3, round(0.04 * span))
+        for x, _, cw, _, comp in _components(
+            _runs(mask, max(6, round(0.3 * span)), False, 2) & mask,
+            lambda x, y, cw, ch: (
+                cw <= rule_w and min(abs(x + cw // 2 - e) for e in edges) <= 0.12 * cell_w
+            ),
+        ):
+            v_mask[comp & (mask > 0)] = 255
+            cols.append(x + cw // 2)
+    cols = sorted(set(cols))
 
     # slightly thicken the rules over ink, so their anti-aliased edges go too
     h_thick = np.asarray(cv2.dilate(h_mask, np.ones((3, 1), np.uint8)), np.uint8)

@@ -52,6 +52,7 @@ class Piece:
     box: Box
     mask: np.ndarray
     split: bool = False
+    cell: int | None = None  # set on the pieces of a cut across a cell line
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ def _shade(piece: Piece, level: np.ndarray) -> Piece:
     grown = cv2.dilate(piece.mask, np.ones((3, 3), np.uint8))
     shaded = np.where(grown > 0, level[y0:y1, x0:x1], 0).astype(np.uint8)
     shaded = np.maximum(shaded, (piece.mask > 0).astype(np.uint8) * 128)
-    return Piece(piece.box, shaded, piece.split)
+    return Piece(piece.box, shaded, piece.split, piece.cell)
 
 
 def _shaded(seg: Segment, level: np.ndarray) -> Segment:
@@ -154,6 +155,45 @@ def _cells_from_rules(cols: Sequence[int], interior: Box) -> tuple[Box, ...]:
             x1 = round(a + (b - a) * (k + 1) / parts)
             cells.append((x0, interior[1], x1, interior[3]))
     return tuple(cells) if len(cells) >= 4 else ()
+
+
+def _register_cells(cells: Sequence[Box], separators: Sequence[int]) -> tuple[Box, ...]:
+    """The given cells, shifted onto the cell lines actually printed when they are off by more
+    than a little (a cell row located from the template alone can be half a cell out)."""
+    if not cells or len(separators) < 3:
+        return tuple(cells)
+    widths = [c[2] - c[0] for c in cells]
+    width = float(np.median(widths))
+    if any(abs(w - width) > 0.3 * width for w in widths):
+        rebuilt = _cells_between(cells, separators)  # cells of unequal widths: a wrong guess
+        if rebuilt:
+            return rebuilt
+    shifts = []
+    for edge in sorted({e for c in cells for e in (c[0], c[2])}):
+        nearest = min(separators, key=lambda x: abs(x - edge))
+        if abs(nearest - edge) <= 0.5 * width:
+            shifts.append(nearest - edge)
+    if len(shifts) < 3:
+        return tuple(cells)
+    dx = round(float(np.median(shifts)))
+    if abs(dx) <= 0.15 * width:
+        return tuple(cells)
+    return tuple((c[0] + dx, c[1], c[2] + dx, c[3]) for c in cells)
+
+
+def _cells_between(cells: Sequence[Box], separators: Sequence[int]) -> tuple[Box, ...]:
+    """Cells rebuilt from the printed separators, over the span of the given row."""
+    y0, y1 = min(c[1] for c in cells), max(c[3] for c in cells)
+    x0, x1 = min(c[0] for c in cells), max(c[2] for c in cells)
+    found = list(_cells_from_rules(separators, (x0, y0, x1, y1)))
+    if len(found) < 4:
+        return ()
+    step = float(np.median([c[2] - c[0] for c in found]))
+    while found[0][0] - step >= x0 - 0.3 * step:
+        found.insert(0, (round(found[0][0] - step), y0, found[0][0], y1))
+    while found[-1][2] + step <= x1 + 0.3 * step:
+        found.append((found[-1][2], y0, round(found[-1][2] + step), y1))
+    return tuple(found)
 
 
 def _in_interior(comp: Component, interior: Box) -> bool:
@@ -225,7 +265,7 @@ def segment_field(
     lines = remove_lines(ink, cells)
     flags: list[str] = ["struck_through"] if lines.struck else []
     separators = sorted({*lines.cols, *lines.ticks})
-    cell_boxes = tuple(cells) or _cells_from_rules(separators, lines.interior)
+    cell_boxes = _register_cells(cells, separators) or _cells_from_rules(separators, lines.interior)
     clean = lines.ink
     labels, comps = label_components(clean)
     sw = stroke_width(clean)
@@ -243,7 +283,9 @@ def segment_field(
             flags.append("outside_box_ignored")
         comps = inside
     if cell_boxes:
-        found = _segment_cells(labels, comps, cell_boxes, sw, clean, flags)
+        from hdr.segment.cells import segment_cells
+
+        found = segment_cells(labels, comps, cell_boxes, sw, clean, flags)
         level = ink_level(gray, ink)
         return replace(found, segments=tuple(_shaded(seg, level) for seg in found.segments))
     metrics = measure([c.box for c in comps], sw)
@@ -272,72 +314,3 @@ def segment_field(
     level = ink_level(gray, ink)
     shaded = tuple(_shaded(seg, level) for seg in segments)
     return Segmentation(shaded, metrics, tuple(flags), clean)
-
-
-def _cell_of(comp: Component, cells: Sequence[Box]) -> int | None:
-    for i, (x0, y0, x1, y1) in enumerate(cells):
-        slack = 0.25 * (y1 - y0)
-        if x0 <= comp.cx < x1 and y0 - slack <= comp.cy <= y1 + slack:
-            return i
-    return None
-
-
-def _segment_cells(
-    labels: np.ndarray,
-    comps: Sequence[Component],
-    cells: Sequence[Box],
-    sw: float,
-    ink: np.ndarray,
-    flags: list[str],
-) -> Segmentation:
-    """One glyph per non-empty cell. A component reaching well into a neighbour cell (two
-    digits that touch across the cell line) is cut at the cell edges; a cut part counts only
-    when it is tall enough to be a digit of its own."""
-    masks: dict[int, np.ndarray] = {}
-    parts: dict[int, int] = {}
-    for comp in comps:
-        home = _cell_of(comp, cells)
-        if home is None:
-            continue
-        x0, y0, x1, y1 = cells[home]
-        cw, ch = x1 - x0, y1 - y0
-        near_edge = min(comp.cx - x0, x1 - comp.cx) < 0.15 * cw
-        # a short tick of a comb field (or a remnant of a cell line), not a written digit
-        if near_edge and comp.width <= max(3.0, 1.5 * sw) and comp.height < 0.5 * ch:
-            continue
-        bx0, by0, bx1, by1 = comp.box
-        own = labels[by0:by1, bx0:bx1] == comp.label
-        columns = own.sum(axis=0)
-        shares: dict[int, np.ndarray] = {}
-        for i, (cx0, _, cx1, _) in enumerate(cells):
-            lo, hi = max(cx0, bx0) - bx0, min(cx1, bx1) - bx0
-            if hi > lo and columns[lo:hi].sum() > 0:
-                part = np.zeros_like(own)
-                part[:, lo:hi] = own[:, lo:hi]
-                shares[i] = part
-        if comp.width <= 1.25 * cw or len(shares) < 2:
-            shares = {home: own}  # one glyph, even if it strays over the cell line
-        for i, part in shares.items():
-            ys = np.nonzero(part.any(axis=1))[0]
-            if i != home and (len(ys) == 0 or ys[-1] - ys[0] + 1 < 0.35 * ch):
-                continue  # a tail reaching into the next cell, not a digit there
-            canvas = masks.setdefault(i, np.zeros(labels.shape, np.uint8))
-            canvas[by0:by1, bx0:bx1][part] = 255
-            parts[i] = parts.get(i, 0) + 1
-    pieces: dict[int, Piece] = {}
-    for i, canvas in masks.items():
-        ys, xs = np.nonzero(canvas)
-        if len(ys) == 0:
-            continue
-        box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
-        pieces[i] = Piece(box, canvas[box[1] : box[3], box[0] : box[2]].copy())
-    metrics = measure([p.box for p in pieces.values()], sw)
-    segments = []
-    for i in sorted(pieces):
-        piece = pieces[i]
-        rel_h = (piece.box[3] - piece.box[1]) / max(1.0, metrics.digit_height)
-        rel_w = (piece.box[2] - piece.box[0]) / max(1.0, metrics.digit_height)
-        if max(rel_h, rel_w) < 0.25:
-            continue  # a dot of noise in an empty cell
-        segments.append(Segment(piece, merged=parts[i] > 1, cell=i))
-    return Segmentation(tuple(segments), metrics, tuple(flags), ink, tuple(cells))

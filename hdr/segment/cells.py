@@ -1,0 +1,133 @@
+"""Cell mode: one glyph per printed cell of an account-number row, empty cells skipped.
+
+Every component goes to the cell holding its centre. Two digits that touch across a cell line
+are one component: when it is wider than a cell and a half it is cut at the cell lines; when
+it is narrower, the cut is offered as an option and the recognizer keeps whichever reading the
+classifier is surer of (a ``5`` leaning into the next cell stays whole; a ``51`` is cut).
+
+>>> import numpy as np
+>>> from hdr.segment import segment_field
+>>> gray = np.full((50, 120), 235, np.uint8)
+>>> gray[10:40, 15:18] = 30; gray[10:40, 95:98] = 30
+>>> cells = ((0, 0, 40, 50), (40, 0, 80, 50), (80, 0, 120, 50))
+>>> [s.cell for s in segment_field(gray, cells).segments]
+[0, 2]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from hdr.segment.components import Component, measure
+from hdr.types import Box
+
+FORCED_CUT = 1.25  # component width over cell width from which it is always cut at the lines
+TALL_PART = 0.5  # a cut part is a glyph of its own from this share of the cell height
+
+
+def cell_of(comp: Component, cells: Sequence[Box]) -> int | None:
+    for i, (x0, y0, x1, y1) in enumerate(cells):
+        slack = 0.25 * (y1 - y0)
+        if x0 <= comp.cx < x1 and y0 - slack <= comp.cy <= y1 + slack:
+            return i
+    return None
+
+
+def _parts(own: np.ndarray, bx0: int, cells: Sequence[Box]) -> dict[int, np.ndarray]:
+    """The component's pixels cut at the cell lines, per cell it reaches."""
+    columns = own.sum(axis=0)
+    shares: dict[int, np.ndarray] = {}
+    for i, (cx0, _, cx1, _) in enumerate(cells):
+        lo, hi = max(cx0 - bx0, 0), min(cx1 - bx0, own.shape[1])
+        if hi > lo and columns[lo:hi].sum() > 0:
+            part = np.zeros_like(own)
+            part[:, lo:hi] = own[:, lo:hi]
+            shares[i] = part
+    return shares
+
+
+def _height(part: np.ndarray) -> int:
+    ys = np.nonzero(part.any(axis=1))[0]
+    return int(ys[-1] - ys[0] + 1) if len(ys) else 0
+
+
+def _to_piece(canvas: np.ndarray, cell: int | None = None, split: bool = False):
+    from hdr.segment.segment import Piece
+
+    ys, xs = np.nonzero(canvas)
+    if len(ys) == 0:
+        return None
+    box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+    return Piece(box, canvas[box[1] : box[3], box[0] : box[2]].copy(), split, cell)
+
+
+def segment_cells(
+    labels: np.ndarray,
+    comps: Sequence[Component],
+    cells: Sequence[Box],
+    sw: float,
+    ink: np.ndarray,
+    flags: list[str],
+):
+    """Glyph candidates of a cell row (see the module docstring)."""
+    from hdr.segment.segment import Segment, Segmentation
+
+    homes: dict[int, int] = {}
+    for comp in comps:
+        home = cell_of(comp, cells)
+        if home is None:
+            continue
+        x0, y0, x1, y1 = cells[home]
+        near_edge = min(comp.cx - x0, x1 - comp.cx) < 0.15 * (x1 - x0)
+        # a short tick of a comb field (or a remnant of a cell line), not a written digit
+        if near_edge and comp.width <= max(3.0, 1.5 * sw) and comp.height < 0.5 * (y1 - y0):
+            continue
+        homes[comp.label] = home
+    occupied = set(homes.values())
+    canvases: dict[int, np.ndarray] = {}
+    count: dict[int, int] = {}
+    offers: list[tuple[int, int, np.ndarray]] = []  # (home, neighbour, mask of the far part)
+    for comp in comps:
+        home = homes.get(comp.label)
+        if home is None:
+            continue
+        cw, ch = cells[home][2] - cells[home][0], cells[home][3] - cells[home][1]
+        bx0, by0, bx1, by1 = comp.box
+        own = labels[by0:by1, bx0:bx1] == comp.label
+        shares = _parts(own, bx0, cells)
+        tall = {i: p for i, p in shares.items() if i != home and _height(p) >= TALL_PART * ch}
+        if comp.width > FORCED_CUT * cw and len(shares) > 1:
+            placed = {home: shares[home], **tall} if home in shares else tall
+        else:
+            placed = {home: own}
+            for i, part in tall.items():
+                if i not in occupied and abs(i - home) == 1:
+                    far = np.zeros(labels.shape, np.uint8)
+                    far[by0:by1, bx0:bx1][part] = 255
+                    offers.append((home, i, far))
+        for i, part in placed.items():
+            canvas = canvases.setdefault(i, np.zeros(labels.shape, np.uint8))
+            canvas[by0:by1, bx0:bx1][part] = 255
+            count[i] = count.get(i, 0) + 1
+    pieces = {i: p for i, c in canvases.items() if (p := _to_piece(c)) is not None}
+    metrics = measure([p.box for p in pieces.values()], sw)
+    options: dict[int, tuple] = {}
+    for home, neighbour, far in offers:
+        if home not in canvases:
+            continue
+        near = _to_piece(np.where(far > 0, 0, canvases[home]).astype(np.uint8), home, True)
+        away = _to_piece(far, neighbour, True)
+        if near is not None and away is not None:
+            options[home] = ((near, away),)
+    segments = []
+    for i in sorted(pieces):
+        piece = pieces[i]
+        rel_h = (piece.box[3] - piece.box[1]) / max(1.0, metrics.digit_height)
+        rel_w = (piece.box[2] - piece.box[0]) / max(1.0, metrics.digit_height)
+        if max(rel_h, rel_w) < 0.25:
+            continue  # a dot of noise in an empty cell
+        opts = options.get(i, ())
+        segments.append(Segment(piece, opts, bool(opts), count[i] > 1, cell=i))
+    return Segmentation(tuple(segments), metrics, tuple(flags), ink, tuple(cells))
