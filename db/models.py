@@ -263,3 +263,108 @@ class Review(Base):
     reviewer: Mapped[str] = mapped_column(String(128))
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+# ---------------------------------------------------------------- review web app (issue 8)
+# Created by the migration 0003; used by db.users, db.uploads, db.dual_control and web/.
+
+
+class User(Base):
+    """A person who may log in to the review web app: a ``reviewer`` or an ``admin``."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(Text)  # argon2id (pwdlib), never the password
+    role: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+
+class WebSession(Base):
+    """A logged-in browser: the cookie holds a random token, the table only its sha256."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(SHA256_LEN), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class UploadJob(Base):
+    """Files a person sent through the web app, and how far their processing got."""
+
+    __tablename__ = "upload_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_by: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(16))  # files | url
+    source: Mapped[str] = mapped_column(Text)  # the URL, or the names of the files sent
+    folder: Mapped[str] = mapped_column(String(64), unique=True)  # server-generated name
+    status: Mapped[str] = mapped_column(String(STATUS_LEN), index=True)  # queued ... done
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"))
+    flow_run_id: Mapped[str | None] = mapped_column(String(64))
+    message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+    files: Mapped[list[UploadFile]] = relationship(order_by="UploadFile.position", viewonly=True)
+
+
+class UploadFile(Base):
+    """One file of an upload job; ``document_id`` and ``status`` once it was read."""
+
+    __tablename__ = "upload_files"
+    __table_args__ = (UniqueConstraint("job_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("upload_jobs.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    original_name: Mapped[str] = mapped_column(Text)  # as sent: shown, never used as a path
+    stored_name: Mapped[str] = mapped_column(String(80))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    media_type: Mapped[str] = mapped_column(String(64))
+    n_pages: Mapped[int | None]
+    sha256: Mapped[str] = mapped_column(String(SHA256_LEN))
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
+    status: Mapped[str | None] = mapped_column(String(STATUS_LEN))
+    reason_code: Mapped[str | None] = mapped_column(String(64))
+
+
+class FieldApproval(Base):
+    """Dual control: a reviewer's approval of an amount above the limit, waiting for a second.
+
+    At most one approval per field is open (``closed_at`` null); it closes ``confirmed`` when
+    a different reviewer approves the same value, ``superseded`` when someone approves
+    another value (which opens a new one), or ``unreadable``.
+    """
+
+    __tablename__ = "field_approvals"
+    __table_args__ = (
+        Index(
+            "uq_field_approvals_open_field",
+            "field_id",
+            unique=True,
+            sqlite_where=text("closed_at IS NULL"),
+            postgresql_where=text("closed_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    field_id: Mapped[int] = mapped_column(ForeignKey("fields.id"), index=True)
+    value: Mapped[str] = mapped_column(Text)
+    reviewer: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(String(128))
+    outcome: Mapped[str | None] = mapped_column(String(16))  # confirmed | superseded | unreadable

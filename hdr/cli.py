@@ -650,6 +650,130 @@ def _where(url: str) -> str:
 
 # ---------------------------------------------------------------- web / users (issue 8)
 
+users_app = typer.Typer(help="Accounts of the review web app.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+def _ready_schema(url: str) -> None:
+    """Create the schema in an empty database; refuse one that is behind the code."""
+    from db.migrate import current_revision, head_revision, upgrade
+    from db.session import redact
+
+    now = current_revision(url)
+    if now is None:
+        upgrade(url)
+        typer.echo(f"created the results schema in {redact(url)}", err=True)
+    elif now != head_revision():
+        from hdr.errors import ReasonCode, StorageError
+
+        raise StorageError(
+            ReasonCode.DB_ERROR,
+            f"the results database {redact(url)} is at revision {now}, not {head_revision()}",
+            hint="run `hdr db upgrade`",
+        )
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="User name: letters, digits, '.', '_', '-'.")],
+    role: Annotated[str, typer.Option(help="reviewer | admin")] = "reviewer",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin (one line).")
+    ] = False,
+    url: UrlOption = None,
+) -> None:
+    """Add an account for the web app. Example: hdr users add alice --role reviewer"""
+    from db.session import create_engine_from_url, session_scope
+    from db.users import add_user, check_role, check_username
+
+    name, role = check_username(name), check_role(role).value  # refuse before the prompt
+    url = _db_url(url)
+    _ready_schema(url)
+    password = _read_password(password_stdin)
+    with session_scope(create_engine_from_url(url), write=True) as session:
+        user = add_user(session, name, password, role)
+        typer.echo(f"added {user.role} {user.username}")
+
+
+@users_app.command("passwd")
+def users_passwd(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin (one line).")
+    ] = False,
+    url: UrlOption = None,
+) -> None:
+    """Set a new password (the user's sessions end). Example: hdr users passwd alice"""
+    from db.session import create_engine_from_url, session_scope
+    from db.users import set_password
+
+    password = _read_password(password_stdin)
+    with session_scope(create_engine_from_url(_db_url(url)), write=True) as session:
+        user = set_password(session, name, password)
+        typer.echo(f"new password for {user.username}; their sessions are closed")
+
+
+@users_app.command("disable")
+def users_disable(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    enable: Annotated[bool, typer.Option("--enable", help="Enable it again instead.")] = False,
+    url: UrlOption = None,
+) -> None:
+    """Disable an account (its sessions end at once), or --enable it again."""
+    from db.session import create_engine_from_url, session_scope
+    from db.users import set_active
+
+    with session_scope(create_engine_from_url(_db_url(url)), write=True) as session:
+        user = set_active(session, name, enable)
+        typer.echo(f"{user.username} {'enabled' if user.active else 'disabled'}")
+
+
+@users_app.command("list")
+def users_list(url: UrlOption = None) -> None:
+    """The accounts, their roles and last logins."""
+    from db.session import create_engine_from_url, session_scope
+    from db.users import list_users
+
+    with session_scope(create_engine_from_url(_db_url(url))) as session:
+        for user in list_users(session):
+            last = user.last_login_at.strftime("%Y-%m-%d %H:%M") if user.last_login_at else "never"
+            state = "" if user.active else "  (disabled)"
+            typer.echo(f"{user.username:<24} {user.role:<9} last login {last}{state}")
+
+
+@app.command("web")
+def web_cmd(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 8000,
+    db_url: Annotated[
+        str | None, typer.Option("--db-url", help="Default: $HDR_DB_URL or the SQLite file.")
+    ] = None,
+) -> None:
+    """Serve the review web app (log in, upload, review queue, search).
+
+    Example: hdr users add alice --role admin && hdr web --port 8000
+    """
+    import uvicorn
+
+    url = _db_url(db_url)
+    _ready_schema(url)
+    from web.app import create_app
+
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        typer.echo(
+            "hdr web: listening beyond this machine; serve it behind HTTPS and set "
+            "HDR_WEB_SECURE_COOKIES=true",
+            err=True,
+        )
+    typer.echo(f"hdr web: http://{host}:{port}/  (database {_where(url)})", err=True)
+    uvicorn.run(create_app(db_url=url), host=host, port=port, log_level="warning")
+
 
 def main() -> None:
     """Entry point: run the app, turning HdrError into one line and an exit status."""

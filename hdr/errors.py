@@ -33,6 +33,7 @@ class ReasonCode(str, Enum):
     PDF_NO_PAGES = "pdf_no_pages"
     TOO_MANY_PAGES = "too_many_pages"
     TIME_BUDGET_EXCEEDED = "time_budget_exceeded"
+    URL_REFUSED = "url_refused"  # a URL upload: scheme, address or redirect not allowed
     # page content
     NOT_A_DOCUMENT = "not_a_document"
     BLANK_PAGE = "blank_page"
