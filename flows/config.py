@@ -60,6 +60,7 @@ class NightlyConfig(_Section):
 class BatchConfig(_Section):
     local_workers: int = Field(default=1, ge=1, le=64)
     max_in_flight: int = Field(default=0, ge=0, le=1024)
+    read_threads: int = Field(default=0, ge=0, le=64)  # per chunk; 0: the pipeline's default
 
 
 class RetryConfig(_Section):
@@ -76,6 +77,7 @@ class RetryConfig(_Section):
 
 class DaskConfig(_Section):
     address: str | None = None
+    read_threads: int = Field(default=1, ge=1, le=64)  # per chunk: a Dask thread is a core
 
 
 class ServerConfig(_Section):

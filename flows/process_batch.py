@@ -121,6 +121,7 @@ def process_batch(
     )
     progress.emit(progress.ProgressEvent("start", total=len(found.paths), batch_id=batch_id))
 
+    workers, on_dask = _workers(cfg)
     job = ChunkJob(
         batch_id,
         db_url,
@@ -128,9 +129,9 @@ def process_batch(
         pipeline,
         cfg.retries.read_attempts,
         cfg.retries.read_backoff_seconds,
+        cfg.dask.read_threads if on_dask else (cfg.batch.read_threads or None),
     )
     chunks = [found.paths[i : i + chunk_size] for i in range(0, len(found.paths), chunk_size)]
-    workers = _workers(cfg)
     reports = _run_chunks(chunks, job, retry, cfg.batch.max_in_flight or workers + 1)
     stages, outcomes = merge_chunks(reports)
 
@@ -244,17 +245,18 @@ def _publish(summary: BatchSummary, review_rows: list[Any]) -> None:
     )
 
 
-def _workers(cfg: FlowsConfig) -> int:
+def _workers(cfg: FlowsConfig) -> tuple[int, bool]:
+    """How many chunks can run at once, and whether they run on Dask."""
     ctx = FlowRunContext.get()
     runner = getattr(ctx, "task_runner", None)
     if isinstance(runner, ThreadPoolTaskRunner):
-        return min(int(runner._max_workers), 1024)
+        return min(int(runner._max_workers), 1024), False
     if runner is not None and type(runner).__name__ == "DaskTaskRunner":
-        try:  # a Dask cluster: one chunk per worker thread
-            return max(1, sum(runner.client.nthreads().values()))
+        try:  # one chunk per worker thread of the cluster
+            return max(1, sum(runner.client.nthreads().values())), True
         except Exception:  # a cluster that cannot say: be modest
-            return 2
-    return cfg.batch.local_workers
+            return 2, True
+    return cfg.batch.local_workers, False
 
 
 def _label(source: str | list[str]) -> str:

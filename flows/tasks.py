@@ -77,6 +77,7 @@ class ChunkJob:
     pipeline: PipelineConfig
     read_attempts: int = 3
     read_backoff_seconds: float = 0.5
+    read_threads: int | None = None  # the pipeline's threads per chunk (None: its default)
 
 
 @task(
@@ -188,7 +189,13 @@ def read_and_store_chunk(paths: list[str], job: ChunkJob) -> ChunkReport:
         m = job.model
         classifier, templates = reader_for(m.path, m.sha256, m.backend, job.pipeline)
         report.add_time("model_load", time.perf_counter() - t0)
-        results = read_documents(todo, job.pipeline, classifier=classifier, templates=templates)
+        results = read_documents(
+            todo,
+            job.pipeline,
+            classifier=classifier,
+            templates=templates,
+            workers=job.read_threads,
+        )
         for result in results:
             t0 = time.perf_counter()
             stored = store_document(engine, job.batch_id, result)

@@ -38,7 +38,7 @@ def compose() -> dict[str, Any]:
 
 def test_services_and_volumes(compose: dict[str, Any]) -> None:
     assert set(compose["services"]) == {"postgres", "prefect-server", "worker", "web"}
-    assert set(compose["volumes"]) == {"pgdata", "inbox", "archive"}
+    assert set(compose["volumes"]) == {"pgdata", "inbox", "archive", "uploads"}
     services = compose["services"]
     assert services["postgres"]["image"] == "postgres:15"
     assert any(
@@ -47,6 +47,7 @@ def test_services_and_volumes(compose: dict[str, Any]) -> None:
     for name in ("worker", "web"):
         volumes = services[name]["volumes"]
         assert "inbox:/data/inbox:rw" in volumes and "archive:/data/archive:rw" in volumes
+        assert "uploads:/data/uploads:rw" in volumes  # the web app's uploads, read by the worker
         assert services[name]["build"]["dockerfile"] == "docker/Dockerfile"
 
 
@@ -66,7 +67,9 @@ def test_the_worker_reads_the_inbox_into_postgres_through_the_prefect_server(
     server = compose["services"]["prefect-server"]
     assert server["environment"]["PREFECT_API_DATABASE_CONNECTION_URL"].endswith("/prefect")
     assert server["ports"] == ["127.0.0.1:4200:4200/tcp"]
-    assert compose["services"]["web"]["ports"] == ["127.0.0.1:8000:8000/tcp"]
+    web = compose["services"]["web"]
+    assert web["ports"] == ["127.0.0.1:8000:8000/tcp"]
+    assert web["environment"]["HDR_WEB_PREFECT_DEPLOYMENT"] == "process-batch/adhoc"
 
 
 def test_the_dockerfile_is_slim_cpu_only_non_root_with_the_model_inside() -> None:
