@@ -587,6 +587,10 @@ def batch_cmd(
 
     for key, value in _PREFECT_QUIET.items():
         os.environ.setdefault(key, value)
+    from flows.inputs import expand_source
+
+    source: str | list[str] = sources[0] if len(sources) == 1 else list(sources)
+    expand_source(source)  # a mistyped source fails here, before Prefect starts
     url = _db_url(db_url)
     os.environ["HDR_DB_URL"] = url  # the flow reads it: a URL is never a flow parameter
     from db.migrate import current_revision, upgrade
@@ -599,7 +603,6 @@ def batch_cmd(
     from flows.process_batch import run_local
     from flows.progress import ProgressCounter
 
-    source: str | list[str] = sources[0] if len(sources) == 1 else list(sources)
     options: dict[str, Any] = {
         "chunk_size": chunk_size,
         "model": model,
