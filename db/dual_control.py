@@ -89,6 +89,38 @@ def _lock(session: Session, field_id: int) -> tuple[Field, Result]:
     return fld, result
 
 
+def _reviewer(by: str) -> str:
+    reviewer = by.strip()
+    if not reviewer:
+        raise UsageError(ReasonCode.USAGE, "a reviewer name is needed")
+    return reviewer
+
+
+def _audit(
+    session: Session,
+    fld: Field,
+    new_value: str | None,
+    new_status: Status,
+    reviewer: str,
+    what: str,
+    note: str | None,
+) -> Review:
+    """Append a row to the audit trail; the note says ``what`` happened, then the person's."""
+    review = Review(
+        field_id=fld.id,
+        old_value=fld.value,
+        new_value=new_value,
+        old_status=fld.status,
+        new_status=new_status.value,
+        reviewer=reviewer,
+        note=f"{what}; {note}" if note else what,
+        created_at=utcnow(),
+    )
+    session.add(review)
+    session.flush()
+    return review
+
+
 def _close(approval: FieldApproval, by: str, outcome: str) -> None:
     approval.closed_at = utcnow()
     approval.closed_by = by
@@ -122,7 +154,7 @@ def approve_field(
     ``UsageError`` when the value is not valid for the field, the field is not in review, or
     the same reviewer approves a pending value a second time.
     """
-    reviewer = by.strip()
+    reviewer = _reviewer(by)
     fld, result = _lock(session, field_id)
     new_value = normalize_value(fld.name, value)
     pending = open_approval(session, field_id)
@@ -158,42 +190,19 @@ def approve_field(
     if pending is not None:
         text += f"; replaces {pending.value} approved by {pending.reviewer}"
     session.add(FieldApproval(field_id=field_id, value=new_value, reviewer=reviewer))
-    review = Review(
-        field_id=field_id,
-        old_value=fld.value,
-        new_value=new_value,
-        old_status=fld.status,
-        new_status=Status.REVIEW.value,
-        reviewer=reviewer,
-        note=f"{text}; {note}" if note else text,
-        created_at=utcnow(),
-    )
-    session.add(review)
-    session.flush()
+    review = _audit(session, fld, new_value, Status.REVIEW, reviewer, text, note)
     message = f"{new_value} needs a second reviewer (above {limit})"
     return Decision(field_id, PENDING_SECOND, new_value, review.id, (reviewer,), message)
 
 
 def mark_unreadable(session: Session, field_id: int, by: str, note: str | None = None) -> Decision:
     """A person cannot read the field either: it becomes ``rejected``, with no value."""
-    reviewer = by.strip()
-    if not reviewer:
-        raise UsageError(ReasonCode.USAGE, "a reviewer name is needed")
+    reviewer = _reviewer(by)
     fld, result = _lock(session, field_id)
     pending = open_approval(session, field_id)
     if pending is not None:
         _close(pending, reviewer, "unreadable")
-    review = Review(
-        field_id=field_id,
-        old_value=fld.value,
-        new_value=None,
-        old_status=fld.status,
-        new_status=Status.REJECTED.value,
-        reviewer=reviewer,
-        note=f"unreadable; {note}" if note else "unreadable",
-        created_at=utcnow(),
-    )
-    session.add(review)
+    review = _audit(session, fld, None, Status.REJECTED, reviewer, "unreadable", note)
     fld.value = None
     fld.status = Status.REJECTED.value
     fld.reviewed_by = reviewer

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import PurePath
 from typing import Any
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from db import get_document
-from db.models import BatchItem, Review, UploadFile, UploadJob
-from db.queries import STATUSES, document_to_dict, v_document_results
+from db.models import Review, UploadFile, UploadJob
+from db.queries import _documents_query, document_to_dict, v_document_results
 from db.review import normalize_value
 from hdr.errors import HdrError, ReasonCode, UsageError
 
@@ -87,20 +87,11 @@ def search_documents(
 ) -> list[dict[str, Any]]:
     """Documents (current results) by batch, status, day read (inclusive) and amount/account."""
     v = v_document_results.c
-    query = select(v_document_results).order_by(v.document_id.desc())
-    if status:
-        if status not in STATUSES:
-            raise UsageError(ReasonCode.USAGE, f"unknown status {status!r}")
-        query = query.where(v.status == status)
-    if batch_id is not None:
-        seen = exists().where(
-            BatchItem.batch_id == batch_id, BatchItem.document_id == v.document_id
-        )
-        query = query.where(seen)
-    if since is not None:
-        query = query.where(v.read_at >= datetime.combine(since, time.min).astimezone())
+    start = datetime.combine(since, time.min, tzinfo=UTC) if since else None  # days in UTC
+    # the filters `hdr results list` applies, newest first
+    query = _documents_query(status, batch_id, start).order_by(None).order_by(v.document_id.desc())
     if until is not None:
-        end = datetime.combine(until + timedelta(days=1), time.min).astimezone()
+        end = datetime.combine(until + timedelta(days=1), time.min, tzinfo=UTC)
         query = query.where(v.read_at < end)
     if value and value.strip():
         query = query.where(_value_matches(value))

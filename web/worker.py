@@ -17,16 +17,20 @@ handed to that deployment (``process-batch/adhoc``) with the job's folder as ``s
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
+import os
 import queue
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import Engine, select
 
-from db import finish_batch, session_scope, start_batch, store_document
+from db import BatchCounts, batch_counts, finish_batch, session_scope, start_batch, store_document
 from db.models import Document, Result, UploadJob
 from db.uploads import (
     batch_for_source,
@@ -43,6 +47,13 @@ from hdr.errors import HdrError
 from web.config import WebConfig
 
 log = logging.getLogger("web.worker")
+
+
+def _summary(counts: BatchCounts) -> str:
+    return (
+        f"{counts.n_documents} documents: {counts.n_accepted} accepted, "
+        f"{counts.n_review} for review, {counts.n_rejected} rejected, {counts.n_error} errors"
+    )
 
 
 class UploadWorker:
@@ -173,12 +184,7 @@ class UploadWorker:
                 )
         with session_scope(self.engine, write=True) as session:
             counts = finish_batch(session, batch_id, n_inputs=len(files))
-            message = (
-                f"{counts.n_documents} documents: {counts.n_accepted} accepted, "
-                f"{counts.n_review} for review, {counts.n_rejected} rejected, "
-                f"{counts.n_error} errors"
-            )
-            finish_job(session, job_id, "done", batch_id=batch_id, message=message)
+            finish_job(session, job_id, "done", batch_id=batch_id, message=_summary(counts))
 
     # ------------------------------------------------------------------ on a Prefect server
 
@@ -189,17 +195,28 @@ class UploadWorker:
             job = get_job(session, job_id)
             folder, who = str(self.uploads_root / job.folder), f"web:{job.created_by}"
         try:
-            run = run_deployment(
-                name=str(self.cfg.prefect_deployment),
-                parameters={"source": folder, "created_by": who},
-                timeout=0,  # do not wait: the batch page follows it
-                tags=["web-upload"],
-            )
+            with prefect_api():
+                run = run_deployment(
+                    name=str(self.cfg.prefect_deployment),
+                    parameters={"source": folder, "created_by": who},
+                    timeout=0,  # do not wait: the batch page follows it
+                    tags=["web-upload"],
+                )
         except Exception as exc:  # server down, unknown deployment: the job says which
             self._fail(job_id, f"cannot start the Prefect deployment: {exc}")
             return
         with session_scope(self.engine, write=True) as session:
             set_flow_run(session, job_id, str(run.id))  # type: ignore[union-attr]
+
+
+@contextlib.contextmanager
+def prefect_api() -> Iterator[None]:
+    """Prefect calls go to ``$PREFECT_API_URL`` as it is now, in whichever thread they run
+    (Prefect reads its settings once, at import, and per thread context)."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings(updates={PREFECT_API_URL: os.environ["PREFECT_API_URL"]}):
+        yield
 
 
 def refresh_remote(engine: Engine, job_id: int, uploads_root: Path) -> None:
@@ -211,8 +228,8 @@ def refresh_remote(engine: Engine, job_id: int, uploads_root: Path) -> None:
         flow_run_id, source = job.flow_run_id, str(uploads_root / job.folder)
     from prefect.client.orchestration import get_client
 
-    with get_client(sync_client=True) as client:
-        state = client.read_flow_run(flow_run_id).state  # type: ignore[arg-type]
+    with prefect_api(), get_client(sync_client=True) as client:
+        state = client.read_flow_run(UUID(flow_run_id)).state
     with session_scope(engine, write=True) as session:
         batch_id = batch_for_source(session, source)
         if batch_id is not None:
@@ -235,4 +252,5 @@ def refresh_remote(engine: Engine, job_id: int, uploads_root: Path) -> None:
                 record_file_result(
                     session, job_id, f.position, row.id, row.read_status, row.reason_code
                 )
-        finish_job(session, job_id, "done", batch_id=batch_id)
+        message = _summary(batch_counts(session, batch_id)) if batch_id is not None else None
+        finish_job(session, job_id, "done", batch_id=batch_id, message=message)
