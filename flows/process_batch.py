@@ -151,7 +151,7 @@ def process_batch(
         n_review=closed.counts.n_review,
         n_rejected=closed.counts.n_rejected,
         n_error=closed.counts.n_error,
-        n_pending_review=len(closed.review_rows),
+        n_fields_in_review=closed.n_fields_in_review,
         errors=[
             (o.source, o.reason_code or "", o.message or "")
             for o in outcomes

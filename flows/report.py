@@ -67,7 +67,7 @@ class BatchSummary:
     n_review: int = 0
     n_rejected: int = 0
     n_error: int = 0
-    n_pending_review: int = 0  # fields waiting for a person
+    n_fields_in_review: int = 0  # fields waiting for a person
     errors: list[tuple[str, str, str]] = field(default_factory=list)  # source, code, message
     stage_seconds: dict[str, float] = field(default_factory=dict)
     wall_seconds: float = 0.0
@@ -122,7 +122,7 @@ class BatchSummary:
             "",
             f"**Read rate** (accepted, no person needed): {pct(self.n_accepted)}. "
             f"**Review rate**: {pct(self.n_review)}; "
-            f"{self.n_pending_review} field(s) wait for a person.",
+            f"{self.n_fields_in_review} field(s) wait for a person.",
             "",
         ]
         if self.stage_seconds:
@@ -164,7 +164,7 @@ class BatchSummary:
             f"  accepted {self.n_accepted} ({pct(self.n_accepted)}), review {self.n_review} "
             f"({pct(self.n_review)}), rejected {self.n_rejected}, error {self.n_error}",
             f"  read rate {pct(self.n_accepted)}, review rate {pct(self.n_review)}; "
-            f"{self.n_pending_review} field(s) wait for review"
+            f"{self.n_fields_in_review} field(s) wait for review"
             + (f"; slowest stage: {self.slowest_stage}" if self.slowest_stage else ""),
         ]
         for source, code, message in self.errors[:max_errors]:

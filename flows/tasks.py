@@ -22,7 +22,7 @@ from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NONE
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from db import (
     BatchCounts,
@@ -224,7 +224,7 @@ def read_and_store_chunk(paths: list[str], job: ChunkJob) -> ChunkReport:
 class ClosedBatch:
     counts: BatchCounts
     n_reused: int
-    n_pending_review: int
+    n_fields_in_review: int  # all of them; ``review_rows`` holds the first ``review_limit``
     review_rows: list[Any]
 
 
@@ -243,16 +243,16 @@ def close_batch(db_url: str, batch_id: int, n_inputs: int, review_limit: int = 5
     with session_scope(engine) as session:
         (row,) = batch_summaries(session, batch_id)
         q = v_review_queue.c
-        in_batch = select(BatchItem.document_id).where(BatchItem.batch_id == batch_id)
+        in_batch = q.document_id.in_(
+            select(BatchItem.document_id).where(BatchItem.batch_id == batch_id)
+        )
         rows = list(
             session.execute(
-                select(v_review_queue)
-                .where(q.document_id.in_(in_batch))
-                .order_by(q.field_id)
-                .limit(review_limit)
+                select(v_review_queue).where(in_batch).order_by(q.field_id).limit(review_limit)
             ).all()
         )
-    return ClosedBatch(counts, int(row.n_reused or 0), int(row.n_pending_review or 0), rows)
+        n_fields = session.scalar(select(func.count()).select_from(v_review_queue).where(in_batch))
+    return ClosedBatch(counts, int(row.n_reused or 0), int(n_fields or 0), rows)
 
 
 @task(

@@ -22,7 +22,7 @@ def summary() -> BatchSummary:
         n_accepted=2,
         n_review=1,
         n_error=1,
-        n_pending_review=2,
+        n_fields_in_review=2,
         errors=[("/srv/inbox/x.pdf", "truncated_file", "/srv/inbox/x.pdf: cut | short")],
         stage_seconds={"locate": 3.0, "recognize": 1.0, "store": 0.2},
         wall_seconds=5.5,

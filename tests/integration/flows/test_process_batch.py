@@ -137,7 +137,7 @@ def test_artifacts_hold_the_summary_and_the_fields_waiting_for_review(first_run:
         in_review = s.scalar(select(func.count(Field.id)).where(Field.status == "review"))
     engine.dispose()
     assert (
-        len([r for r in rows if r.get("field_id") != ""]) == in_review == summary.n_pending_review
+        len([r for r in rows if r.get("field_id") != ""]) == in_review == summary.n_fields_in_review
     )
     if in_review:
         assert {"field_id", "value", "confidence", "flags", "source"} <= set(rows[0])
