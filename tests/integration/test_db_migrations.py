@@ -36,6 +36,7 @@ TABLES = {
     "model_versions", "batches", "documents", "results", "batch_items",
     "pages", "fields", "glyphs", "reviews",
 }  # fmt: skip
+WEB_TABLES = {"users", "web_sessions", "upload_jobs", "upload_files", "field_approvals"}  # 0003
 VIEWS = {"v_document_results", "v_field_results", "v_review_queue", "v_batch_summary"}
 
 
@@ -70,18 +71,20 @@ def test_upgrade_downgrade_upgrade_round_trip(empty_url: str) -> None:
     assert current_revision(empty_url) is None
     assert schema_objects(empty_url) == (set(), set())
 
-    assert upgrade(empty_url) == head_revision() == "0002"
-    assert schema_objects(empty_url) == (TABLES, VIEWS)
+    assert upgrade(empty_url) == head_revision() == "0003"
+    assert schema_objects(empty_url) == (TABLES | WEB_TABLES, VIEWS)
     store_one(empty_url)
 
+    assert downgrade(empty_url, "0002") == "0002"  # the web app's tables go
+    assert schema_objects(empty_url) == (TABLES, VIEWS)
     assert downgrade(empty_url, "0001") == "0001"  # views and triggers go, tables stay
     assert schema_objects(empty_url) == (TABLES, set())
 
     assert downgrade(empty_url, "base") is None
     assert schema_objects(empty_url) == (set(), set())
 
-    assert upgrade(empty_url) == "0002"
-    assert schema_objects(empty_url) == (TABLES, VIEWS)
+    assert upgrade(empty_url) == "0003"
+    assert schema_objects(empty_url) == (TABLES | WEB_TABLES, VIEWS)
     assert store_one(empty_url) == 1  # a fresh, working schema
 
 
@@ -121,8 +124,8 @@ def test_hdr_db_upgrade_finds_the_migrations_from_anywhere(tmp_path: Path) -> No
         [*hdr, "db", "upgrade"], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stderr
-    assert "at revision 0002" in done.stdout
-    assert current_revision(url) == "0002"
+    assert "at revision 0003" in done.stdout
+    assert current_revision(url) == "0003"
     down = subprocess.run(
         [*hdr, "db", "downgrade", "base"], cwd=tmp_path, env=env, capture_output=True, text=True
     )
@@ -141,4 +144,4 @@ def test_plain_alembic_command_uses_the_ini_file(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert schema_objects(url) == (TABLES, VIEWS)
+    assert schema_objects(url) == (TABLES | WEB_TABLES, VIEWS)
