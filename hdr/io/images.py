@@ -60,7 +60,7 @@ def _to_array(img: Image.Image) -> tuple[np.ndarray, tuple[str, ...]]:
     flags: list[str] = []
     mode = img.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
-        arr = np.asarray(img, dtype=np.float64)
+        arr = np.asarray(img, dtype=np.float32)
         top = 65535.0 if mode.startswith("I;16") else float(arr.max(initial=0.0))
         if mode == "I" and top <= 65535.0:
             top = 65535.0 if top > 255.0 else 255.0
