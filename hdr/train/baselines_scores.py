@@ -60,7 +60,7 @@ class NccTemplates(ScoreBaseline):
     name = "ncc-kmeans-templates"
     description = "normalised cross-correlation against k-means templates per class"
     default_temperature = 0.02  # correlations differ by a few hundredths between classes
-    templates_grid: ClassVar[tuple[int, ...]] = (5, 10, 20, 40, 80)
+    templates_grid: ClassVar[tuple[int, ...]] = (5, 10, 20, 40, 80, 160)
 
     def __init__(self, templates_per_class: int = 20, seed: int = 0) -> None:
         super().__init__()
