@@ -198,6 +198,24 @@ def _parser(
     return parse
 
 
+def _cells_skipped(pieces: Sequence[tuple[Piece, np.ndarray, int | None]]) -> bool:
+    """An empty cell before or between written ones (people write from the first cell on)."""
+    cells = sorted({p.cell if p.cell is not None else c for p, _, c in pieces} - {None})
+    return bool(cells) and (cells[0] != 0 or cells[-1] - cells[0] + 1 != len(cells))
+
+
+def _looks_like_date(labels: Sequence[str]) -> bool:
+    """Eight digits and nothing else that read as a date (ddmmyyyy or yyyymmdd)."""
+    text = "".join(labels)
+    if len(text) != 8 or not text.isdigit():
+        return False
+    d, m, y = int(text[:2]), int(text[2:4]), int(text[4:])
+    y2, m2, d2 = int(text[:4]), int(text[4:6]), int(text[6:])
+    return (1 <= d <= 31 and 1 <= m <= 12 and 1950 <= y <= 2099) or (
+        1950 <= y2 <= 2099 and 1 <= m2 <= 12 and 1 <= d2 <= 31
+    )
+
+
 def _png(image: np.ndarray) -> bytes | None:
     try:
         ok, buf = cv2.imencode(".png", image)
@@ -249,6 +267,10 @@ def _result(work: _Work, batches: Sequence[_Batch], cfg: PipelineConfig) -> Fiel
     )
     labels, reading = decode(post_matrix, parse)
     flags += reading.flags
+    if work.cell_mode and crop.name == "account" and _cells_skipped(pieces):
+        flags.append("cells_skipped")  # a digit may be missing where a cell was left empty
+    if crop.name == "amount" and reading.value is not None and _looks_like_date(labels):
+        flags.append("looks_like_date")  # a date row taken for the amount, most likely
     same = same_value_probs(labels, post_matrix, reading.value, lambda labs: parse(labs).value)
     confidence = field_confidence(same, seg_score) if reading.value is not None else 0.0
     status, out_flags = decide_field(

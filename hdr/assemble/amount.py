@@ -15,7 +15,8 @@ Everything else gives ``value=None`` and a flag: ``field_empty`` (no digit), ``a
 (impossible grouping, a ``/`` or ``-`` between digits, a leading zero), ``amount_ambiguous``
 (two readings are possible, e.g. ``.50`` may be 0.50 or "Rs. 50"), ``unexpected_symbol`` (a
 glyph of the reject class between digits; at the ends it is dropped but still flagged),
-``amount_zero``, ``amount_too_long``. Nothing is guessed.
+``amount_zero``, ``amount_too_long``. Nothing is guessed. A one-digit decimal part is read
+(``.5`` -> ``.50``) but flagged ``short_cents``: it is rare, and often a lost digit.
 
 >>> parse_amount(list("12,34,567/-")).value
 '1234567.00'
@@ -118,6 +119,8 @@ def parse_amount(labels: Sequence[str]) -> Reading:
     if isinstance(split, str):
         return Reading(None, (*flags, split))
     whole, cents = split
+    if seps and len(groups[-1]) == 1:
+        flags.append("short_cents")  # "12.5": valid, but rarely written; a digit may be lost
     if len(whole) > MAX_WHOLE_DIGITS:
         return Reading(None, (*flags, "amount_too_long"))
     if int(whole) == 0 and cents == "00":

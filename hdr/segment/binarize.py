@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 MIN_CONTRAST = 35  # gray levels between paper and the faintest ink we accept
+TRACE_CONTRAST = 20  # ... and the faintest trace of writing we still want a person to see
 WEAK_SHARE = 0.35  # fainter pixels up to this share of the way to the paper join touching ink
 
 
@@ -58,15 +59,15 @@ def binarize_crop(gray: np.ndarray) -> np.ndarray:
     return (keep[labels] * 255).astype(np.uint8)
 
 
-def faint_strokes(gray: np.ndarray, ink: np.ndarray) -> np.ndarray:
-    """Pieces darker than the paper by at least MIN_CONTRAST that hold no pixel of ``ink``: the
+def faint_strokes(gray: np.ndarray, ink: np.ndarray, contrast: float = MIN_CONTRAST) -> np.ndarray:
+    """Pieces darker than the paper by at least ``contrast`` that hold no pixel of ``ink``: the
     strokes of a pen running dry, which the ink threshold misses whole (255 = faint ink)."""
     img = np.asarray(gray)
     if img.ndim == 3:
         img = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
     img = np.clip(img, 0, 255).astype(np.uint8)
     (paper,) = gray_percentiles(img, [90])
-    weak = (img <= paper - MIN_CONTRAST).astype(np.uint8)
+    weak = (img <= paper - contrast).astype(np.uint8)
     n, labels = cv2.connectedComponents(weak, connectivity=8)
     touched = np.zeros(n, bool)
     touched[np.unique(labels[ink > 0])] = True

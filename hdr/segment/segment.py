@@ -22,7 +22,12 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from hdr.segment.binarize import binarize_crop, faint_strokes, gray_percentiles
+from hdr.segment.binarize import (
+    TRACE_CONTRAST,
+    binarize_crop,
+    faint_strokes,
+    gray_percentiles,
+)
 from hdr.segment.components import (
     Component,
     Metrics,
@@ -200,9 +205,7 @@ def _in_interior(comp: Component, interior: Box) -> bool:
     return interior[0] <= comp.cx <= interior[2] and interior[1] <= comp.cy <= interior[3]
 
 
-def _faint_glyphs(
-    gray: np.ndarray, ink: np.ndarray, comps: Sequence[Component], sw: float
-) -> np.ndarray | None:
+def _faint_glyphs(faint: np.ndarray, comps: Sequence[Component], sw: float) -> np.ndarray | None:
     """Faint pieces the size of a glyph, on the line of the writing (None when there is none).
 
     Long or huge faint shapes (security backgrounds, guilloche) and small ones (paper texture)
@@ -211,7 +214,6 @@ def _faint_glyphs(
     if not comps:
         return None
     metrics = measure([c.box for c in comps], sw)
-    faint = faint_strokes(gray, ink)
     if not faint.any():
         return None
     # a faint stroke breaks into crumbs: judge the crumbs that lie close together as one
@@ -270,11 +272,14 @@ def segment_field(
     labels, comps = label_components(clean)
     sw = stroke_width(clean)
     raw = Metrics(1.0, 1.0, sw, 0.0, 1.0)
-    faint = _faint_glyphs(gray, ink, [c for c in comps if not is_speck(c, raw)], sw)
-    if faint is not None:  # a pen running dry: its strokes join the ink, and a person checks
+    faint = faint_strokes(gray, ink)
+    faint_glyphs = _faint_glyphs(faint, [c for c in comps if not is_speck(c, raw)], sw)
+    if faint_glyphs is not None:  # a pen running dry: its strokes join the ink; a person checks
         flags.append("faint_ink")
-        clean = clean | faint
+        clean = clean | faint_glyphs
         labels, comps = label_components(clean)
+    elif _faint_glyphs(faint_strokes(gray, ink, TRACE_CONTRAST), comps, sw) is not None:
+        flags.append("faint_ink")  # a glyph too faint to read may be there: a person looks
     all_comps = comps
     comps = [c for c in comps if not is_speck(c, raw)]
     if not cell_boxes and lines.interior != (0, 0, ink.shape[1], ink.shape[0]):
@@ -291,7 +296,9 @@ def segment_field(
     metrics = measure([c.box for c in comps], sw)
     kept = [c for c in comps if not is_stray(c, metrics)]
     metrics = measure([c.box for c in kept], sw)
-    if _lost_mark(all_comps, kept, metrics):
+    # faint blobs too: a dot of a pen running dry is lighter than the digits around it
+    faint_blobs = [replace(c, label=-c.label) for c in label_components(faint)[1]]
+    if _lost_mark([*all_comps, *faint_blobs], kept, metrics):
         flags.append("mark_dropped")
     segments: list[Segment] = []
     for group in merge_groups(kept, metrics):

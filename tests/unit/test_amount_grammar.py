@@ -95,6 +95,11 @@ def test_impossible_or_ambiguous_amounts_give_no_value(written: str, flag: str) 
     assert flag in flags
 
 
+def test_one_digit_cents_are_read_but_flagged() -> None:
+    assert read("12.5") == ("12.50", ("short_cents",))
+    assert read("1.250,5") == ("1250.50", ("short_cents",))
+
+
 def test_a_reject_between_digits_gives_no_value() -> None:
     assert read(["1", "2", R, "5", "0"]) == (None, ("unexpected_symbol",))
 
