@@ -200,7 +200,8 @@ def _parser(
 
 def _cells_skipped(pieces: Sequence[tuple[Piece, np.ndarray, int | None]]) -> bool:
     """An empty cell before or between written ones (people write from the first cell on)."""
-    cells = sorted({p.cell if p.cell is not None else c for p, _, c in pieces} - {None})
+    found = {p.cell if p.cell is not None else c for p, _, c in pieces}
+    cells = sorted(c for c in found if c is not None)
     return bool(cells) and (cells[0] != 0 or cells[-1] - cells[0] + 1 != len(cells))
 
 
