@@ -22,7 +22,7 @@ import numpy as np
 from hdr.fields.lines import CellRow, Rule, join_collinear
 from hdr.types import Box
 
-MIN_CELLS = 4
+MIN_CELLS = 6  # shorter "rows" are too often a box and the strokes written in it
 MAX_CELLS = 32
 PITCH_TOL = 0.15  # a tick is on the lattice when within this fraction of the pitch
 MAX_RESIDUAL = 0.06  # RMS distance of the ticks from the fitted lattice, in pitches
@@ -31,6 +31,8 @@ MAX_PITCH = 0.12  # of the page height: one digit per cell; wider "cells" are so
 MAX_BUSY = 0.25  # share of a band's columns that may be partly dark around faint lines
 BUSY_TICKS = 0.3  # ... partly: over this share of the band, along a comb's base line
 TICK_BAND = 0.015  # of the page height: the band along a rule where comb ticks are looked for
+MIN_CLEAN = 0.2  # share of an open comb's ticks that must stand alone (see _clean_share)
+MAX_COMB_TICK = 0.8  # of the pitch: the longest tick of a comb without a top line
 CELL_ASPECT = 1.4  # height / width of a comb cell, whose top is not printed
 
 
@@ -105,10 +107,43 @@ def _fit_lattice(xs: list[float], lengths: list[int]) -> tuple[float, float, int
     return best[1:]
 
 
+def _clean_share(
+    ink: np.ndarray, base: Rule, xs: list[float], tick: float, pitch: float, hanging: bool
+) -> float:
+    """Share of the ticks at ``xs`` with paper close beside them on both sides.
+
+    A printed tick stands alone (the digits sit in the middle of their cells); the vertical
+    strokes of letters written on a line have other strokes of their letter next to them.
+    """
+    h, w = ink.shape[:2]
+    reach = max(2, round(0.8 * tick))
+    gap, side = base.thickness + 2, max(2, round(0.15 * pitch))
+    y0, y1 = (base.pos + gap, base.pos + reach) if hanging else (base.pos - reach, base.pos - gap)
+    y0, y1 = max(0, y0), min(h, y1)
+    if y1 <= y0 or not xs:
+        return 0.0
+    clean = 0
+    for x in xs:
+        xi = round(x)
+        left = ink[y0:y1, max(0, xi - 3 - side) : max(0, xi - 3)]
+        right = ink[y0:y1, min(w, xi + 4) : min(w, xi + 4 + side)]
+        if all(p.size == 0 or np.count_nonzero(p) <= 0.08 * p.size for p in (left, right)):
+            clean += 1
+    return clean / len(xs)
+
+
 def lattice_row(
-    base: Rule, v_rules: list[Rule], h_rules: list[Rule], page_height: int
+    base: Rule,
+    v_rules: list[Rule],
+    h_rules: list[Rule],
+    page_height: int,
+    ink: np.ndarray | None = None,
 ) -> CellRow | None:
-    """The cell row whose ticks stand on (or hang from) ``base``, or None."""
+    """The cell row whose ticks stand on (or hang from) ``base``, or None.
+
+    With the page's ``ink``, an open comb's ticks must stand alone like printed ones (see
+    _clean_share): letters written on a line are as regular as a comb, and as short.
+    """
     tol = max(3, round(0.004 * page_height))  # a tick touches its line
     xs, lengths = _ticks_on(base, v_rules, tol)
     fit = _fit_lattice(xs, lengths)
@@ -141,8 +176,18 @@ def lattice_row(
         if 0.6 * pitch <= d <= 3.0 * pitch and (other is None or d < abs(other - base.pos)):
             other = r.pos
     if other is None:
+        # an open comb's ticks are short; strokes as long as the cells are wide are letters
+        # written on a line
+        if tick > MAX_COMB_TICK * pitch:
+            return None
+        if ink is not None:
+            on = [x for x in xs if abs((x - x0) / pitch - round((x - x0) / pitch)) <= PITCH_TOL]
+            if _clean_share(ink, base, on, tick, pitch, hanging) < MIN_CLEAN:
+                return None
         height = round(max(CELL_ASPECT * pitch, 1.2 * tick))
         other = base.pos + height if hanging else base.pos - height
+    elif tick < 0.6 * abs(other - base.pos):
+        return None  # a boxed row's separators run from one rule to the other
     top, bottom = min(base.pos, other), max(base.pos, other)
     cells: list[Box] = [
         (round(x0 + i * pitch), int(top), round(x0 + (i + 1) * pitch), int(bottom))
@@ -266,19 +311,24 @@ def _tick_lines(v_rules: list[Rule], h_rules: list[Rule], height: int) -> list[R
                 y = round(float(np.median([feet[j] for j in group])))
                 x0 = min(v_rules[j].pos for j in group)
                 x1 = max(v_rules[j].pos for j in group)
-                covered = sum(
-                    max(0, min(r.end, x1) - max(r.start, x0))
-                    for r in h_rules
-                    if abs(r.pos - y) <= tol
-                )
-                if x1 > x0 and covered >= 0.33 * (x1 - x0):
+                pieces = [r for r in h_rules if abs(r.pos - y) <= tol]
+                covered = sum(max(0, min(r.end, x1) - max(r.start, x0)) for r in pieces)
+                # the pieces must not run on past the ticks (then it is a line with
+                # handwriting standing on it)
+                inside = all(r.start >= x0 - 2 * tol and r.end <= x1 + 2 * tol for r in pieces)
+                if x1 > x0 and inside and covered >= 0.33 * (x1 - x0):
                     lines.append(Rule(True, x0, x1, y, 1))
             group = [i] if i >= 0 else []
     return lines
 
 
 def find_lattice_rows(
-    h_rules: list[Rule], v_rules: list[Rule], width: int, height: int, gray: np.ndarray | None
+    h_rules: list[Rule],
+    v_rules: list[Rule],
+    width: int,
+    height: int,
+    gray: np.ndarray | None,
+    ink: np.ndarray | None = None,
 ) -> list[CellRow]:
     """Every comb or boxed cell row standing on a horizontal rule (page px, de-duplicated).
 
@@ -303,8 +353,9 @@ def find_lattice_rows(
     bases += _tick_lines(v_rules, h_rules, height)
     for base in bases:
         if base.length >= 0.05 * width:
-            row = lattice_row(base, v_rules, bases, height)
-            if row is None and gray is not None and base.length >= 0.1 * width:
+            row = lattice_row(base, v_rules, bases, height, ink)
+            real = base in h_rules  # not pieces joined: faint ticks need a printed line
+            if row is None and real and gray is not None and base.length >= 0.1 * width:
                 ticks = _faint_ticks(gray, base, height)  # a comb printed too light for the ink
                 if len(ticks) > MIN_CELLS:
                     row = lattice_row(base, ticks, bases, height)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from hdr.fields.lines import CellRow, adjacent_runs, join_collinear, union
+from hdr.fields.lines import CellRow, adjacent_runs, join_collinear, tiled_unions, union
 from hdr.fields.marks import MARK_MIN_SCORE, find_mark
 from hdr.fields.structure import Structure
 from hdr.types import Box
@@ -100,7 +100,7 @@ def _score_amount_run(
         score += 0.1
     mark, mark_box = "", None
     for region, inside in regions:
-        found, mscore, mbox = find_mark(ink, region, max(6, round(0.25 * h)), round(1.05 * h))
+        found, mscore, mbox = find_mark(ink, region, max(6, round(0.35 * h)), round(1.05 * h))
         if mscore >= MARK_MIN_SCORE:
             mark, mark_box = found, mbox
             score += 0.4
@@ -122,9 +122,16 @@ def _unboxed_amount(structure: Structure, ink: np.ndarray) -> AmountCandidate | 
     W, H = structure.width, structure.height
     best: AmountCandidate | None = None
     rules = join_collinear(list(structure.h_rules), round(0.03 * W))  # digits cut the line
+    row_lines = [(r.box[1], r.box[3], r.box[0], r.box[2]) for r in structure.rows]
     for rule in rules:
         if not 0.08 * W <= rule.length <= 0.6 * W:
             continue
+        if any(
+            x0 - 5 <= (rule.start + rule.end) / 2 <= x1 + 5
+            and (abs(rule.pos - y0) <= 5 or abs(rule.pos - y1) <= 5)
+            for y0, y1, x0, x1 in row_lines
+        ):
+            continue  # a cell row's own rule
         # up to the rule above it if it has about the same ends (a box's top whose sides were
         # lost), else a line's height
         slack = 0.25 * rule.length
@@ -149,13 +156,26 @@ def _unboxed_amount(structure: Structure, ink: np.ndarray) -> AmountCandidate | 
         box = (mbox[2] + 2, top, right, rule.pos)
         if box[2] - box[0] < 0.06 * W:
             continue
-        # a currency mark at the start of a rule with writing over it: as telling as a box
-        score = 0.5 + 0.1 * float(0.005 <= _interior_ink(ink, box) <= 0.4)
+        # a currency mark at the start of a rule with writing over it: almost a box with one
+        score = 0.4 + 0.1 * float(0.005 <= _interior_ink(ink, box) <= 0.4)
         score += 0.1 * float((box[0] + box[2]) / 2 > 0.5 * W)
         score += 0.1 * min(1.0, rule.length / (0.2 * W))  # an underline, not a digit's stroke
         if best is None or score > best.score:
             best = AmountCandidate(box, round(score, 3), mark, mbox, boxed=False)
     return best
+
+
+def _in_a_column(candidate: AmountCandidate, boxes: list[Box]) -> bool:
+    """A box with others of its width stacked close above or below it: a table's column.
+
+    Three such boxes make a column (a box cut across by a stroke is only two)."""
+    x0, y0, x1, y1 = candidate.box
+    w = x1 - x0
+    column = [b for b in boxes if abs(b[0] - x0) <= 0.05 * w and abs(b[2] - x1) <= 0.05 * w]
+    near = [
+        b for b in column if b[1] - y1 <= 1.5 * (b[3] - b[1]) and y0 - b[3] <= 1.5 * (b[3] - b[1])
+    ]
+    return len(near) >= 3
 
 
 def _stacked_pairs(boxes: list[Box]) -> list[tuple[Box, Box]]:
@@ -182,6 +202,7 @@ def find_amount(structure: Structure, ink: np.ndarray) -> AmountCandidate | None
     # a box cut across by a stroke (a strike-through, a long dash) is two boxes one above the
     # other: their union is a candidate too
     runs += [[union([a, b])] for a, b in _stacked_pairs(boxes)]
+    runs += [[u] for u in tiled_unions(boxes)]
     candidates = [_score_amount_run(structure, ink, run) for run in runs]
     candidates.append(_unboxed_amount(structure, ink))
     scored = sorted((c for c in candidates if c is not None), key=lambda c: -c.score)
@@ -189,7 +210,7 @@ def find_amount(structure: Structure, ink: np.ndarray) -> AmountCandidate | None
         return None
     best = scored[0]
     others = [c for c in scored[1:] if not _overlaps(c.box, best.box)]
-    if any(c.score >= best.score - AMOUNT_MARGIN for c in others):
+    if any(c.score >= best.score - AMOUNT_MARGIN for c in others) or _in_a_column(best, boxes):
         return replace(best, contested=True)
     if not any(c.score >= AMOUNT_MIN_SCORE for c in others):
         return replace(best, score=round(best.score + 0.1, 3))

@@ -277,6 +277,42 @@ def union(boxes: list[Box]) -> Box:
     )
 
 
+def tiled_unions(boxes: list[Box], min_tiling: float = 0.85) -> list[Box]:
+    """Unions of groups of touching boxes that tile a rectangle (a printed box cut in pieces
+    by digit strokes that touch its borders, across or along)."""
+    n = len(boxes)
+    parent = list(range(n))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, a in enumerate(boxes):
+        for j in range(i + 1, n):
+            b = boxes[j]
+            tol = max(6.0, 0.15 * min(a[3] - a[1], b[3] - b[1]))
+            side = abs(a[2] - b[0]) <= tol or abs(b[2] - a[0]) <= tol
+            ends = abs(a[3] - b[1]) <= tol or abs(b[3] - a[1]) <= tol
+            x_overlap = min(a[2], b[2]) - max(a[0], b[0]) > 0
+            y_overlap = min(a[3], b[3]) - max(a[1], b[1]) > 0
+            if (side and y_overlap) or (ends and x_overlap):
+                parent[find(i)] = find(j)
+    groups: dict[int, list[Box]] = {}
+    for i, b in enumerate(boxes):
+        groups.setdefault(find(i), []).append(b)
+    out = []
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        u = union(members)
+        area = sum((b[2] - b[0]) * (b[3] - b[1]) for b in members)
+        if area >= min_tiling * (u[2] - u[0]) * (u[3] - u[1]):
+            out.append(u)
+    return out
+
+
 def group_cell_rows(boxes: list[Box], min_cells: int = 4) -> list[CellRow]:
     """Runs of adjacent boxes of about equal size on one line, left to right."""
     rows: list[CellRow] = []

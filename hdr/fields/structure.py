@@ -33,7 +33,9 @@ from hdr.types import Box
 
 MAX_RULE_MM = 1.0  # a rule is thinner than this (blurred scans included)
 FAINT_LEVEL = 205  # gray level (paper ~255 after illumination correction) of a faint rule
+FAINT_CLEARANCE = 3  # working px of paper on both sides of a faint line
 FAINT_MAX_DENSITY = 0.25  # share of faint pixels around one above which it is a background
+FAINT_MAX_AREA_DENSITY = 0.1  # ... and over a wider area (a watermark's hatching)
 # Faint pixels make only long rules (background patterns, a watermark's letters, guilloche,
 # have short straight stretches), and faint vertical ones only close boxes
 LONG_RULE = (0.08, 0.04)  # of the page width (horizontal rules), of its height (vertical)
@@ -59,20 +61,35 @@ class Structure:
         return [r for r in self.h_rules if r.length >= fraction * self.width]
 
 
-def _faint_lines(gray: np.ndarray, small_ink: np.ndarray, scale: float) -> np.ndarray:
-    """Pixels clearly darker than paper but missing from the ink mask, at the working scale.
+def _faint_lines(
+    gray: np.ndarray, small_ink: np.ndarray, scale: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pixels of thin lines clearly darker than paper but missing from the ink mask, at the
+    working scale: (along horizontal lines, along vertical ones), the ink added back.
 
     Thin printed rules binarise badly (a 1 px grey line is lighter than the ink ceiling).
-    Security backgrounds are just as dark, but dense: wherever such pixels crowd a
-    neighbourhood, none is kept. The ink is added back, so a rule half in the ink mask and
-    half faint stays whole; only long straight runs of it become rules.
+    Security backgrounds are just as dark, but busy: a faint pixel counts for a horizontal
+    line only when the pixels a few rows above and below it are paper (likewise sideways for
+    vertical lines), and none counts where faint pixels crowd the neighbourhood. The ink is
+    added back so that a rule half in the ink mask and half faint stays whole; only long
+    straight runs of the result become rules.
     """
     faint = shrink_mask((gray < FAINT_LEVEL).astype(np.uint8) * 255, scale)
     faint[small_ink > 0] = 0
     side = max(5, round(0.012 * max(faint.shape))) | 1
     density = cv2.blur((faint > 0).astype(np.float32), (side, side))
     faint[density > FAINT_MAX_DENSITY] = 0
-    return cv2.bitwise_or(faint, small_ink)
+    on = faint > 0
+    # and none where a busy security pattern covers a wider area
+    wide = max(9, round(0.06 * max(faint.shape))) | 1
+    on &= cv2.blur(on.astype(np.float32), (wide, wide)) <= FAINT_MAX_AREA_DENSITY
+    d = FAINT_CLEARANCE
+    pad = np.pad(on, d)
+    clear_v = ~pad[: -2 * d, d:-d] & ~pad[2 * d :, d:-d]  # paper d rows above and below
+    clear_h = ~pad[d:-d, : -2 * d] & ~pad[d:-d, 2 * d :]  # paper d columns left and right
+    along_h = ((on & clear_v) * 255).astype(np.uint8)
+    along_v = ((on & clear_h) * 255).astype(np.uint8)
+    return cv2.bitwise_or(along_h, small_ink), cv2.bitwise_or(along_v, small_ink)
 
 
 def _duplicate(rule: Rule, rules: list[Rule]) -> bool:
@@ -166,12 +183,12 @@ def find_structure(
     inv = 1.0 / scale
     h_mask = rule_mask(small, horizontal=True)
     v_mask = rule_mask(small, horizontal=False)
-    source = _faint_lines(gray, small, scale) if gray is not None else small
+    source_h, source_v = _faint_lines(gray, small, scale) if gray is not None else (small, small)
     # long rules: faint ones (only long straight runs of faint pixels are trusted), and dashed
     # ones (a bitonal scan of a light rule), whose gaps the short closing above cannot bridge
-    h_mask |= rule_mask(source, True, LONG_RULE[0])
-    dashed_h_mask = rule_mask(source, True, LONG_RULE[0], DASH_GAP[0])
-    long_v_mask = rule_mask(source, False, LONG_RULE[1], DASH_GAP[1])
+    h_mask |= rule_mask(source_h, True, LONG_RULE[0])
+    dashed_h_mask = rule_mask(source_h, True, LONG_RULE[0], DASH_GAP[0])
+    long_v_mask = rule_mask(source_v, False, LONG_RULE[1], DASH_GAP[1])
     # thinner than the x-height of small print: 1 mm when the dpi is known, else a fraction
     # of the page (0.8 mm on a cheque-sized page)
     if dpi:
@@ -181,12 +198,13 @@ def find_structure(
     h_rules, h_kept = thin_components(h_mask, True, max_thick)
     # (thinness is judged on each pass alone: the wide closing merges a rule with the digits
     # that touch it, which would spoil the rule in a single mask)
-    dashed, dashed_kept = thin_components(dashed_h_mask, True, max_thick)
+    # (dashes of a bitonal scan are thin; text lines merged by the wide closing are not)
+    dashed, dashed_kept = thin_components(dashed_h_mask, True, max(3.0, max_thick / 2))
     h_rules += [r for r in dashed if not _duplicate(r, h_rules)]
     h_kept |= dashed_kept
     v_rules, _ = thin_components(v_mask, False, max_thick)
     # faint or dashed box sides only count where they close a box (_ruled_boxes)
-    sides = v_rules + thin_components(long_v_mask, False, max_thick)[0]
+    sides = v_rules + thin_components(long_v_mask, False, max(3.0, max_thick / 2))[0]
     # boxes are closed by vertical rules that run from one horizontal rule to another; a
     # digit's straight stroke inside a box rarely does, and would split it in two
     grid = h_kept.copy()
@@ -204,7 +222,7 @@ def find_structure(
     page_v = [scale_rule(r, inv) for r in v_rules]
     page_sides = [scale_rule(r, inv) for r in sides]
     page_holes += _ruled_boxes(page_h, page_sides, page_holes, width, height)
-    lattice = find_lattice_rows(page_h, page_v, width, height, gray)
+    lattice = find_lattice_rows(page_h, page_v, width, height, gray, ink)
     rows = merge_rows(lattice, group_cell_rows(page_holes))
     return Structure(
         width=width,
