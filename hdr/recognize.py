@@ -37,6 +37,7 @@ from hdr.classify.labels import DIGITS, LABELS, NUM_CLASSES, REJECT
 from hdr.classify.normalize import normalize_glyph
 from hdr.config import PipelineConfig
 from hdr.segment import Piece, Segment, Segmentation, segment_field
+from hdr.segment.components import local_metrics
 from hdr.types import FieldCrop, FieldResult, GlyphResult, Status
 
 log = logging.getLogger(__name__)
@@ -107,7 +108,8 @@ def _posterior(work: _Work, piece: Piece, probs: np.ndarray) -> np.ndarray:
         return np.asarray(probs, np.float64)
     if work.cell_mode:  # one digit per cell
         return apply_prior(probs, CELL_PRIOR)
-    prior = shape_prior(piece.box, work.seg.metrics)
+    boxes = [seg.piece.box for seg in work.seg.segments]
+    prior = shape_prior(piece.box, local_metrics(piece.box, boxes, work.seg.metrics))
     if work.crop.name == "account":
         prior = prior * ACCOUNT_PRIOR
     return apply_prior(probs, prior)

@@ -19,12 +19,13 @@ import math
 
 import numpy as np
 
-from hdr.classify.labels import CURRENCY, DIGITS, LABELS, index_of
+from hdr.classify.labels import CURRENCY, DIGITS, LABELS, REJECT, index_of
 from hdr.segment.components import Metrics
 from hdr.types import Box
 
 _DIGIT_IDX = [index_of(d) for d in DIGITS]
 _CURRENCY_IDX = [index_of(c) for c in CURRENCY]
+_REJECT_IDX = index_of(REJECT)
 
 
 def _sigmoid(x: float) -> float:
@@ -44,16 +45,24 @@ def shape_prior(box: Box, metrics: Metrics) -> np.ndarray:
     lower_half = _sigmoid((top_rel - 0.45) / 0.06)  # starts below the middle of the line
     mid = _sigmoid((cy - 0.2) / 0.08) * _sigmoid((0.85 - cy) / 0.08)
     full = max(0.02, 1.0 - small)
-    # a glyph in the lower half of the line only, and small, is no digit (cents are raised)
-    mark_below = lower_half * smallish
+    bottom_rel = (box[3] - metrics.top) / max(1.0, metrics.base - metrics.top)
+    # a glyph in the lower half of the line only, and small, is no digit (cents are raised);
+    # nor is one that starts low and hangs well below the baseline: a comma's tail
+    hangs = _sigmoid((bottom_rel - 1.08) / 0.03) * _sigmoid((top_rel - 0.4) / 0.05)
+    starts_low = _sigmoid((top_rel - 0.5) / 0.04) * _sigmoid((0.75 - rel_h) / 0.04)
+    mark_below = max(lower_half * smallish, hangs, starts_low)
+    not_digit = max(1e-4, 1.0 - mark_below) ** 2  # geometry is surer here than the classifier
     prior = np.ones(len(LABELS), np.float64)
-    prior[_DIGIT_IDX] = full * (1.0 - 0.95 * flat) * (1.0 - 0.999 * mark_below)
-    prior[_CURRENCY_IDX] = full * (1.0 - 0.999 * mark_below)
-    prior[index_of("/")] = full * (1.0 - 0.999 * mark_below)
+    prior[_DIGIT_IDX] = full * (1.0 - 0.95 * flat) * not_digit
+    prior[_CURRENCY_IDX] = full * not_digit
+    prior[index_of("/")] = full * not_digit
     prior[index_of("#")] = max(0.05, 1.0 - small)
     prior[index_of(".")] = small * (0.05 + 0.95 * low) * (1.0 - 0.8 * flat)
-    prior[index_of(",")] = smallish * (0.05 + 0.95 * low) * (1.0 - 0.8 * flat)
+    prior[index_of(",")] = max(smallish * (0.05 + 0.95 * low), hangs) * (1.0 - 0.8 * flat)
     prior[index_of("-")] = flat * (0.5 + 0.5 * mid)
+    # a long thin line is a dash or a filler tail, whatever a 28 x 28 glyph of it looks like
+    line = _sigmoid((aspect - 3.5) / 0.3) * _sigmoid((0.35 - rel_h) / 0.04)
+    prior[_REJECT_IDX] = 1.0 - 0.99 * line
     return np.clip(prior, 1e-4, 1.0)
 
 

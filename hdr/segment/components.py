@@ -114,7 +114,9 @@ def measure(boxes: Sequence[Box], stroke: float) -> Metrics:
     if not boxes:
         return Metrics(1.0, 1.0, stroke, 0.0, 1.0)
     heights = np.array([b[3] - b[1] for b in boxes], np.float64)
-    tall = [b for b, h in zip(boxes, heights, strict=True) if h >= 0.5 * heights.max()]
+    # "full size" against the upper quartile: one tall slash or stroke must not set the scale
+    ref = float(np.percentile(heights, 75))
+    tall = [b for b, h in zip(boxes, heights, strict=True) if h >= 0.6 * ref]
     dh = float(np.median([b[3] - b[1] for b in tall]))
     # a "1" is no measure of how wide digits are, nor are two touching digits
     widths = [b[2] - b[0] for b in tall if 0.35 * dh <= (b[2] - b[0]) <= 1.1 * dh]
@@ -221,3 +223,25 @@ def union_box(comps: Sequence[Component]) -> Box:
         max(c.box[2] for c in comps),
         max(c.box[3] for c in comps),
     )
+
+
+def local_metrics(box: Box, boxes: Sequence[Box], metrics: Metrics) -> Metrics:
+    """The writing's size and baseline around ``box``, from the bigger glyphs next to it.
+
+    People write some digits smaller (the zeros of "360,000") and the line drifts; a mark is
+    judged against its neighbours, not the whole field.
+    """
+    h = box[3] - box[1]
+    if h >= 0.5 * metrics.digit_height:
+        return metrics  # a glyph of full size (if small) sets its own size
+    cx = (box[0] + box[2]) / 2.0
+    bigger = [b for b in boxes if b != box and (b[3] - b[1]) > 1.5 * h]
+    left = sorted((b for b in bigger if b[2] <= cx), key=lambda b: cx - b[2])[:2]
+    right = sorted((b for b in bigger if b[0] >= cx), key=lambda b: b[0] - cx)[:2]
+    near = left + right
+    if not near:
+        return metrics
+    dh = float(np.median([b[3] - b[1] for b in near]))
+    top = float(np.median([b[1] for b in near]))
+    base = float(np.median([b[3] for b in near]))
+    return Metrics(dh, metrics.digit_width, metrics.stroke_width, top, base)
