@@ -21,7 +21,14 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from hdr.fields.lines import CellRow, adjacent_runs, join_collinear, tiled_unions, union
+from hdr.fields.lines import (
+    CellRow,
+    adjacent_runs,
+    join_collinear,
+    stacked_pairs,
+    tiled_unions,
+    union,
+)
 from hdr.fields.marks import MARK_MIN_SCORE, find_mark
 from hdr.fields.structure import Structure
 from hdr.types import Box
@@ -178,19 +185,6 @@ def _in_a_column(candidate: AmountCandidate, boxes: list[Box]) -> bool:
     return len(near) >= 3
 
 
-def _stacked_pairs(boxes: list[Box]) -> list[tuple[Box, Box]]:
-    """Boxes with the same left and right sides, one just above the other."""
-    pairs = []
-    for a in boxes:
-        for b in boxes:
-            w = a[2] - a[0]
-            gap = b[1] - a[3]
-            same_sides = abs(a[0] - b[0]) <= 0.03 * w and abs(a[2] - b[2]) <= 0.03 * w
-            if same_sides and 0 <= gap <= 0.25 * (b[3] - a[1]):
-                pairs.append((a, b))
-    return pairs
-
-
 def find_amount(structure: Structure, ink: np.ndarray) -> AmountCandidate | None:
     """The most amount-like box on the page (or handwriting on a rule after a mark), or None.
 
@@ -201,7 +195,7 @@ def find_amount(structure: Structure, ink: np.ndarray) -> AmountCandidate | None
     runs = adjacent_runs(boxes)
     # a box cut across by a stroke (a strike-through, a long dash) is two boxes one above the
     # other: their union is a candidate too
-    runs += [[union([a, b])] for a, b in _stacked_pairs(boxes)]
+    runs += [[union([a, b])] for a, b in stacked_pairs(boxes)]
     runs += [[u] for u in tiled_unions(boxes)]
     candidates = [_score_amount_run(structure, ink, run) for run in runs]
     candidates.append(_unboxed_amount(structure, ink))

@@ -313,6 +313,20 @@ def tiled_unions(boxes: list[Box], min_tiling: float = 0.85) -> list[Box]:
     return out
 
 
+def stacked_pairs(boxes: list[Box]) -> list[tuple[Box, Box]]:
+    """Boxes with the same left and right sides, one just above the other (a box cut across
+    by a stroke: a strike-through, a long dash)."""
+    pairs = []
+    for a in boxes:
+        for b in boxes:
+            w = a[2] - a[0]
+            gap = b[1] - a[3]
+            same_sides = abs(a[0] - b[0]) <= 0.03 * w and abs(a[2] - b[2]) <= 0.03 * w
+            if same_sides and 0 <= gap <= 0.35 * (b[3] - a[1]):
+                pairs.append((a, b))
+    return pairs
+
+
 def group_cell_rows(boxes: list[Box], min_cells: int = 4) -> list[CellRow]:
     """Runs of adjacent boxes of about equal size on one line, left to right."""
     rows: list[CellRow] = []

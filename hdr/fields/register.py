@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hdr.fields.lines import adjacent_runs, tiled_unions, union
+from hdr.fields.lines import adjacent_runs, stacked_pairs, tiled_unions, union
 from hdr.fields.structure import Structure
 from hdr.fields.templates import Anchor, Template
 from hdr.types import Box
@@ -102,6 +102,7 @@ def _rect_boxes(structure: Structure) -> list[Box]:
         for i in range(len(run)):
             for j in range(i + 2, min(len(run), i + MAX_JOINED) + 1):
                 joined.append(union(run[i:j]))
+    joined += [union([a, b]) for a, b in stacked_pairs(boxes)]
     return boxes + joined + [u for u in tiled_unions(boxes) if u not in joined]
 
 

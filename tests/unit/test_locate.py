@@ -1,0 +1,291 @@
+"""Field location on pages drawn here: template match, generic layouts, non-documents.
+
+Pages are drawn with OpenCV and Pillow (rules, boxes, cell rows, a printed currency mark, text
+lines, handwriting-font digits), then go through the real :func:`hdr.preprocess.prepare_page`
+(binarisation, deskew) before :func:`hdr.fields.locate.locate_fields`. A located crop "holds"
+a field when it covers at least 95 % of the printed field box and its IoU with it is at least
+0.5 (crops are padded around the box, so IoU near 1 is not expected).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from hdr.config import PipelineConfig
+from hdr.datasets.fonts import handwriting_fonts, render_text
+from hdr.fields.evaluate import box_iou, coverage
+from hdr.fields.locate import Layout, locate_fields
+from hdr.fields.marks import MARK_MIN_SCORE, classify_mark, render_mark
+from hdr.fields.templates import Template, load_templates
+from hdr.preprocess import PreparedPage, prepare_page
+from hdr.types import Box, Page
+
+CFG = PipelineConfig()
+TEMPLATES = {t.name: t for t in load_templates()}
+DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+MIN_COVER, MIN_IOU = 0.95, 0.5
+
+
+@dataclass
+class Drawing:
+    """A page being drawn: gray canvas plus the boxes the test will check."""
+
+    image: np.ndarray
+    truth: dict[str, Box] = field(default_factory=dict)
+    rng: np.random.Generator = field(default_factory=lambda: np.random.default_rng(0))
+
+    @property
+    def px_per_mm(self) -> float:
+        return self.image.shape[1] / self._width_mm
+
+    _width_mm: float = 200.0
+
+    def rect(self, box: Box, width: int) -> None:
+        cv2.rectangle(self.image, box[:2], (box[2], box[3]), 40, width)
+
+    def cells(self, box: Box, n: int, width: int) -> None:
+        self.rect(box, width)
+        for i in range(1, n):
+            x = round(box[0] + (box[2] - box[0]) * i / n)
+            cv2.line(self.image, (x, box[1]), (x, box[3]), 40, max(1, width - 1))
+
+    def line(self, x0: int, x1: int, y: int, width: int) -> None:
+        cv2.line(self.image, (x0, y), (x1, y), 40, width)
+
+    def text(self, x: int, y: int, height: int, words: str, width: int | None = None) -> None:
+        """Printed text with its baseline at ``y``, at most ``height`` tall (and ``width``)."""
+        font = cv2.FONT_HERSHEY_SIMPLEX
+        (tw, th), _ = cv2.getTextSize(words, font, 1.0, 1)
+        scale = 0.8 * height / th if width is None else min(0.8 * height / th, width / tw)
+        thick = max(1, round(scale * 1.5))
+        cv2.putText(self.image, words, (x, y), font, scale, 30, thick, cv2.LINE_AA)
+
+    def mark(self, mark: str, box: Box) -> None:
+        font = ImageFont.truetype(DEJAVU, max(8, round(0.8 * (box[3] - box[1]))))
+        img = Image.fromarray(self.image)
+        ImageDraw.Draw(img).text((box[0], box[1]), mark, fill=25, font=font)
+        self.image[:] = np.asarray(img)
+
+    def handwriting(self, text: str, box: Box) -> None:
+        """Digits in a handwriting font, fitted into ``box`` (dark ink)."""
+        ink = render_text(text, handwriting_fonts()[1], size=64)
+        h, w = box[3] - box[1], box[2] - box[0]
+        scale = min(0.7 * h / ink.shape[0], 0.9 * w / ink.shape[1])
+        ink = cv2.resize(ink, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        y = box[1] + (h - ink.shape[0]) // 2
+        x = box[0] + max(2, (w - ink.shape[1]) // 10)
+        region = self.image[y : y + ink.shape[0], x : x + ink.shape[1]]
+        np.minimum(region, 255 - ink, out=region)
+
+
+def new_drawing(width_mm: float, height_mm: float, dpi: int) -> Drawing:
+    w, h = round(width_mm / 25.4 * dpi), round(height_mm / 25.4 * dpi)
+    d = Drawing(np.full((h, w), 250, np.uint8))
+    d._width_mm = width_mm
+    return d
+
+
+def scan(d: Drawing, angle: float, margin: int) -> np.ndarray:
+    """Rotate a little and put the page on a white scanner bed; truth boxes are moved along."""
+    h, w = d.image.shape
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    m[:, 2] += margin
+    out = cv2.warpAffine(d.image, m, (w + 2 * margin, h + 2 * margin), borderValue=255)
+    return out
+
+
+def prepared(image: np.ndarray, dpi: int | None) -> PreparedPage:
+    return prepare_page(Page(0, image, dpi), CFG)
+
+
+def holds(layout: Layout, name: str, truth: Box, page: PreparedPage) -> bool:
+    """The crop covers the field (truth is in drawn-page px, mapped to the prepared page)."""
+    crop = layout.crops.get(name)
+    if crop is None:
+        return False
+    return coverage(truth, crop.box) >= MIN_COVER and box_iou(truth, crop.box) >= MIN_IOU
+
+
+def _px(t: Template, rel: tuple[float, float, float, float], d: Drawing) -> Box:
+    h, w = d.image.shape
+    return Template.to_pixels(rel, w, h)
+
+
+def draw_template(t: Template, dpi: int, seed: int) -> Drawing:
+    """Every printed anchor of ``t``, handwriting in the amount box and the account cells."""
+    d = new_drawing(t.page.width_mm, t.page.height_mm, dpi)
+    d.rng = np.random.default_rng(seed)
+    lw = max(2, round(dpi / 25.4 * 0.3))
+    for a in t.anchors:
+        box = _px(t, a.box, d)
+        if a.kind == "rect":
+            d.rect(box, lw)
+        elif a.kind == "cells":
+            d.cells(box, a.cells or 1, lw)
+        elif a.kind == "line":
+            d.line(box[0], box[2], (box[1] + box[3]) // 2, lw)
+        elif a.name == "amount_mark" and t.currency:
+            d.mark(t.currency, box)
+        elif a.kind in ("text", "micr"):
+            words = (a.text or "").strip("{}").upper() or "TEXT"
+            d.text(box[0], box[3], box[3] - box[1], words, box[2] - box[0])
+    d.handwriting("1250.00", _px(t, t.fields.amount.box, d))
+    for i, cell in enumerate(t.fields.account.cell_boxes()[: t.fields.account.length[0]]):
+        d.handwriting(str((i * 7 + seed) % 10), _px(t, cell, d))
+    d.truth["amount"] = _px(t, t.fields.amount.box, d)
+    d.truth["account"] = _px(t, t.fields.account.box, d)
+    return d
+
+
+# --------------------------------------------------------------------------- template path
+
+
+@pytest.mark.parametrize("name", ["in_cts2010", "us_personal", "eu_deposit_slip"])
+@pytest.mark.parametrize(("dpi", "angle"), [(150, 0.0), (300, 0.8)])
+def test_template_page_is_matched_and_cropped(name: str, dpi: int, angle: float) -> None:
+    t = TEMPLATES[name]
+    d = draw_template(t, dpi, seed=dpi)
+    margin = dpi // 10
+    page = prepared(scan(d, angle, margin), dpi)
+    layout = locate_fields(page, list(TEMPLATES.values()), CFG)
+    assert layout.is_document
+    assert layout.name == f"template:{name}", layout
+    # the page was deskewed back: truth boxes are just offset by the margin
+    for field_name in ("amount", "account"):
+        x0, y0, x1, y1 = d.truth[field_name]
+        truth = (x0 + margin, y0 + margin, x1 + margin, y1 + margin)
+        assert holds(layout, field_name, truth, page), (field_name, layout.crops[field_name].box)
+    account = layout.crops["account"]
+    assert len(account.cells) == t.fields.account.cells
+    # each cell lies inside the crop, left to right
+    assert all(0 <= c[0] < c[2] <= account.image.shape[1] for c in account.cells)
+    assert [c[0] for c in account.cells] == sorted(c[0] for c in account.cells)
+    assert layout.crops["amount"].located_by == f"template:{name}"
+
+
+def test_a_template_page_is_not_taken_for_another_template() -> None:
+    d = draw_template(TEMPLATES["eu_cheque"], 200, seed=3)
+    page = prepared(d.image, 200)
+    others = [t for n, t in TEMPLATES.items() if n != "eu_cheque"]
+    layout = locate_fields(page, others, CFG)
+    assert not layout.name.startswith("template:")
+    assert "layout_generic" in layout.flags
+
+
+# --------------------------------------------------------------------------- generic path
+
+
+def draw_unseen(dpi: int, with_account: bool = True, mark: str = "₹") -> Drawing:
+    """A layout no template describes: amount box bottom left with a printed mark, a 12-cell
+    account row top right, a payee line and a signature line."""
+    d = new_drawing(190, 85, dpi)
+    px = d.px_per_mm
+    lw = max(2, round(px * 0.3))
+
+    def mm(x0: float, y0: float, x1: float, y1: float) -> Box:
+        return (round(x0 * px), round(y0 * px), round(x1 * px), round(y1 * px))
+
+    d.text(*mm(8, 12, 0, 0)[:2], round(6 * px), "NORTHERN TRUST")
+    if with_account:
+        row = mm(95, 6, 182, 15)
+        d.cells(row, 12, lw)
+        for i in range(10):
+            cell = mm(95 + i * 87 / 12, 6, 95 + (i + 1) * 87 / 12, 15)
+            d.handwriting(str((3 * i + 1) % 10), cell)
+        d.truth["account"] = row
+        d.text(*mm(70, 13, 0, 0)[:2], round(4 * px), "A/C NO")
+    d.text(*mm(8, 33, 0, 0)[:2], round(4 * px), "PAY")
+    d.line(*mm(20, 0, 182, 0)[::2], round(33 * px), lw)
+    d.line(*mm(8, 0, 182, 0)[::2], round(45 * px), lw)
+    box = mm(10, 52, 80, 66)
+    d.rect(box, lw)
+    inner = (box[0] + lw, box[1] + lw, box[2] - lw, box[3] - lw)
+    if mark:
+        d.mark(mark, mm(12, 54, 17, 64))
+    d.handwriting("7300.50", mm(19, 54, 78, 65))
+    d.truth["amount"] = mm(18, 52, 80, 66) if mark else inner
+    d.line(*mm(110, 0, 182, 0)[::2], round(70 * px), lw)
+    return d
+
+
+@pytest.mark.parametrize("dpi", [150, 300])
+def test_generic_layout_finds_amount_box_and_cell_row(dpi: int) -> None:
+    d = draw_unseen(dpi)
+    page = prepared(scan(d, 0.5, 0), dpi)
+    layout = locate_fields(page, list(TEMPLATES.values()), CFG)
+    assert layout.is_document
+    assert layout.name == "generic"
+    assert "layout_generic" in layout.flags
+    assert "layout_unsure" not in layout.flags, layout.flags
+    assert holds(layout, "amount", d.truth["amount"], page), layout.crops["amount"].box
+    assert holds(layout, "account", d.truth["account"], page), layout.crops["account"].box
+    assert len(layout.crops["account"].cells) == 12
+    assert layout.crops["amount"].located_by == "generic"
+    # the printed rupee sign is left out of the amount crop
+    assert layout.crops["amount"].box[0] >= d.truth["amount"][0] - 0.2 * dpi / 25.4 * 14
+
+
+def test_generic_layout_without_account_row_says_so() -> None:
+    d = draw_unseen(200, with_account=False)
+    layout = locate_fields(prepared(d.image, 200), list(TEMPLATES.values()), CFG)
+    assert layout.is_document
+    assert "field_not_found:account" in layout.flags
+    assert "account" not in layout.crops
+    assert "amount" in layout.crops
+
+
+def test_unknown_dpi_is_handled() -> None:
+    d = draw_unseen(240)
+    page = prepared(d.image, None)
+    layout = locate_fields(page, [], CFG)
+    assert holds(layout, "amount", d.truth["amount"], page)
+    assert len(layout.crops["account"].cells) == 12
+
+
+# --------------------------------------------------------------------------- not documents
+
+
+def test_blank_page_is_not_a_document() -> None:
+    page = prepared(np.full((700, 1600), 245, np.uint8), 200)
+    layout = locate_fields(page, list(TEMPLATES.values()), CFG)
+    assert not layout.is_document
+    assert layout.crops == {}
+    assert "blank_page" in layout.flags
+
+
+def test_noise_photo_is_not_a_document() -> None:
+    rng = np.random.default_rng(5)
+    noise = rng.integers(0, 256, (800, 1200), dtype=np.uint8)
+    photo = cv2.GaussianBlur(noise, (0, 0), 3)
+    photo = cv2.normalize(photo, None, 0, 255, cv2.NORM_MINMAX)
+    layout = locate_fields(prepared(photo, 150), list(TEMPLATES.values()), CFG)
+    assert not layout.is_document
+    assert "not_a_document" in layout.flags
+
+
+def test_page_of_text_is_not_a_document() -> None:
+    d = new_drawing(210, 297, 150)
+    rng = np.random.default_rng(1)
+    words = ["payment", "terms", "invoice", "we", "thank", "you", "for", "your", "order"]
+    for i in range(40):
+        line = " ".join(rng.choice(words, 7))
+        d.text(100, 150 + i * 40, 18, line)
+    layout = locate_fields(prepared(d.image, 150), list(TEMPLATES.values()), CFG)
+    assert not layout.is_document
+
+
+# --------------------------------------------------------------------------- pieces
+
+
+def test_currency_marks_are_told_from_digits() -> None:
+    for mark in ("₹", "$", "€"):
+        glyph = render_mark(mark, 1) > 0
+        found, score = classify_mark(glyph)
+        assert found == mark and score >= MARK_MIN_SCORE
+    one = render_text("1", handwriting_fonts()[0], size=64) > 0
+    assert classify_mark(one)[1] < MARK_MIN_SCORE
