@@ -80,7 +80,7 @@ def render_text(text: str, font_path: Path, size: int = 48, stroke: int = 0) -> 
     """Render `text` as ink intensity (uint8, ink > 0 on 0), cropped to the ink with a margin."""
     font = _font(font_path, size)
     left, top, right, bottom = font.getbbox(text, stroke_width=stroke)
-    w, h = right - left + 8, bottom - top + 8
+    w, h = int(right - left) + 8, int(bottom - top) + 8  # ints already; typed as float
     canvas = Image.new("L", (max(w, 1), max(h, 1)), 0)
     ImageDraw.Draw(canvas).text(
         (4 - left, 4 - top), text, fill=255, font=font, stroke_width=stroke, stroke_fill=255

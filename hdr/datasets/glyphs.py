@@ -23,8 +23,9 @@ from hdr.datasets.fonts import font_has_glyph, handwriting_fonts, printed_fonts,
 # Letters for the reject class. Left out on purpose, because in handwriting they are drawn like
 # a digit and teaching "reject" for them would teach the model to reject real digits:
 #   O o D Q -> 0,   I i l j J -> 1,   Z z -> 2,   S s -> 5,   b G -> 6,   T -> 7,   B -> 8,
-#   g q a y -> 9 (single-storey a and y with a straight tail are a 9 written quickly).
-REJECT_LETTERS = "ACEFHKLMNPRUVWXYcdefhkmnprtuvwx"
+#   g q a y d -> 9 (single-storey a, d, and y with a straight tail are a 9 written quickly,
+#   or a 9 / 0 with a stroke attached).
+REJECT_LETTERS = "ACEFHKLMNPRUVWXYcefhkmnprtuvwx"
 
 # Characters whose glyph in a handwriting font is not the character (Humor Sans draws a face
 # for the euro sign); such pairs are never used.

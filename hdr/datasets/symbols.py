@@ -26,7 +26,7 @@ from hdr.datasets.augment import AugmentConfig, add_noise, augment_ink
 from hdr.datasets.fonts import handwriting_fonts
 
 # Bump when drawing or augmentation changes: it is part of the data hash in model cards.
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 
 SYMBOLS: tuple[str, ...] = SEPARATORS + CURRENCY + FILLERS
 # Reject sources and their shares; the order is part of the generator, never reorder.
@@ -118,38 +118,53 @@ def _procedural(char: str, rng: np.random.Generator) -> np.ndarray:
     return c
 
 
-def _draw_reject(rng: np.random.Generator) -> np.ndarray:
+# Printed box lines are straight and square: bending them (elastic, shear) would turn a
+# corner into a fair handwritten '7' or 'L'. Box fragments get only what a scan does to them.
+RIGID_AUGMENT = AugmentConfig(
+    p_affine=0.6,
+    max_rotation_deg=3.0,
+    max_shear=0.0,
+    scale_range=(0.9, 1.1),
+    p_elastic=0.0,
+    p_thicken=0.3,
+    p_thin=0.1,
+    p_blur=0.2,
+    p_clip=0.0,
+)
+
+
+def _draw_reject(rng: np.random.Generator) -> tuple[np.ndarray, str]:
+    """A reject sample's ink and which kind of reject it is."""
     kinds = [k for k, _ in REJECT_KINDS]
     probs = np.array([p for _, p in REJECT_KINDS])
     kind = kinds[int(rng.choice(len(kinds), p=probs / probs.sum()))]
     if kind == "letter":
         letter = glyphs.REJECT_LETTERS[int(rng.integers(len(glyphs.REJECT_LETTERS)))]
-        return glyphs.render_char(letter, rng)
+        return glyphs.render_char(letter, rng), kind
     if kind == "pair":
         # Letters and the '/-' that ends amounts; no digits: a pair of digits squeezed into
         # one glyph is too close to a wide single digit, and the splitter handles those.
         pool = glyphs.REJECT_LETTERS + "/-"
         text = "".join(pool[int(i)] for i in rng.integers(len(pool), size=2))
         fonts = handwriting_fonts()
-        return glyphs.render_text(
-            text, fonts[int(rng.integers(len(fonts)))], int(rng.integers(36, 60))
-        )
+        font = fonts[int(rng.integers(len(fonts)))]
+        return glyphs.render_text(text, font, int(rng.integers(36, 60))), kind
     if kind == "scribble":
-        return glyphs.draw_scribble(rng)
+        return glyphs.draw_scribble(rng), kind
     if kind == "box":
         digit = (
             glyphs.render_char(DIGITS[int(rng.integers(10))], rng) if rng.random() < 0.5 else None
         )
-        return glyphs.draw_box_fragment(rng, digit)
+        return glyphs.draw_box_fragment(rng, digit), kind
     if kind == "blob":
-        return glyphs.draw_blob(rng)
-    return glyphs.draw_specks(rng)
+        return glyphs.draw_blob(rng), kind
+    return glyphs.draw_specks(rng), kind
 
 
 def draw_ink(label: str, rng: np.random.Generator) -> np.ndarray:
     """The raw (un-augmented) ink image of one sample of ``label``."""
     if label == REJECT:
-        return _draw_reject(rng)
+        return _draw_reject(rng)[0]
     if label in P_PROCEDURAL and rng.random() < P_PROCEDURAL[label]:
         return _procedural(label, rng)
     return glyphs.render_char(label, rng)
@@ -178,7 +193,11 @@ def slant_slash(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 def make_glyph(label: str, rng: np.random.Generator, spec: RenderSpec) -> np.ndarray:
     """One normalised 28 x 28 float32 glyph of ``label``."""
-    ink = augment_ink(draw_ink(label, rng), rng, spec.augment)
+    if label == REJECT:
+        raw, kind = _draw_reject(rng)
+        ink = augment_ink(raw, rng, RIGID_AUGMENT if kind == "box" else spec.augment)
+    else:
+        ink = augment_ink(draw_ink(label, rng), rng, spec.augment)
     if label == "/":
         ink = slant_slash(ink, rng)
     glyph = normalize_glyph(ink)

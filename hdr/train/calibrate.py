@@ -9,11 +9,12 @@
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 
 def fit_temperature(logits: np.ndarray, labels: np.ndarray, max_iter: int = 200) -> float:
     """The temperature T > 0 that minimises the NLL of softmax(logits / T) on these labels."""
+    import torch  # here, so that evaluating a model does not import the training stack
+
     z = torch.as_tensor(logits, dtype=torch.float64)
     y = torch.as_tensor(labels, dtype=torch.int64)
     log_t = torch.zeros(1, dtype=torch.float64, requires_grad=True)  # T = exp(log_t) stays > 0

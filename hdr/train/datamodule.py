@@ -12,8 +12,6 @@ the digit accuracy that is reported. Sample ``i`` of epoch ``e`` is drawn from
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import cv2
 import lightning as L
@@ -25,35 +23,24 @@ from hdr.classify.labels import LABELS
 from hdr.classify.normalize import normalize_glyph
 from hdr.datasets.augment import AugmentConfig, add_noise, augment_ink
 from hdr.datasets.mnist import load_mnist, mnist_data_hash
-from hdr.datasets.symbols import RenderSpec, make_glyph, rendered_dataset, spec_hash
+from hdr.datasets.symbols import make_glyph, rendered_dataset, spec_hash
+from hdr.train.data_config import (
+    TEST_SEED_OFFSET,
+    VALID_SEED_OFFSET,
+    DataConfig,
+    mnist_float,
+)
 
-VALID_SEED_OFFSET = 1_000_003  # held-out rendered validation split
-TEST_SEED_OFFSET = 2_000_029  # held-out rendered evaluation split (hdr eval digits)
-
-
-@dataclass(frozen=True)
-class DataConfig:
-    """Everything that decides what the model is trained and validated on."""
-
-    seed: int = 20240601
-    batch_size: int = 128
-    num_workers: int = 1
-    p_mnist_augment: float = 0.6  # share of MNIST samples that go through the augmentation chain
-    p_noise: float = 0.1
-    mnist_train_limit: int | None = None  # for smoke tests: use only the first N MNIST samples
-    train_render: RenderSpec = field(default_factory=RenderSpec)
-    valid_render: RenderSpec = field(
-        default_factory=lambda: RenderSpec(digits_per_class=50, symbols_per_class=200, rejects=1200)
-    )
-    test_render: RenderSpec = field(
-        default_factory=lambda: RenderSpec(
-            digits_per_class=100, symbols_per_class=400, rejects=3000
-        )
-    )
-    mnist_augment: AugmentConfig = field(
-        default_factory=lambda: AugmentConfig(p_affine=0.8, max_rotation_deg=10, max_shear=0.25)
-    )
-    data_dir: Path | None = None
+__all__ = [
+    "TEST_SEED_OFFSET",
+    "VALID_SEED_OFFSET",
+    "DataConfig",
+    "EpochSampler",
+    "GlyphDataModule",
+    "TrainGlyphs",
+    "augment_mnist",
+    "mnist_float",
+]
 
 
 def augment_mnist(image: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -> np.ndarray:
@@ -117,11 +104,6 @@ def _tensors(x: np.ndarray, y: np.ndarray, n_mnist: int) -> TensorDataset:
     images = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).unsqueeze(1)
     is_mnist = torch.arange(len(y)) < n_mnist
     return TensorDataset(images, torch.from_numpy(np.asarray(y, dtype=np.int64)), is_mnist)
-
-
-def mnist_float(split: str, data_dir: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
-    x, y = load_mnist(split, data_dir)  # type: ignore[arg-type]
-    return x.astype(np.float32) / 255.0, y
 
 
 class GlyphDataModule(L.LightningDataModule):

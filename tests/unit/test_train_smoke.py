@@ -11,6 +11,7 @@ import torch
 from hdr.classify.card import ModelCard
 from hdr.classify.net import GlyphNet
 from hdr.classify.predictor import load_classifier
+from hdr.datasets.symbols import RenderSpec
 from hdr.train.calibrate import expected_calibration_error, fit_temperature, softmax
 from hdr.train.datamodule import DataConfig, EpochSampler, GlyphDataModule
 from hdr.train.export import sha256_file
@@ -49,8 +50,8 @@ def test_exported_onnx_and_torch_agree(trained: dict) -> None:
 
 def test_train_samples_are_reproducible_and_fresh_each_epoch(tmp_path: Path) -> None:
     write_fake_mnist(tmp_path)
-    cfg = load_train_config(None)
-    dm = GlyphDataModule(DataConfig(data_dir=tmp_path, train_render=cfg.data.valid_render))
+    tiny = RenderSpec(digits_per_class=1, symbols_per_class=2, rejects=5)
+    dm = GlyphDataModule(DataConfig(data_dir=tmp_path, train_render=tiny, valid_render=tiny))
     dm.setup("fit")
     ds = dm.train_set
     assert ds is not None
