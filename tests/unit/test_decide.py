@@ -187,3 +187,35 @@ def test_a_crop_that_breaks_nothing_even_when_empty() -> None:
     empty = FieldCrop("amount", np.zeros((0, 0), np.uint8), (0, 0, 0, 0), "given")
     (result,) = recognize_fields([empty], ScriptedClassifier([]), CFG)
     assert result.value is None and result.status is Status.REVIEW
+
+
+def test_a_date_read_as_an_amount_goes_to_review() -> None:
+    result = read_amount("25102025", [dist(d) for d in "25102025"])
+    assert result.value == "25102025.00"
+    assert "looks_like_date" in result.flags and result.status is Status.REVIEW
+
+
+def test_an_empty_cell_between_digits_goes_to_review() -> None:
+    from tests.helpers.fields import blank, paste_digit
+
+    img = blank(60, 412, cells=10)
+    cells = tuple((round(6 + i * 40), 6, round(6 + (i + 1) * 40), 53) for i in range(10))
+    for i in (0, 1, 3, 4, 5, 6, 7, 8, 9):  # cell 2 left empty
+        paste_digit(img, DIGITS["4"][0], cells[i][0] + 10, 48, 32)
+    crop = FieldCrop("account", img, (0, 0, 412, 60), "given", cells)
+    (result,) = recognize_fields([crop], ScriptedClassifier([dist("4")] * 9), CFG)
+    assert result.value == "444444444"
+    assert "cells_skipped" in result.flags and result.status is Status.REVIEW
+
+
+def test_shape_prior_tells_marks_from_digits() -> None:
+    from hdr.assemble.geometry import shape_prior
+    from hdr.segment.components import Metrics
+
+    m = Metrics(digit_height=40, digit_width=25, stroke_width=4, top=10, base=50)
+    comma = shape_prior((100, 38, 106, 56), m)  # starts low, hangs below the baseline
+    assert comma[LABELS.index(",")] > 0.8 and comma[LABELS.index("1")] < 0.01
+    tail = shape_prior((100, 28, 220, 33), m)  # a long thin line at mid height
+    assert tail[LABELS.index("-")] > 0.9 and tail[LABELS.index(REJECT)] < 0.05
+    digit = shape_prior((100, 10, 125, 50), m)
+    assert digit[LABELS.index("7")] > 0.9 and digit[LABELS.index(".")] < 0.01
