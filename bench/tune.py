@@ -114,6 +114,11 @@ def choose(rows: list[Row], limit: float) -> float:
     return chosen
 
 
+def model_note() -> str:
+    cfg = load_pipeline_config()
+    return f"{cfg.model.path} sha256 {(cfg.model.sha256 or 'unpinned')[:12]}"
+
+
 def write_config(thresholds: dict[str, float], min_prob: float, command: str) -> None:
     """Rewrite only the ``decision:`` section of configs/pipeline.yaml."""
     path = DEFAULT_PIPELINE_CONFIG
@@ -151,6 +156,7 @@ def main() -> None:
     parser.add_argument("--margin", type=float, default=0.5, help="share of the target to aim at")
     parser.add_argument("--write", action="store_true", help="update pipeline.yaml + BENCHMARKS")
     parser.add_argument("--errors", action="store_true", help="list misread fields")
+    parser.add_argument("--rows", type=Path, help="save the per-field rows to this JSON file")
     args = parser.parse_args()
     if args.seed == 0 or args.seed >= 2000:
         print("note: seeds 0 and >= 2000 are kept for tests and benchmarks", file=sys.stderr)
@@ -158,6 +164,8 @@ def main() -> None:
     t0 = time.perf_counter()
     rows = read_set(folder)
     elapsed = time.perf_counter() - t0
+    if args.rows is not None:
+        args.rows.write_text(json.dumps([r.__dict__ for r in rows], indent=0), encoding="utf-8")
     limit = args.target * args.margin
     thresholds = {f: choose([r for r in rows if r.field == f], limit) for f in FIELDS}
     min_prob = min(0.9, *thresholds.values())
@@ -183,6 +191,24 @@ def main() -> None:
             f"| {f} | {thresholds[f]:.4f} | {exact / n:.1%} ({exact}/{len(valued)}) | "
             f"{accepted / n:.1%} | {wrong / max(acc, 1):.2%} ({wrong}/{acc}) |"
         )
+    worst = sorted(
+        (r for r in rows if r.clean and r.value is not None and r.value != r.truth),
+        key=lambda r: -r.confidence,
+    )[:4]
+    report += [
+        "",
+        "Exact match and auto-accepted count the fields whose truth has a value (as "
+        "bench/read.py does); misreads count every accepted field, blank and crossed-out ones "
+        "included. Re-run with `--write` whenever the model or the recognizer changes.",
+        "",
+        f"Model: `{model_note()}`. The most confident misreads are what sets the thresholds:",
+        "",
+        *(
+            f"- {r.field} {r.source}: read `{r.value}` for `{r.truth}` "
+            f"(confidence {r.confidence:.4f})"
+            for r in worst
+        ),
+    ]
     print("\n".join(report))
     if args.errors:
         for r in rows:
