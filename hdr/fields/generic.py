@@ -36,6 +36,7 @@ from hdr.types import Box
 AMOUNT_MIN_SCORE = 0.45  # below: no amount box
 AMOUNT_SURE_SCORE = 0.6  # below, or a rival within AMOUNT_MARGIN: layout_unsure
 AMOUNT_MARGIN = 0.1
+UNBOXED_MAX_SCORE = 0.7  # the most an amount without a printed box can score
 ACCOUNT_MIN_SCORE = 0.5
 CHEQUE_ASPECT = (1.6, 3.2)  # width / height of cheques and most paying-in slips
 
@@ -145,16 +146,17 @@ def _unboxed_amount(structure: Structure, ink: np.ndarray) -> AmountCandidate | 
         above = [
             r
             for r in structure.h_rules
-            if 0.04 * H <= rule.pos - r.pos <= 0.25 * H
+            if 0.08 * H <= rule.pos - r.pos <= 0.25 * H  # (closer: a strike-through)
             and abs(r.start - rule.start) <= slack
             and abs(r.end - rule.end) <= slack
         ]
         lid = max(above, key=lambda r: r.pos) if above else None
         top = lid.pos if lid else max(0, rule.pos - round(0.12 * H))
         right = max(rule.end, lid.end) if lid else rule.end
+        band_top = min(top, max(0, rule.pos - round(0.12 * H)))
         mark, mscore, mbox = find_mark(
             ink,
-            (rule.start - round(0.08 * W), top, rule.start + round(0.05 * W), rule.pos + 2),
+            (rule.start - round(0.08 * W), band_top, rule.start + round(0.05 * W), rule.pos + 2),
             max(6, round(0.025 * H)),
             round(0.12 * H),
         )
@@ -198,7 +200,9 @@ def find_amount(structure: Structure, ink: np.ndarray) -> AmountCandidate | None
     runs += [[union([a, b])] for a, b in stacked_pairs(boxes)]
     runs += [[u] for u in tiled_unions(boxes)]
     candidates = [_score_amount_run(structure, ink, run) for run in runs]
-    candidates.append(_unboxed_amount(structure, ink))
+    boxed_best = max((c.score for c in candidates if c is not None), default=0.0)
+    if boxed_best < UNBOXED_MAX_SCORE:  # else no unboxed amount could win
+        candidates.append(_unboxed_amount(structure, ink))
     scored = sorted((c for c in candidates if c is not None), key=lambda c: -c.score)
     if not scored or scored[0].score < AMOUNT_MIN_SCORE:
         return None
@@ -245,19 +249,17 @@ def looks_like_document(
     """Whether the fields found make this page a bank document.
 
     A cheque or slip has one amount box: a box with a currency mark, or one that no other
-    box rivals, is enough; a weak or contested box (a table's cells) needs an account row
-    beside it. An account row alone, or cheque-like rules and a box, count only on a page
+    box rivals, is enough; so is an account row (8 or more equal cells); a weak or contested
+    box (a table's cells) is not. Without either, cheque-like rules and a box count on a page
     shaped like a cheque.
     """
     if amount is not None and (
         amount.mark or (amount.score >= AMOUNT_SURE_SCORE and not amount.contested)
     ):
         return True
-    if amount is not None and account is not None:
+    if account is not None:
         return True
     aspect = structure.width / max(structure.height, 1)
     if not CHEQUE_ASPECT[0] <= aspect <= CHEQUE_ASPECT[1]:
         return False
-    if account is not None:
-        return True
     return len(structure.long_rules()) >= 3 and len(structure.rects) >= 1

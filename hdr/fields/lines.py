@@ -132,6 +132,12 @@ def rule_mask(
     return cv2.morphologyEx(closed, cv2.MORPH_OPEN, np.ones((length, 1), np.uint8))
 
 
+def _middle(values: np.ndarray) -> float:
+    """The (upper) median, without np.median's overhead: called for every component."""
+    k = len(values) // 2
+    return float(np.partition(values, k)[k])
+
+
 def thin_components(
     mask: np.ndarray, horizontal: bool, max_thick: float
 ) -> tuple[list[Rule], np.ndarray]:
@@ -155,7 +161,7 @@ def thin_components(
         covered = thick > 0
         if covered.sum() < 0.6 * (bw if horizontal else bh):
             continue
-        median = float(np.median(thick[covered]))
+        median = _middle(thick[covered])
         if median > max_thick:
             continue
         # a rule keeps its width; a line of small text merged by the closing does not
@@ -167,7 +173,7 @@ def thin_components(
         profile = comp.T if horizontal else comp  # rows = positions along the rule
         thin = covered & (thick <= max_thick)
         centres = (profile[thin] * idx).sum(axis=1) / np.maximum(profile[thin].sum(axis=1), 1)
-        pos = (y if horizontal else x) + float(np.median(centres))
+        pos = (y if horizontal else x) + _middle(centres)
         start, end = (x, x + bw) if horizontal else (y, y + bh)
         rules.append(Rule(horizontal, start, end, round(pos), max(1, round(median))))
         kept[i] = True
@@ -224,10 +230,21 @@ def holes(grid: np.ndarray, min_w: int, min_h: int) -> list[Box]:
         x, y, bw, bh = cv2.boundingRect(contour)
         if bw < min_w or bh < min_h or bw * bh > 0.6 * gw * gh:
             continue
-        if cv2.contourArea(contour) < 0.8 * bw * bh:
+        # rectangular, or framed by rules on all four sides with a stray line poking in
+        if cv2.contourArea(contour) < 0.8 * bw * bh and _framed(grid, x, y, bw, bh) < 0.9:
             continue
         boxes.append((x, y, x + bw, y + bh))
     return boxes
+
+
+def _framed(grid: np.ndarray, x: int, y: int, w: int, h: int) -> float:
+    """Share of the one-pixel frame just outside a hole's bounding box that is rule."""
+    gh, gw = grid.shape
+    x0, y0, x1, y1 = max(0, x - 1), max(0, y - 1), min(gw - 1, x + w), min(gh - 1, y + h)
+    frame = np.concatenate(
+        [grid[y0, x0 : x1 + 1], grid[y1, x0 : x1 + 1], grid[y0 : y1 + 1, x0], grid[y0 : y1 + 1, x1]]
+    )
+    return float(np.count_nonzero(frame)) / max(frame.size, 1)
 
 
 def same_band(a: Box, b: Box, tol: float = 0.2) -> bool:

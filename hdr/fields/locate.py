@@ -171,7 +171,12 @@ def _generic(page: PageLike, structure: Structure, cfg: PipelineConfig) -> Layou
     if amount is None:
         flags.append("field_not_found:amount")
     else:
-        stop = amount.mark_box[2] + 1 if amount.mark_box else None
+        stop = None
+        if amount.mark_box is not None:
+            # a mark in its own cell or outside the box: the crop starts at the box, whose
+            # border (the cell's divider) would read as a "1"; a mark inside: just after it
+            outside = amount.mark_box[2] <= amount.box[0]
+            stop = amount.box[0] + 1 if outside else amount.mark_box[2] + 1
         crop_flags = [] if amount.boxed else ["amount_unboxed"]
         if amount.contested or amount.score < AMOUNT_SURE_SCORE:
             crop_flags.append("layout_unsure")

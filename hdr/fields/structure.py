@@ -4,7 +4,7 @@
 >>> ink = np.zeros((400, 900), np.uint8); ink[100:103, 100:700] = 255; ink[200:203, 100:700] = 255
 >>> ink[100:203, 100:103] = 255; ink[100:203, 697:700] = 255
 >>> [r.box for r in find_structure(ink).rects]
-[(103, 103, 697, 200)]
+[(104, 103, 696, 200)]
 """
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ FAINT_MAX_AREA_DENSITY = 0.1  # ... and over a wider area (a watermark's hatchin
 # Faint pixels make only long rules (background patterns, a watermark's letters, guilloche,
 # have short straight stretches), and faint vertical ones only close boxes
 LONG_RULE = (0.08, 0.04)  # of the page width (horizontal rules), of its height (vertical)
+BACKGROUND_SPAN = 0.9  # of the page width
+CORNER_GAP = 0.012  # of the page width: a box corner broken by less is closed
 DASH_GAP = (0.035, 0.04)  # the gaps of a dashed rule, same units
 
 
@@ -101,21 +103,48 @@ def _duplicate(rule: Rule, rules: list[Rule]) -> bool:
     )
 
 
+def _close_corners(grid: np.ndarray, h_rules: list[Rule], sides: list[Rule], gap: int) -> None:
+    """Draw the bit of a horizontal rule missing before the box side it runs up to (a corner
+    broken by the scan, or eaten by what touches it there), in working px."""
+    for h in h_rules:
+        for v in sides:
+            if not v.start - gap <= h.pos <= v.end + gap:
+                continue
+            if 0 < v.pos - h.end <= gap:
+                cv2.line(grid, (h.end, h.pos), (v.pos, h.pos), 255, max(1, h.thickness))
+            elif 0 < h.start - v.pos <= gap:
+                cv2.line(grid, (v.pos, h.pos), (h.start, h.pos), 255, max(1, h.thickness))
+
+
 def _bridging(v_rules: list[Rule], h_rules: list[Rule], tol: int) -> list[Rule]:
-    """Vertical rules whose both ends lie on horizontal rules."""
-
-    def lands(y: int, x: int) -> bool:
-        return any(abs(h.pos - y) <= tol and h.start - tol <= x <= h.end + tol for h in h_rules)
-
-    return [v for v in v_rules if lands(v.start, v.pos) and lands(v.end, v.pos)]
-
-
-def _covered(x: int, y0: int, y1: int, v_rules: list[Rule], tol: int) -> float:
-    """Share of the segment x, y0..y1 that vertical rules run along."""
-    hit = np.zeros(max(1, y1 - y0), bool)
+    """Vertical rules that run from one horizontal rule to another (a box's side or divider),
+    cut to the span between them; a side may overshoot a corner where it touches a stroke."""
+    out = []
     for v in v_rules:
-        if abs(v.pos - x) <= tol:
-            hit[max(0, v.start - y0) : max(0, min(y1, v.end) - y0)] = True
+        crossed = [
+            h.pos
+            for h in h_rules
+            if h.start - tol <= v.pos <= h.end + tol and v.start - tol <= h.pos <= v.end + tol
+        ]
+        if len(crossed) < 2:
+            continue
+        top, bottom = min(crossed), max(crossed)
+        # the rules must sit at the ends: a long stroke crossing a line midway is not a side
+        at_ends = top - v.start <= 0.3 * v.length and v.end - bottom <= 0.3 * v.length
+        if at_ends and bottom - top >= 0.6 * v.length:
+            # a little past both rules, which may tilt or sag a pixel or two at the corner
+            out.append(Rule(False, top - 3, bottom + 4, v.pos, v.thickness))
+    return out
+
+
+def _covered(x: int, y0: int, y1: int, sides: np.ndarray, tol: int) -> float:
+    """Share of the segment x, y0..y1 that vertical rules (rows: pos, start, end) run along."""
+    near = sides[np.abs(sides[:, 0] - x) <= tol]
+    if near.size == 0 or y1 <= y0:
+        return 0.0
+    hit = np.zeros(y1 - y0, bool)
+    for _, start, end in near:
+        hit[max(0, start - y0) : max(0, min(y1, end) - y0)] = True
     return float(hit.mean())
 
 
@@ -134,6 +163,7 @@ def _ruled_boxes(
     half of each end.
     """
     tol = max(6, round(0.008 * width))
+    sides = np.array([(v.pos, v.start, v.end) for v in v_rules], dtype=np.int64).reshape(-1, 3)
     boxes: list[Box] = []
     for top in h_rules:
         if top.length < 0.05 * width:
@@ -147,8 +177,8 @@ def _ruled_boxes(
                     continue
                 if min(top.start, bottom.start) < x0 - tol or max(top.end, bottom.end) > x1 + tol:
                     continue  # a rule running on past the corner is not this box's side
-                left = _covered(x0, top.pos, bottom.pos, v_rules, tol)
-                right = _covered(x1, top.pos, bottom.pos, v_rules, tol)
+                left = _covered(x0, top.pos, bottom.pos, sides, tol)
+                right = _covered(x1, top.pos, bottom.pos, sides, tol)
                 if min(left, right) < 0.5:
                     continue
                 t = max(top.thickness, bottom.thickness)
@@ -186,7 +216,7 @@ def find_structure(
     source_h, source_v = _faint_lines(gray, small, scale) if gray is not None else (small, small)
     # long rules: faint ones (only long straight runs of faint pixels are trusted), and dashed
     # ones (a bitonal scan of a light rule), whose gaps the short closing above cannot bridge
-    h_mask |= rule_mask(source_h, True, LONG_RULE[0])
+    long_h_mask = rule_mask(source_h, True, LONG_RULE[0])
     dashed_h_mask = rule_mask(source_h, True, LONG_RULE[0], DASH_GAP[0])
     long_v_mask = rule_mask(source_v, False, LONG_RULE[1], DASH_GAP[1])
     # thinner than the x-height of small print: 1 mm when the dpi is known, else a fraction
@@ -196,22 +226,30 @@ def find_structure(
     else:
         max_thick = max(3.0, MAX_RULE_THICKNESS * max(sh, sw))
     h_rules, h_kept = thin_components(h_mask, True, max_thick)
-    # (thinness is judged on each pass alone: the wide closing merges a rule with the digits
-    # that touch it, which would spoil the rule in a single mask)
-    # (dashes of a bitonal scan are thin; text lines merged by the wide closing are not)
-    dashed, dashed_kept = thin_components(dashed_h_mask, True, max(3.0, max_thick / 2))
-    h_rules += [r for r in dashed if not _duplicate(r, h_rules)]
-    h_kept |= dashed_kept
+    # Thinness is judged on each pass alone (the wide closing merges a rule with the digits
+    # that touch it); dashes of a bitonal scan are thin, text lines merged by it are not.
+    # A faint line running (almost) edge to edge is a security background's, not a form's.
+    extra: list[Rule] = []
+    for r in (
+        thin_components(long_h_mask, True, max_thick)[0]
+        + thin_components(dashed_h_mask, True, max(3.0, max_thick / 2))[0]
+    ):
+        if r.length < BACKGROUND_SPAN * sw and not _duplicate(r, h_rules + extra):
+            extra.append(r)
+            cv2.line(h_kept, (r.start, r.pos), (r.end - 1, r.pos), 255, r.thickness)
+    h_rules += extra
     v_rules, _ = thin_components(v_mask, False, max_thick)
     # faint or dashed box sides only count where they close a box (_ruled_boxes)
     sides = v_rules + thin_components(long_v_mask, False, max(3.0, max_thick / 2))[0]
     # boxes are closed by vertical rules that run from one horizontal rule to another; a
     # digit's straight stroke inside a box rarely does, and would split it in two
     grid = h_kept.copy()
-    for v in _bridging(
+    box_sides = _bridging(
         join_collinear(v_rules, max(4, round(0.03 * sh))), h_rules, max(3, round(0.012 * sh))
-    ):
+    )
+    for v in box_sides:
         cv2.line(grid, (v.pos, v.start), (v.pos, v.end - 1), 255, max(1, v.thickness))
+    _close_corners(grid, h_rules, box_sides, max(4, round(CORNER_GAP * sw)))
     # a small dilation closes corners where a rule stops a pixel short of the one it meets
     grid = cv2.dilate(grid, np.ones((3, 3), np.uint8))
     found = holes(grid, max(6, round(0.008 * sw)), max(6, round(0.02 * sh)))
@@ -221,7 +259,9 @@ def find_structure(
     page_h = [scale_rule(r, inv) for r in h_rules]
     page_v = [scale_rule(r, inv) for r in v_rules]
     page_sides = [scale_rule(r, inv) for r in sides]
-    page_holes += _ruled_boxes(page_h, page_sides, page_holes, width, height)
+    # rules broken into pieces (dashes, a background pattern crossing them) joined first
+    joined_h = join_collinear(page_h, round(0.03 * width))
+    page_holes += _ruled_boxes(joined_h, page_sides, page_holes, width, height)
     lattice = find_lattice_rows(page_h, page_v, width, height, gray, ink)
     rows = merge_rows(lattice, group_cell_rows(page_holes))
     return Structure(
