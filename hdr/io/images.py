@@ -22,7 +22,7 @@ from typing import Literal
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 from hdr.config import LimitsConfig
 from hdr.errors import InputError, ReasonCode
@@ -30,6 +30,9 @@ from hdr.io.pages import PageError
 from hdr.types import Page
 
 _PLAUSIBLE_DPI = (50, 2400)  # outside this, a resolution tag is a default or a mistake: ignore it
+# _HOSTILE_INPUT: on malformed files Pillow's parsers raise more than OSError and ValueError
+# (TypeError "Missing dimensions", IndexError, KeyError, struct.error, ZeroDivisionError...),
+# so decoding catches Exception: whatever a file makes the decoder do is a decode failure.
 _TRUNCATED_HINTS = ("truncated", "broken data stream", "end of file", "premature", "not enough")
 
 
@@ -119,8 +122,10 @@ def _tiff_cut_short(data: bytes) -> bool:
 
 def _frame_count(img: Image.Image) -> int:
     try:
-        return int(getattr(img, "n_frames", 1))
-    except (OSError, ValueError, EOFError, SyntaxError):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # Pillow's "Corrupt EXIF data" noise
+            return int(getattr(img, "n_frames", 1))
+    except Exception:  # see _HOSTILE_INPUT
         return 1  # a broken IFD chain: read what the first frame gives
 
 
@@ -137,14 +142,14 @@ def iter_image_pages(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # Pillow's "Corrupt EXIF data" noise
             img = Image.open(io.BytesIO(data))
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+    except Image.DecompressionBombError as exc:
+        raise InputError(ReasonCode.IMAGE_TOO_LARGE, f"{name}: {exc}") from exc
+    except Exception as exc:  # see _HOSTILE_INPUT
         if data[:2] in (b"II", b"MM") and _tiff_cut_short(data):
             raise _decode_error(
                 name, 0, EOFError("truncated before its first image directory")
             ) from exc
         raise _decode_error(name, 0, exc) from exc
-    except Image.DecompressionBombError as exc:
-        raise InputError(ReasonCode.IMAGE_TOO_LARGE, f"{name}: {exc}") from exc
     # Only TIFF frames are pages; an animated PNG or a JPEG with a preview is one picture.
     frames = _frame_count(img) if img.format == "TIFF" else 1
     if frames > limits.max_pages:
@@ -161,7 +166,7 @@ def iter_image_pages(
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             bomb = InputError(ReasonCode.IMAGE_TOO_LARGE, f"{name}: page {index + 1}: {exc}")
             yield PageError(index=index, error=bomb)
-        except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as exc:
+        except Exception as exc:  # see _HOSTILE_INPUT
             yield PageError(index=index, error=_decode_error(name, index, exc))
         else:
             yield page
@@ -204,7 +209,9 @@ def _decode_frame(
 ) -> Page:
     """Decode frame ``index`` of an opened image, after checking its size from the header."""
     if index:
-        img.seek(index)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            img.seek(index)
     check_pixels(img.width, img.height, name, limits, index)
     if min(img.width, img.height) < min_side:
         raise InputError(

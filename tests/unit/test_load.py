@@ -201,3 +201,14 @@ def test_garbage_after_the_magic_is_decode_failed() -> None:
     rng = np.random.default_rng(2)
     data = b"\x89PNG\r\n\x1a\n" + rng.integers(0, 256, 4000, dtype=np.uint8).tobytes()
     assert _error_code(data) is ReasonCode.DECODE_FAILED
+
+
+def test_tiff_without_dimensions_is_decode_failed() -> None:
+    # Found by tests/fuzz: Pillow raises TypeError("Missing dimensions") for this header.
+    data = bytes.fromhex(
+        "49492a000c0000008017e0200900000103000100000001000000010103000100000001000000020103000100"
+        "0000080000000301030001000000050000000000000006010300010000000100000011010400010000000800"
+        "00001601030001000000010000001701040001000000040000001c010300010000000100000000000000"
+    )
+    tiny_ok = PipelineConfig(limits=LimitsConfig(min_side_px=1))
+    assert _error_code(data, tiny_ok) is ReasonCode.DECODE_FAILED
