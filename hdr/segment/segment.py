@@ -300,8 +300,15 @@ def segment_field(
     faint_blobs = [replace(c, label=-c.label) for c in label_components(faint)[1]]
     if _lost_mark([*all_comps, *faint_blobs], kept, metrics):
         flags.append("mark_dropped")
+    if len(kept) > 4 * MAX_SEGMENTS:  # noise or a picture, not a field: keep it cheap
+        flags.append("too_many_glyphs")
+        kept = sorted(kept, key=lambda c: -c.area)[: 4 * MAX_SEGMENTS]
+    groups = merge_groups(kept, metrics)
+    if len(groups) > MAX_SEGMENTS:
+        flags.append("too_many_glyphs")
+        groups = sorted(groups, key=lambda g: -sum(c.area for c in g))[:MAX_SEGMENTS]
     segments: list[Segment] = []
-    for group in merge_groups(kept, metrics):
+    for group in groups:
         piece = _piece(labels, group)
         seg = Segment(piece, merged=len(group) > 1)
         width = piece.box[2] - piece.box[0]
@@ -314,10 +321,6 @@ def segment_field(
                     seg = Segment(piece, options, ratio >= EAGER_SPLIT, seg.merged)
         segments.append(seg)
     segments.sort(key=lambda s: (s.piece.box[0] + s.piece.box[2]) / 2.0)
-    if len(segments) > MAX_SEGMENTS:
-        flags.append("too_many_glyphs")
-        segments = sorted(segments, key=lambda s: -int(s.piece.mask.sum()))[:MAX_SEGMENTS]
-        segments.sort(key=lambda s: (s.piece.box[0] + s.piece.box[2]) / 2.0)
     level = ink_level(gray, ink)
     shaded = tuple(_shaded(seg, level) for seg in segments)
-    return Segmentation(shaded, metrics, tuple(flags), clean)
+    return Segmentation(shaded, metrics, tuple(dict.fromkeys(flags)), clean)
