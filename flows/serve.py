@@ -161,12 +161,20 @@ def _run(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> None:
         )
 
 
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def serve(cfg: FlowsConfig) -> int:
     """Server, schema, work pool, deployments, worker; runs until interrupted."""
     from db.migrate import upgrade
     from db.session import redact
     from hdr.config import Settings
 
+    # Ctrl-C (even when started from a shell that ignores it) and `docker stop` / systemd's
+    # SIGTERM both end in the `finally` below, which stops the worker and the server.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     server_cfg = cfg.server
     env = deployment_env(cfg, server_cfg.api_url)
     db_url = Settings().db_url_or_default()
