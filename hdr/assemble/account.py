@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from hdr.assemble.reading import Reading
+from hdr.assemble.reading import Reading, digit_span
 from hdr.classify.labels import CURRENCY, DIGITS, REJECT
 
 SEPARATORS = frozenset({"-", ".", ",", "'"})
@@ -27,13 +27,11 @@ _DIGITS = frozenset(DIGITS)
 def parse_account(labels: Sequence[str], length: tuple[int, int]) -> Reading:
     """Assemble an account number from glyph labels in reading order."""
     tokens = list(labels)
-    digit_at = [i for i, t in enumerate(tokens) if t in _DIGITS]
+    span = digit_span(tokens)
+    if isinstance(span, Reading):
+        return span
+    first, last = span
     flags: list[str] = []
-    if not digit_at:
-        if REJECT in tokens:
-            flags.append("unexpected_symbol")
-        return Reading(None, (*flags, "field_empty"))
-    first, last = digit_at[0], digit_at[-1]
     ends = tokens[:first] + tokens[last + 1 :]
     if any(t not in END_FILLERS for t in ends):
         flags.append("unexpected_symbol")

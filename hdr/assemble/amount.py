@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from hdr.assemble.reading import Reading
+from hdr.assemble.reading import Reading, digit_span
 from hdr.classify.labels import CURRENCY, DIGITS, REJECT
 
 GROUP_MARKS = frozenset({",", ".", "'"})  # "'" is a "," or "." written high (an apostrophe)
@@ -94,13 +94,11 @@ def parse_amount(labels: Sequence[str]) -> Reading:
     '50.00'
     """
     tokens = list(labels)
-    digit_at = [i for i, t in enumerate(tokens) if t in _DIGITS]
+    span = digit_span(tokens)
+    if isinstance(span, Reading):
+        return span
+    first, last = span
     flags: list[str] = []
-    if not digit_at:
-        if REJECT in tokens:
-            flags.append("unexpected_symbol")
-        return Reading(None, (*flags, "field_empty"))
-    first, last = digit_at[0], digit_at[-1]
     lead, core, trail = tokens[:first], tokens[first : last + 1], tokens[last + 1 :]
     if any(t not in LEAD_FILLERS | GROUP_MARKS for t in lead if t != REJECT):
         return Reading(None, ("amount_grammar",))  # e.g. "/250": a "1" misread, not a filler
