@@ -130,7 +130,7 @@ class BatchSummary:
             lines += [
                 f"**Slowest stage**: `{self.slowest_stage}`.",
                 "",
-                "| stage | seconds | share |",
+                "| stage | seconds (summed over documents) | share |",
                 "|---|---:|---:|",
             ]
             for stage, secs in sorted(self.stage_seconds.items(), key=lambda kv: -kv[1]):
