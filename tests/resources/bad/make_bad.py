@@ -222,6 +222,18 @@ def bigtiff_garbage() -> bytes:
     )
 
 
+@case("tiff_no_width.tif", "error", "decode_failed", "a TIFF directory without ImageWidth")
+def tiff_no_width() -> bytes:
+    # `make fuzz` found TIFFs like this one: Pillow may raise TypeError("Missing dimensions").
+    entries = [(257, 3, 1, 100), (258, 3, 1, 8), (259, 3, 1, 1), (262, 3, 1, 1), (273, 4, 1, 8)]
+    ifd = struct.pack("<H", len(entries))
+    for tag, kind, count, value in entries:
+        packed = struct.pack("<HHI", tag, kind, count)
+        ifd += packed + (struct.pack("<HH", value, 0) if kind == 3 else struct.pack("<I", value))
+    ifd += struct.pack("<I", 0)
+    return b"II*\x00" + struct.pack("<I", 8) + ifd + bytes(64)
+
+
 # ----------------------------------------------------------------- sizes
 
 
