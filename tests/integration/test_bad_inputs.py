@@ -268,7 +268,7 @@ def test_batch_stores_a_file_with_a_non_utf8_name(tmp_path: Path) -> None:
     "(and ignores SIGTERM); triage itself opens with O_NONBLOCK and says not_a_regular_file",
 )
 def test_batch_stores_a_fifo_named_on_the_command_line(tmp_path: Path) -> None:
-    rows = _stored_rows(tmp_path, [_make_fifo(tmp_path), GOOD], timeout_s=180)
+    rows = _stored_rows(tmp_path, [_make_fifo(tmp_path), GOOD], timeout_s=120)
     row = rows["fifo.png"]
     _check("fifo.png", row["status"], [row["reason_code"] or "", *row["page_reasons"]])
 
