@@ -43,8 +43,8 @@ def normalize_glyph(ink: np.ndarray) -> np.ndarray:
         return out
     cy = float((small.sum(axis=1) * np.arange(nh)).sum()) / total
     cx = float((small.sum(axis=0) * np.arange(nw)).sum()) / total
-    top = int(round(SIZE / 2 - cy - 0.5))
-    left = int(round(SIZE / 2 - cx - 0.5))
+    top = round(SIZE / 2 - cy - 0.5)
+    left = round(SIZE / 2 - cx - 0.5)
     top = min(max(top, 0), SIZE - nh)
     left = min(max(left, 0), SIZE - nw)
     out[top : top + nh, left : left + nw] = small

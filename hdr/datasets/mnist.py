@@ -140,7 +140,8 @@ def load_mnist(split: Split, data_dir: Path | None = None) -> tuple[np.ndarray, 
     with np.load(path, allow_pickle=False) as npz:
         if str(npz["source_sha256"]) != PICKLE_SHA256:
             raise DataError(
-                ReasonCode.DATA_HASH_MISMATCH, f"{path} was made from another MNIST file",
+                ReasonCode.DATA_HASH_MISMATCH,
+                f"{path} was made from another MNIST file",
                 "delete it and " + FETCH_HINT,
             )
         return npz[f"{split}_x"], npz[f"{split}_y"]
