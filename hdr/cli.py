@@ -237,11 +237,16 @@ def synth(
     from hdr.synth import SynthOptions, generate
 
     opts = SynthOptions(
-        n=n, seed=seed, formats=tuple(f.strip() for f in formats.split(",") if f.strip()),
-        dpi=_int_range(dpi, "--dpi"), hard_share=hard_share, unseen_share=unseen_share,
+        n=n,
+        seed=seed,
+        formats=tuple(f.strip() for f in formats.split(",") if f.strip()),
+        dpi=_int_range(dpi, "--dpi"),
+        hard_share=hard_share,
+        unseen_share=unseen_share,
         multipage_share=multipage_share,
         layouts=tuple(x.strip() for x in layouts.split(",") if x.strip()),
-        clean=clean, workers=workers,
+        clean=clean,
+        workers=workers,
     )
     records = generate(out, opts)
     statuses = Counter(r.expected_status for r in records)
