@@ -281,18 +281,41 @@ def _faint_ticks(gray: np.ndarray, base: Rule, height: int) -> list[Rule]:
 
 
 def _boxed_bands(h_rules: list[Rule], width: int, height: int) -> list[tuple[Rule, Rule]]:
-    """Pairs of rules that could be the top and bottom of one row of cells."""
+    """Pairs of rules that could be the top and bottom of one row of cells.
+
+    One side may be broken into pieces (digits touching it, a faint scan): pieces on one line
+    that cover 70 % of the other side's extent, and stay within it, stand for a whole side.
+    """
+    tol = 0.02 * width
     pairs = []
-    for top in h_rules:
-        if top.length < 0.05 * width:
+    for ref in h_rules:
+        if ref.length < 0.05 * width:
             continue
-        for bottom in h_rules:
-            d = bottom.pos - top.pos
-            if not 0.02 * height <= d <= 0.25 * height:
+        for other_pos in {
+            r.pos for r in h_rules if 0.02 * height <= abs(r.pos - ref.pos) <= 0.25 * height
+        }:
+            pieces = [
+                r
+                for r in h_rules
+                if abs(r.pos - other_pos) <= 2
+                and r.start >= ref.start - tol
+                and r.end <= ref.end + tol
+            ]
+            covered = sum(min(r.end, ref.end) - max(r.start, ref.start) for r in pieces)
+            if not pieces or covered < 0.7 * ref.length:
                 continue
-            tol = 0.02 * width
-            if abs(top.start - bottom.start) <= tol and abs(top.end - bottom.end) <= tol:
-                pairs.append((top, bottom))
+            if (
+                min(r.start for r in pieces) > ref.start + tol
+                or max(r.end for r in pieces) < ref.end - tol
+            ):
+                continue
+            other = Rule(True, ref.start, ref.end, other_pos, max(r.thickness for r in pieces))
+            pair = (ref, other) if other_pos > ref.pos else (other, ref)
+            if all(
+                (p[0].pos, p[1].pos, p[0].start) != (pair[0].pos, pair[1].pos, pair[0].start)
+                for p in pairs
+            ):
+                pairs.append(pair)
     return pairs
 
 

@@ -33,7 +33,7 @@ from hdr.types import Box
 
 MAX_RULE_MM = 1.0  # a rule is thinner than this (blurred scans included)
 FAINT_LEVEL = 205  # gray level (paper ~255 after illumination correction) of a faint rule
-FAINT_CLEARANCE = 3  # working px of paper on both sides of a faint line
+FAINT_CLEARANCE = 4  # a faint line is at most twice this thick, in working px
 FAINT_MAX_DENSITY = 0.25  # share of faint pixels around one above which it is a background
 FAINT_MAX_AREA_DENSITY = 0.1  # ... and over a wider area (a watermark's hatching)
 # Faint pixels make only long rules (background patterns, a watermark's letters, guilloche,
@@ -71,8 +71,8 @@ def _faint_lines(
 
     Thin printed rules binarise badly (a 1 px grey line is lighter than the ink ceiling).
     Security backgrounds are just as dark, but busy: a faint pixel counts for a horizontal
-    line only when the pixels a few rows above and below it are paper (likewise sideways for
-    vertical lines), and none counts where faint pixels crowd the neighbourhood. The ink is
+    line only when its column of faint pixels there is short (likewise sideways for vertical
+    lines), and none counts where faint pixels crowd the neighbourhood. The ink is
     added back so that a rule half in the ink mask and half faint stays whole; only long
     straight runs of the result become rules.
     """
@@ -85,12 +85,13 @@ def _faint_lines(
     # and none where a busy security pattern covers a wider area
     wide = max(9, round(0.06 * max(faint.shape))) | 1
     on &= cv2.blur(on.astype(np.float32), (wide, wide)) <= FAINT_MAX_AREA_DENSITY
-    d = FAINT_CLEARANCE
-    pad = np.pad(on, d)
-    clear_v = ~pad[: -2 * d, d:-d] & ~pad[2 * d :, d:-d]  # paper d rows above and below
-    clear_h = ~pad[d:-d, : -2 * d] & ~pad[d:-d, 2 * d :]  # paper d columns left and right
-    along_h = ((on & clear_v) * 255).astype(np.uint8)
-    along_v = ((on & clear_h) * 255).astype(np.uint8)
+    mask = (on * 255).astype(np.uint8)
+    # a line is thin across: runs of faint pixels longer than that across it are not lines
+    k = 2 * FAINT_CLEARANCE + 1
+    thick_v = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((k, 1), np.uint8))
+    thick_h = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((1, k), np.uint8))
+    along_h = cv2.bitwise_and(mask, cv2.bitwise_not(thick_v))
+    along_v = cv2.bitwise_and(mask, cv2.bitwise_not(thick_h))
     return cv2.bitwise_or(along_h, small_ink), cv2.bitwise_or(along_v, small_ink)
 
 
