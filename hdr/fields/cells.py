@@ -287,7 +287,7 @@ def _boxed_bands(h_rules: list[Rule], width: int, height: int) -> list[tuple[Rul
     that cover 70 % of the other side's extent, and stay within it, stand for a whole side.
     """
     tol = 0.02 * width
-    pairs = []
+    pairs: list[tuple[Rule, Rule]] = []
     for ref in h_rules:
         if ref.length < 0.05 * width:
             continue
