@@ -58,7 +58,7 @@ bench: setup
 	$(BIN)/hdr bench digits --write docs/BENCHMARKS.md
 	$(BIN)/python bench/peers.py --n 40 --write docs/BENCHMARKS.md
 
-# Hypothesis fuzzing of triage, image decoding and the amount grammar (~3 min on 2 cores);
+# Hypothesis fuzzing of triage, image decoding and the amount grammar (~2 min on 2 cores);
 # `make test` runs the same tests as a 20-example smoke. Failures found are replayed first.
 fuzz: $(STAMP)
 	HDR_FUZZ=long $(BIN)/python -m pytest -m fuzz tests/fuzz -q $(PYTEST_ARGS)

@@ -36,14 +36,14 @@ def _check_amount(reading: Reading) -> None:
         assert AMOUNT.fullmatch(reading.value), reading
 
 
-@settings(settings.get_profile("hdr-fuzz"), max_examples=examples(5000))
+@settings(settings.get_profile("hdr-fuzz"), max_examples=examples(10000))
 @given(st.one_of(labels, amountish))
 def test_amount_grammar_never_crashes(seq: list[str]) -> None:
     with contextlib.suppress(HdrError):  # a refusal with a reason code is fine
         _check_amount(parse_amount(seq))
 
 
-@settings(settings.get_profile("hdr-fuzz"), max_examples=examples(3000))
+@settings(settings.get_profile("hdr-fuzz"), max_examples=examples(5000))
 @given(labels, st.tuples(st.integers(1, 20), st.integers(0, 20)))
 def test_account_rules_never_crash(seq: list[str], bounds: tuple[int, int]) -> None:
     low, extra = bounds
@@ -58,7 +58,7 @@ def test_account_rules_never_crash(seq: list[str], bounds: tuple[int, int]) -> N
             assert "account_length" in reading.flags, reading
 
 
-@settings(settings.get_profile("hdr-fuzz"), max_examples=examples(1000))
+@settings(settings.get_profile("hdr-fuzz"), max_examples=examples(2000))
 @given(st.integers(0, 16), st.integers(0, 2**32 - 1))
 def test_decoding_random_probabilities_gives_a_reading(n: int, seed: int) -> None:
     probs = np.random.default_rng(seed).dirichlet(np.full(NUM_CLASSES, 0.3), size=n)

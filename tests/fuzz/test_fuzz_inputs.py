@@ -80,19 +80,19 @@ def mutated(draw: st.DrawFn, base: bytes) -> bytes:
     return bytes(data)
 
 
-@settings(settings.get_profile("hdr-fuzz"), max_examples=examples(3000))
+@settings(settings.get_profile("hdr-fuzz"), max_examples=examples(6000))
 @given(st.binary(max_size=2048))
 def test_triage_and_decode_random_bytes(data: bytes) -> None:
     _read_all(data)
 
 
-@settings(settings.get_profile("hdr-fuzz"), max_examples=examples(3000))
+@settings(settings.get_profile("hdr-fuzz"), max_examples=examples(6000))
 @given(st.sampled_from(MAGICS), st.binary(max_size=1024))
 def test_triage_and_decode_magic_then_garbage(magic: bytes, tail: bytes) -> None:
     _read_all(magic + tail)
 
 
-@settings(settings.get_profile("hdr-fuzz"), max_examples=examples(1500))
+@settings(settings.get_profile("hdr-fuzz"), max_examples=examples(3000))
 @given(
     st.sampled_from(["PNG", "JPEG", "TIFF"]),
     st.sampled_from(["L", "RGB", "1", "CMYK", "P"]),
@@ -112,13 +112,13 @@ def test_decode_mutated_small_images(fmt: str, mode: str, size, seed: int, data)
 SAMPLE_IMAGES = ["doc_0001.jpg", "doc_0004.tif", "doc_0002.png", "doc_0016.tif"]
 
 
-@settings(settings.get_profile("hdr-fuzz"), max_examples=examples(300))
+@settings(settings.get_profile("hdr-fuzz"), max_examples=examples(600))
 @given(st.sampled_from(SAMPLE_IMAGES), st.data())
 def test_decode_mutated_sample_documents(name: str, data) -> None:
     _read_all(data.draw(mutated((SAMPLE / name).read_bytes())))
 
 
-@settings(settings.get_profile("hdr-fuzz"), max_examples=examples(60))
+@settings(settings.get_profile("hdr-fuzz"), max_examples=examples(120))
 @given(st.data())
 def test_rasterise_mutated_sample_pdf(data) -> None:
     """poppler runs per example (slow): few examples, but every one through the real tool."""
