@@ -75,12 +75,13 @@ def _clip(box: Box, width: int, height: int) -> Box:
 
 
 def pad_box(box: Box, width: int, height: int, stop_left: int | None = None) -> Box:
-    """``box`` grown by PAD_Y/PAD_X box heights, not crossing ``stop_left`` (a printed mark)."""
+    """``box`` grown by PAD_Y/PAD_X box heights; on the left not before ``stop_left`` (just
+    after a printed mark, or a printed divider)."""
     h = box[3] - box[1]
     py, px = round(PAD_Y * h), round(PAD_X * h)
     x0 = box[0] - px
     if stop_left is not None:
-        x0 = max(x0, min(stop_left, box[0]))
+        x0 = max(x0, min(stop_left, box[2] - h))
     return _clip((x0, box[1] - py, box[2] + px, box[3] + py), width, height)
 
 
@@ -176,7 +177,8 @@ def _generic(page: PageLike, structure: Structure, cfg: PipelineConfig) -> Layou
             # a mark in its own cell or outside the box: the crop starts at the box, whose
             # border (the cell's divider) would read as a "1"; a mark inside: just after it
             outside = amount.mark_box[2] <= amount.box[0]
-            stop = amount.box[0] + 1 if outside else amount.mark_box[2] + 1
+            border = max(2, round(0.05 * (amount.box[3] - amount.box[1])))  # the divider's ink
+            stop = amount.box[0] + border if outside else amount.mark_box[2] + 1
         crop_flags = [] if amount.boxed else ["amount_unboxed"]
         if amount.contested or amount.score < AMOUNT_SURE_SCORE:
             crop_flags.append("layout_unsure")
