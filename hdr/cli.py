@@ -122,9 +122,14 @@ def eval_digits_cmd(
         f"({report['mnist_test_errors']} errors of {report['mnist_test_n']}), "
         f"ECE {report['ece']:.4f}"
     )
-    typer.echo(f"held-out rendered glyphs ({report['rendered_test_n']}): per-class accuracy")
+    typer.echo(
+        f"held-out rendered glyphs ({report['rendered_test_n']}): "
+        "per-class accuracy, share called a digit"
+    )
+    as_digit = report["nondigit_as_digit_by_class"]
     for label, acc in report["rendered_per_class_accuracy"].items():
-        typer.echo(f"  {label:>6}  {acc:.4f}")
+        called = f"  {as_digit[label]:.4f}" if label in as_digit else ""
+        typer.echo(f"  {label:>6}  {acc:.4f}{called}")
     typer.echo(f"non-digits called a digit: {report['nondigit_as_digit_rate']:.4f}")
     typer.echo(
         f"batched inference: {report['digits_per_second']:.0f} glyphs/s wall clock, "

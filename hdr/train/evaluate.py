@@ -59,6 +59,10 @@ def evaluate_classifier(
         "rendered_test_n": len(ry),
         "rendered_per_class_accuracy": per_class,
         "nondigit_as_digit_rate": round(float((rpred[nondigit] < len(DIGITS)).mean()), 6),
+        "nondigit_as_digit_by_class": {
+            LABELS[c]: round(float((rpred[ry == c] < len(DIGITS)).mean()), 4)
+            for c in np.unique(ry[nondigit])
+        },
         "digits_per_second": round(wall_speed, 1),
         "digits_per_cpu_second": round(cpu_speed, 1),
         "model_sha256": clf.sha256,
