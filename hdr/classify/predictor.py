@@ -29,7 +29,8 @@ INTRA_OP_THREADS = 2
 _LOAD_LOCK = threading.Lock()
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB chunks."""
     h = hashlib.sha256()
     with path.open("rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -45,7 +46,7 @@ def verify_file(path: Path, expected: str | None, what: str = "model") -> str:
             f"{what} file not found: {path}",
             "train one with `hdr train digits`, or restore models/ from the repository",
         )
-    digest = _sha256(path)
+    digest = sha256_file(path)
     if expected is not None and digest != expected.lower():
         raise ModelError(
             ReasonCode.MODEL_HASH_MISMATCH,

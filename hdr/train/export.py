@@ -6,7 +6,6 @@ in (.onnx), and the model card (.card.json) that records both files' sha256.
 
 from __future__ import annotations
 
-import hashlib
 import warnings
 from pathlib import Path
 
@@ -15,16 +14,9 @@ from torch import nn
 
 from hdr.classify.card import ModelCard
 from hdr.classify.net import CalibratedNet
+from hdr.classify.predictor import sha256_file
 
 ONNX_OPSET = 17
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def write_onnx(net: nn.Module, temperature: float, path: Path) -> None:

@@ -11,6 +11,7 @@ import datetime as dt
 import os
 import resource
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,7 +102,10 @@ def train_digits(
     L.seed_everything(config.seed, workers=True, verbose=False)
     dm = GlyphDataModule(config.data)
     module = GlyphClassifierModule(**config.model)
-    ckpt_dir = out_dir / "checkpoints"
+    # Lightning checkpoints are working files (pickles with optimizer state): they stay out of
+    # the output folder, which gets only the state_dict, the ONNX file and the card.
+    ckpt_tmp = tempfile.TemporaryDirectory(prefix="hdr-ckpt-")
+    ckpt_dir = Path(ckpt_tmp.name)
     checkpoint = ModelCheckpoint(
         # The loss over the whole validation split (MNIST valid and held-out rendered glyphs):
         # selecting on MNIST accuracy alone picked epochs that call more symbols a digit.
@@ -126,10 +130,13 @@ def train_digits(
         num_sanity_val_steps=0,
         **config.trainer,
     )
-    trainer.fit(module, datamodule=dm)
-    if not fast_dev_run and checkpoint.best_model_path:
-        state = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)
-        module.load_state_dict(state["state_dict"])
+    try:
+        trainer.fit(module, datamodule=dm)
+        if not fast_dev_run and checkpoint.best_model_path:
+            state = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)
+            module.load_state_dict(state["state_dict"])
+    finally:
+        ckpt_tmp.cleanup()
     train_seconds = time.perf_counter() - started
     # CPU seconds of this process and its reaped data workers: on a shared machine the wall
     # clock says more about the neighbours than about the training.

@@ -78,3 +78,21 @@ def test_temperature_scaling_fixes_overconfidence() -> None:
     before = expected_calibration_error(softmax(overconfident), labels)
     after = expected_calibration_error(softmax(overconfident, t), labels)
     assert after < 0.03 and before > 3 * after
+
+
+def test_one_real_epoch_selects_a_checkpoint_and_reports_metrics(tmp_path: Path) -> None:
+    write_fake_mnist(tmp_path / "data", n_train=64, n_eval=30)
+    cfg_file = tmp_path / "tiny.yaml"
+    cfg_file.write_text(TINY_TRAIN_CONFIG + f"  data_dir: {tmp_path / 'data'}\n", encoding="utf-8")
+    result = train_digits(load_train_config(cfg_file), tmp_path / "out", progress=False)
+    card = result["card"]
+    assert card.training["epochs"] == 1 and card.training["cpu_seconds"] > 0
+    assert card.metrics["mnist_test_n"] == 30
+    assert 0.0 <= card.metrics["nondigit_as_digit_rate"] <= 1.0
+    assert card.metrics["digits_per_second"] > 0
+    # Only the three model files: Lightning's checkpoints stay out of the output folder.
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "digits.card.json",
+        "digits.onnx",
+        "digits.pt",
+    ]
