@@ -42,11 +42,17 @@ class StoredDocument:
     created: bool
 
 
+def storable_text(text: str) -> str:
+    """A file name as the database can hold it: bytes that are not UTF-8 (Python carries them
+    as lone surrogates) become backslash escapes, so ``ch\\xe8que.png`` is stored, not refused."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def content_key(result: DocumentResult) -> str:
     """The unique key of a document: its sha256, or a marker derived from its source."""
     if result.sha256:
         return result.sha256
-    return "nocontent:" + hashlib.sha256(result.source.encode("utf-8")).hexdigest()
+    return "nocontent:" + hashlib.sha256(storable_text(result.source).encode("utf-8")).hexdigest()
 
 
 def dialect_insert(dialect: str) -> Any:
@@ -186,7 +192,7 @@ def _store(
             {
                 "content_key": key,
                 "sha256": first[key].sha256,
-                "source_uri": first[key].source,
+                "source_uri": storable_text(first[key].source),
                 "media_type": first[key].media_type,
                 "n_pages": len(first[key].pages) or None,
                 "first_seen_at": now,
@@ -222,7 +228,7 @@ def _store(
                 "document_id": doc_ids[key],
                 "result_id": existing[doc_ids[key]],
                 "reused": key not in created,
-                "source_uri": first[key].source,
+                "source_uri": storable_text(first[key].source),
                 "created_at": now,
             }
             for key in ordered
@@ -254,7 +260,7 @@ def _insert_results(
             "read_status": result.status.value,
             "reason_code": result.reason_code,
             "reason_message": result.reason_message,
-            "source_uri": result.source,
+            "source_uri": storable_text(result.source),
             "timings": dict(result.timings) or None,
             "created_at": now,
         }

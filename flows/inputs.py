@@ -150,6 +150,9 @@ def file_sha256(path: str, attempts: int = 3, backoff_seconds: float = 0.5) -> s
     an ``error`` row.
     """
 
+    if not os.path.isfile(path):  # a FIFO or a device would block open(); triage names it
+        return None
+
     def digest() -> str:
         h = hashlib.sha256()
         with open(path, "rb") as fh:

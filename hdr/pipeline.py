@@ -282,6 +282,10 @@ class _Reader:
             failed = next(p for p in doc.pages if p.error is not None and p.index == worst.index)
             assert failed.error is not None
             code, message = failed.error.code.value, failed.error.message
+        elif worst.status is Status.REJECTED:
+            known = {c.value for c in ReasonCode}
+            code = next((r for r in worst.reasons if r in known), ReasonCode.NOT_A_DOCUMENT.value)
+            message = f"page {worst.index + 1} does not look like a bank document we can read"
         return DocumentResult(
             source=doc.source,
             sha256=doc.sha256,

@@ -33,6 +33,8 @@ class InputList:
 def _looks_readable(path: Path) -> bool:
     """False only for a non-empty regular file whose first bytes are not a format we read."""
     try:
+        if not path.is_file():  # a FIFO or device would block open(); triage names it
+            return True
         with open(path, "rb") as fh:
             head = fh.read(_HEAD)
     except OSError:

@@ -245,14 +245,14 @@ def test_batch_rejected_rows_carry_their_reason_code(batch_rows) -> None:
     assert not missing, f"rejected without results.reason_code: {missing}"
 
 
-# ----------------------------------------------------------------- bugs that stop a whole batch
+# ------------------------------------------------- inputs that once stopped a whole batch
 
 
 @pytest.mark.slow
 @pytest.mark.xfail(
     strict=True,
-    reason="db/ingest.content_key encodes the source as strict UTF-8: a non-UTF-8 file name "
-    "raises UnicodeEncodeError in flows/tasks._already_stored and the whole batch fails",
+    reason="hdr batch passes the file list to Prefect as a JSON parameter: a non-UTF-8 name "
+    "(lone surrogates) cannot be encoded and the whole batch fails before any row is stored",
 )
 def test_batch_stores_a_file_with_a_non_utf8_name(tmp_path: Path) -> None:
     rows = _stored_rows(tmp_path, [_make_latin1_file(tmp_path), GOOD], HANG_GUARD_S)
@@ -262,11 +262,6 @@ def test_batch_stores_a_file_with_a_non_utf8_name(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="flows/inputs.file_sha256 opens a FIFO with a blocking open(): the batch hangs "
-    "(and ignores SIGTERM); triage itself opens with O_NONBLOCK and says not_a_regular_file",
-)
 def test_batch_stores_a_fifo_named_on_the_command_line(tmp_path: Path) -> None:
     rows = _stored_rows(tmp_path, [_make_fifo(tmp_path), GOOD], timeout_s=120)
     row = rows["fifo.png"]
@@ -274,11 +269,6 @@ def test_batch_stores_a_fifo_named_on_the_command_line(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="hdr/io/walk._looks_readable opens every file in a folder with a blocking open(): "
-    "a FIFO in an inbox folder hangs `hdr read DIR` and `hdr batch DIR`",
-)
 def test_read_of_a_folder_with_a_fifo_finishes(tmp_path: Path) -> None:
     _make_fifo(tmp_path)
     proc = subprocess.Popen(
