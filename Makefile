@@ -49,7 +49,7 @@ format: $(STAMP)
 
 # The CI suite: everything but tests marked slow. `make test-all` runs those too.
 test: setup lint
-	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not slow" --durations=15 $(PYTEST_ARGS)
 
 test-all: setup lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
