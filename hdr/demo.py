@@ -86,6 +86,7 @@ def main(argv: list[str] | None = None) -> None:
         "hdr results list --status review",
         "hdr results export --format csv > results.csv",
         "hdr review next",
+        "hdr users add alice --role reviewer   # asks for a password",
         "hdr web            # the review web app, http://127.0.0.1:8000",
     ):
         console.print(f"  .venv/bin/{cmd}")
