@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from hdr.fields.evaluate import box_iou
 from hdr.fields.lines import CellRow, Rule, join_collinear
 from hdr.types import Box
 
@@ -202,14 +203,6 @@ def _overlap_share(a: Box, b: Box) -> float:
     iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
     small = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
     return ix * iy / small if small > 0 else 0.0
-
-
-def _iou(a: Box, b: Box) -> float:
-    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def _dark_columns(
@@ -399,6 +392,6 @@ def merge_rows(lattice: list[CellRow], holes: list[CellRow]) -> list[CellRow]:
     """Lattice rows, plus hole rows that no lattice row covers."""
     out = list(lattice)
     for row in holes:
-        if not any(_iou(row.box, r.box) > 0.3 for r in lattice):
+        if not any(box_iou(row.box, r.box) > 0.3 for r in lattice):
             out.append(row)
     return out

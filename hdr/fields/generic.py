@@ -249,17 +249,19 @@ def looks_like_document(
     """Whether the fields found make this page a bank document.
 
     A cheque or slip has one amount box: a box with a currency mark, or one that no other
-    box rivals, is enough; so is an account row (8 or more equal cells); a weak or contested
-    box (a table's cells) is not. Without either, cheque-like rules and a box count on a page
-    shaped like a cheque.
+    box rivals, is enough; a weak or contested box (a table's cells) needs an account row
+    beside it. An account row alone, or cheque-like rules and a box, count only on a page
+    shaped like a cheque (small print on a letter can line up like cells).
     """
     if amount is not None and (
         amount.mark or (amount.score >= AMOUNT_SURE_SCORE and not amount.contested)
     ):
         return True
-    if account is not None:
+    if amount is not None and account is not None:
         return True
     aspect = structure.width / max(structure.height, 1)
     if not CHEQUE_ASPECT[0] <= aspect <= CHEQUE_ASPECT[1]:
         return False
+    if account is not None:
+        return True
     return len(structure.long_rules()) >= 3 and len(structure.rects) >= 1

@@ -35,7 +35,7 @@ from hdr.fields.generic import (
     find_amount,
     looks_like_document,
 )
-from hdr.fields.register import Match, best_template, iou, mm_box
+from hdr.fields.register import Match, best_template, mm_box
 from hdr.fields.structure import Structure, find_structure
 from hdr.fields.templates import Template
 from hdr.types import Box, FieldCrop
@@ -221,4 +221,4 @@ def locate_fields(page: PageLike, templates: Sequence[Template], cfg: PipelineCo
     return _generic(page, structure, cfg)
 
 
-__all__ = ["Layout", "PageLike", "iou", "locate_fields", "pad_box"]
+__all__ = ["Layout", "PageLike", "locate_fields", "pad_box"]

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from hdr.fields.evaluate import box_iou
 from hdr.fields.lines import adjacent_runs, stacked_pairs, tiled_unions, union
 from hdr.fields.structure import Structure
 from hdr.fields.templates import Anchor, Template
@@ -83,14 +84,6 @@ def mm_box(
 ) -> tuple[float, float, float, float]:
     w, h = template.page.width_mm, template.page.height_mm
     return (rel[0] * w, rel[1] * h, rel[2] * w, rel[3] * h)
-
-
-def iou(a: Box, b: Box) -> float:
-    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def _rect_boxes(structure: Structure) -> list[Box]:
@@ -182,7 +175,7 @@ def _match_cells(
     n = anchor.cells or 1
     best_v, best_row = 0.0, None
     for row in structure.rows:
-        v = iou(box, row.box)
+        v = box_iou(box, row.box)
         if row.count == n and v > best_v:
             best_v, best_row = v, row
     if best_row is not None and best_v >= ROW_IOU:

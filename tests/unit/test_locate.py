@@ -10,6 +10,7 @@ a field when it covers at least 95 % of the printed field box and its IoU with i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import cv2
 import numpy as np
@@ -277,6 +278,23 @@ def test_page_of_text_is_not_a_document() -> None:
         d.text(100, 150 + i * 40, 18, line)
     layout = locate_fields(prepared(d.image, 150), list(TEMPLATES.values()), CFG)
     assert not layout.is_document
+
+
+def test_page_with_a_table_is_not_a_document() -> None:
+    """An invoice: a ruled table whose right column holds amounts, one box per line."""
+    d = new_drawing(297, 210, 150)  # landscape, so only the table can make it look like one
+    px = d.px_per_mm
+    x = [round(v * px) for v in (20, 150, 200, 270)]
+    rows = [round((30 + 12 * i) * px) for i in range(11)]
+    for y in rows:
+        d.line(x[0], x[-1], y, 2)
+    for xv in x:
+        cv2.line(d.image, (xv, rows[0]), (xv, rows[-1]), 40, 2)
+    for i, (top, bottom) in enumerate(pairwise(rows)):
+        d.text(x[0] + 10, bottom - 8, bottom - top - 14, f"ITEM {i}")
+        d.handwriting(f"{(i * 37) % 100}.{i}0", (x[2] + 5, top + 3, x[3] - 5, bottom - 3))
+    layout = locate_fields(prepared(d.image, 150), list(TEMPLATES.values()), CFG)
+    assert not layout.is_document, layout
 
 
 # --------------------------------------------------------------------------- pieces
