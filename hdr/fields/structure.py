@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -56,7 +56,6 @@ class Structure:
     rows: tuple[CellRow, ...] = ()
     ink_fraction: float = 0.0
     scale: float = 1.0  # working px per page px
-    extras: dict[str, float] = field(default_factory=dict)
 
     def long_rules(self, fraction: float = 0.15) -> list[Rule]:
         """Horizontal rules at least ``fraction`` of the page width long."""
