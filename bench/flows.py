@@ -127,7 +127,12 @@ def best(runs: list[Run]) -> Run:
     return min(runs, key=lambda r: r.wall_s)
 
 
-def measure(docs: Path, workdir: Path, env: dict[str, str], repeat: int) -> dict[str, list[Run]]:
+GROUPS = ("overhead", "per_task", "dask")
+
+
+def measure(
+    docs: Path, workdir: Path, env: dict[str, str], repeat: int, groups: tuple[str, ...] = GROUPS
+) -> dict[str, list[Run]]:
     def fresh_db(name: str) -> str:
         path = workdir / f"{name}.sqlite3"
         for suffix in ("", "-wal", "-shm"):
@@ -144,10 +149,11 @@ def measure(docs: Path, workdir: Path, env: dict[str, str], repeat: int) -> dict
 
     port = _free_port()
     api = f"http://127.0.0.1:{port}/api"
-    server = serve.start_server("127.0.0.1", port, env)
+    server = serve.start_server("127.0.0.1", port, env) if "overhead" in groups else None
     try:
-        serve.wait_until_healthy(api, timeout=300, process=server)
-        for _ in range(repeat):
+        if server is not None:
+            serve.wait_until_healthy(api, timeout=300, process=server)
+        for _ in range(repeat if server is not None else 0):
             add(run_hdr("read", ["read", str(docs), "--jsonl"], env))
             add(run_hdr("batch", [*batch, "--db-url", fresh_db("batch")], env))
             served_env = {**env, "PREFECT_API_URL": api}
@@ -156,18 +162,23 @@ def measure(docs: Path, workdir: Path, env: dict[str, str], repeat: int) -> dict
                     "served",
                     [*batch, "--db-url", fresh_db("served")],
                     served_env,
-                    lambda: _tree_cpu(server.pid),
+                    lambda: _tree_cpu(server.pid),  # type: ignore[union-attr]
                 )
             )
         stored = [*batch, "--db-url", f"sqlite:///{workdir / 'batch.sqlite3'}"]
-        for _ in range(repeat):
+        for _ in range(repeat if "per_task" in groups else 0):
             add(run_hdr("per_doc", [*stored, "--chunk-size", "1"], env))
             add(run_hdr("per_chunk", [*stored, "--chunk-size", "32"], env))
     finally:
         serve.stop(server)
 
+    if "dask" not in groups:
+        return runs
     from distributed import Client, LocalCluster
 
+    from flows.config import apply_dask_config
+
+    apply_dask_config()  # as `dask worker` with DASK_CONFIG=configs/dask.yaml
     one = [*batch, "--chunk-size", "16"]
     one_env = {**env, "HDR_FLOWS_BATCH__READ_THREADS": "1"}
     os.environ.update({k: env[k] for k in ("PREFECT_HOME", "PREFECT_LOGGING_LEVEL")})
@@ -276,15 +287,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", type=Path, help="replace the '## Orchestration' section")
     parser.add_argument("--json", type=Path, help="also write every run's figures here")
     parser.add_argument("--from-json", type=Path, help="only render figures written by --json")
+    parser.add_argument(
+        "--only",
+        choices=GROUPS,
+        action="append",
+        help="measure this group again, keep the "
+        "other figures of the --json file (which it updates)",
+    )
     args = parser.parse_args(argv)
     command = f"nice -n 10 .venv/bin/python bench/flows.py --n {args.n} --repeat {args.repeat}"
     command += f" --write {args.write}" if args.write else ""
     if args.from_json:
         raw = json.loads(args.from_json.read_text())
-        runs = {
-            k: [Run(**{**x, "load": tuple(x["load"])}) for x in v] for k, v in raw["runs"].items()
-        }
-        return _report(runs, args, raw["synth"], raw["command"])
+        return _report(_load_runs(raw), args, raw["synth"], raw["command"])
 
     args.workdir.mkdir(parents=True, exist_ok=True)
     home = Path(tempfile.mkdtemp(prefix="hdr-bench-prefect-"))
@@ -297,8 +312,15 @@ def main(argv: list[str] | None = None) -> int:
     }
     docs = args.workdir / f"docs-{args.n}-{args.seed}"
     synth = ensure_documents(docs, args.n, args.seed, env)
+    runs: dict[str, list[Run]] = {}
+    if args.only:
+        if not (args.json and args.json.exists()):
+            raise SystemExit("--only needs the --json file of an earlier full run")
+        raw = json.loads(args.json.read_text())
+        runs = _load_runs(raw)
+        command = raw["command"]  # the figures kept came from that command
     try:
-        runs = measure(docs, args.workdir, env, args.repeat)
+        runs.update(measure(docs, args.workdir, env, args.repeat, tuple(args.only or GROUPS)))
     finally:
         shutil.rmtree(home, ignore_errors=True)
     if args.json:
@@ -306,6 +328,10 @@ def main(argv: list[str] | None = None) -> int:
         payload = {"runs": figures, "synth": synth, "command": command}
         args.json.write_text(json.dumps(payload, indent=2, default=str))
     return _report(runs, args, synth, command)
+
+
+def _load_runs(raw: dict[str, Any]) -> dict[str, list[Run]]:
+    return {k: [Run(**{**x, "load": tuple(x["load"])}) for x in v] for k, v in raw["runs"].items()}
 
 
 def _report(runs: dict[str, list[Run]], args: argparse.Namespace, synth: str, cmd: str) -> int:

@@ -30,6 +30,7 @@ from hdr.errors import ConfigError, ReasonCode
 
 DEFAULT_FLOWS_CONFIG = CONFIG_DIR / "flows.yaml"
 CONFIG_ENV = "HDR_FLOWS_CONFIG"
+DASK_CONFIG_FILE = CONFIG_DIR / "dask.yaml"  # for `dask worker`: DASK_CONFIG=configs/dask.yaml
 
 
 class _Section(BaseModel):
@@ -149,3 +150,17 @@ def load_flows_config(**overrides: Any) -> FlowsConfig:
             f"{path}: {where}: {first['msg']}",
             hint="environment variables HDR_FLOWS_<SECTION>__<KEY> override the file",
         ) from exc
+
+
+def apply_dask_config() -> None:
+    """Load configs/dask.yaml into this process's Dask settings, for clusters started here.
+
+    ``dask worker`` processes read the same file through ``DASK_CONFIG=configs/dask.yaml``.
+
+    >>> apply_dask_config()                                            # doctest: +SKIP
+    >>> LocalCluster(n_workers=2, threads_per_worker=1)                # doctest: +SKIP
+    """
+    import dask.config
+    import distributed  # noqa: F401 - registers its defaults, which refresh() keeps
+
+    dask.config.refresh(paths=[*dask.config.paths, str(DASK_CONFIG_FILE)])

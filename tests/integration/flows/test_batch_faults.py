@@ -189,8 +189,10 @@ def test_chunks_run_on_a_two_worker_dask_cluster(
 ) -> None:
     from distributed import LocalCluster
 
+    from flows.config import apply_dask_config
     from flows.process_batch import run_local
 
+    apply_dask_config()
     inbox = small_inbox(tmp_path)
     with LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
