@@ -13,12 +13,12 @@ is shared: the best of N is the run least disturbed by others):
 2. per task: ``hdr batch`` over the stored documents again (everything is skipped, so only
    orchestration and bookkeeping remain), ``--chunk-size 1`` (one task per document) against
    32;
-3. Dask: ``hdr batch --chunk-size 16`` with one pipeline thread (``HDR_FLOWS_BATCH__READ_THREADS
-   =1``: one core's worth) against ``hdr batch --dask-address`` on a local cluster of 2 worker
-   processes x 1 thread (each chunk read with 1 pipeline thread, as configured for Dask), timed
-   inside the flow (the ephemeral server's start is the same for both). The workers are warmed
-   first (imports, model), as in a cluster that stays up between batches; their CPU time is
-   read from the workers themselves.
+3. Dask: ``taskset -c 0 hdr batch --chunk-size 16`` with one pipeline thread
+   (``HDR_FLOWS_BATCH__READ_THREADS=1``), pinned to one core, against ``hdr batch
+   --dask-address`` on a local cluster of 2 worker processes x 1 thread (each chunk read with 1
+   pipeline thread, as configured for Dask), both cores, timed inside the flow (the ephemeral
+   server's start is the same for both). The workers are warmed first (imports, model), as in
+   a cluster that stays up between batches; their CPU time is read from the workers themselves.
 """
 
 from __future__ import annotations
@@ -61,12 +61,26 @@ def _children_cpu() -> float:
     return kids.ru_utime + kids.ru_stime
 
 
-def run_hdr(name: str, args: list[str], env: dict[str, str], extra_cpu: Any = None) -> Run:
-    """One `hdr` process; ``extra_cpu()`` adds CPU seconds spent elsewhere (workers, server)."""
+def run_hdr(
+    name: str,
+    args: list[str],
+    env: dict[str, str],
+    extra_cpu: Any = None,
+    cores: str | None = None,
+) -> Run:
+    """One `hdr` process; ``extra_cpu()`` adds CPU seconds spent elsewhere (workers, server).
+
+    ``cores`` pins the process (and what it starts) to those CPUs with ``taskset``.
+    """
     load0, extra0 = os.getloadavg()[0], extra_cpu() if extra_cpu else 0.0
     cpu0, start = _children_cpu(), time.perf_counter()
+    pin = ["taskset", "-c", cores] if cores else []
     proc = subprocess.run(
-        [sys.executable, "-m", "hdr", *args], env=env, capture_output=True, text=True, check=False
+        [*pin, sys.executable, "-m", "hdr", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     wall = time.perf_counter() - start
     cpu = _children_cpu() - cpu0 + ((extra_cpu() - extra0) if extra_cpu else 0.0)
@@ -195,16 +209,19 @@ def measure(
         def workers_cpu() -> float:
             return float(sum(client.run(_own_cpu).values()))
 
-        for _ in range(repeat):
-            add(run_hdr("one_core", [*one, "--db-url", fresh_db("one")], one_env))
-            dask = [*one, "--db-url", fresh_db("dask"), "--dask-address", cluster.scheduler_address]
+        for i in range(repeat):
+            add(run_hdr("one_core", [*one, "--db-url", fresh_db(f"one-{i}")], one_env, cores="0"))
+            # a new file name each time: the workers keep their engines (and SQLite
+            # connections) from one run to the next, as a long-lived cluster does
+            address = cluster.scheduler_address
+            dask = [*one, "--db-url", fresh_db(f"dask-{i}"), "--dask-address", address]
             run = run_hdr("dask", dask, env, workers_cpu)
             run.summary = {**(run.summary or {}), "warm_s": round(warm_s, 1)}
             add(run)
     return runs
 
 
-def section(all_runs: dict[str, list[Run]], n: int, synth: str, command: str) -> str:
+def section(all_runs: dict[str, list[Run]], n: int, synth: str, commands: list[str]) -> str:
     r = {k: best(v) for k, v in all_runs.items()}
     read, batch, served = r["read"], r["batch"], r["served"]
     repeat = len(all_runs["read"])
@@ -222,17 +239,18 @@ def section(all_runs: dict[str, list[Run]], n: int, synth: str, command: str) ->
     lines = [
         HEADING,
         "",
-        f"`{command}`",
+        "\n".join(f"`{c}`  " for c in commands).rstrip(),
         "",
         f"Documents: `{synth}` ({n} PNG files); results in a fresh SQLite file per run. Each "
         f"line is the best (shortest wall time) of {repeat} interleaved runs. Machine: "
         f"{platform.machine()}, {os.cpu_count()} cores **shared with other helpers** (their "
         f"tests, benchmarks and a CNN training): the 1-minute load average went from "
-        f"{min(loads):.1f} to {max(loads):.1f} during the runs (2.0 = both cores busy), so "
-        "wall times are long and noisy; CPU seconds are steadier.",
+        f"{min(loads):.1f} to {max(loads):.1f} during the runs (2.0 = both cores busy; `load` "
+        "below is at the start of the line's run), so wall times are noisy; CPU seconds are "
+        "steadier. Groups measured again later (`--only`) ran on a quieter machine.",
         "",
-        "| run | wall s | in the flow s | CPU s | CPU / wall | documents/s |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| run | load | wall s | in the flow s | CPU s | CPU / wall | documents/s |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     labels = {
         "read": "`hdr read DIR --jsonl` (plain pipeline, nothing stored)",
@@ -240,14 +258,15 @@ def section(all_runs: dict[str, list[Run]], n: int, synth: str, command: str) ->
         "served": "`hdr batch DIR`, Prefect server running (its CPU included)",
         "per_doc": f"`hdr batch` again, all stored, `--chunk-size 1` ({n_tasks[0]} tasks)",
         "per_chunk": f"`hdr batch` again, all stored, chunks of 32 ({n_tasks[1]} tasks)",
-        "one_core": "`hdr batch --chunk-size 16`, 1 pipeline thread (one core's worth)",
+        "one_core": "`taskset -c 0 hdr batch --chunk-size 16`, 1 pipeline thread: one core",
         "dask": "`hdr batch --dask-address --chunk-size 16`, 2 workers x 1 thread",
     }
     for key, label in labels.items():
         x = r[key]
         flow = f"{x.flow_s:.1f}" if x.summary else "-"
         lines.append(
-            f"| {label} | {x.wall_s:.1f} | {flow} | {x.cpu_s:.1f} | {x.cpu_s / x.wall_s:.2f} "
+            f"| {label} | {x.load[0]:.1f} | {x.wall_s:.1f} | {flow} | {x.cpu_s:.1f} "
+            f"| {x.cpu_s / x.wall_s:.2f} "
             f"| {n / x.wall_s:.2f} |"
         )
     lines += [
@@ -265,14 +284,17 @@ def section(all_runs: dict[str, list[Run]], n: int, synth: str, command: str) ->
         "to every page, on top of the task-run rows and events the server keeps; chunks of 32 "
         "spread it over 32 documents.",
         f"- **Dask, 2 local workers** (target >= 1.6x): {n / dask.flow_s:.2f} documents/s "
-        f"against {n / one.flow_s:.2f} on one core's worth, **x{one.flow_s / dask.flow_s:.2f}** "
-        f"(in the flow: {dask.flow_s:.1f} s against {one.flow_s:.1f} s; "
-        f"{(dask.summary or {}).get('workers', '?')} workers ran chunks; warming them took "
-        f"{(dask.summary or {}).get('warm_s', '?')} s before). The workers' CPU over the run "
-        f"was {dask.cpu_s / dask.flow_s:.2f} cores' worth against {one.cpu_s / one.wall_s:.2f} "
-        f"for the single process: the speed-up follows the CPU the machine left us, not the "
-        f"runner. Against the default single process, whose pipeline already reads with "
-        f"{min(4, os.cpu_count() or 1)} threads: x{batch.flow_s / dask.flow_s:.2f}.",
+        f"against {n / one.flow_s:.2f} for one process pinned to one core, "
+        f"**x{one.flow_s / dask.flow_s:.2f}** (in the flow: {dask.flow_s:.1f} s against "
+        f"{one.flow_s:.1f} s; {(dask.summary or {}).get('workers', '?')} workers ran chunks, "
+        f"warmed in {(dask.summary or {}).get('warm_s', '?')} s before). CPU over the run: "
+        f"{dask.cpu_s / dask.flow_s:.2f} cores' worth for the workers and the flow's process, "
+        f"{one.cpu_s / one.wall_s:.2f} for the pinned process. Against the default single "
+        f"process, not pinned, whose pipeline already reads with "
+        f"{min(4, os.cpu_count() or 1)} threads and so uses both cores too: "
+        f"x{batch.flow_s / dask.flow_s:.2f}. Dask workers are started with configs/dask.yaml, "
+        "which removes the `MALLOC_TRIM_THRESHOLD_` distributed sets for them; with it, a worker "
+        "read about 50 % slower than a plain process.",
         "",
     ]
     return "\n".join(lines)
@@ -296,10 +318,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     command = f"nice -n 10 .venv/bin/python bench/flows.py --n {args.n} --repeat {args.repeat}"
+    command += "".join(f" --only {g}" for g in args.only or ())
+    command += f" --json {args.json}" if args.json else ""
     command += f" --write {args.write}" if args.write else ""
+    commands = [command]
     if args.from_json:
         raw = json.loads(args.from_json.read_text())
-        return _report(_load_runs(raw), args, raw["synth"], raw["command"])
+        return _report(_load_runs(raw), args, raw["synth"], _commands(raw))
 
     args.workdir.mkdir(parents=True, exist_ok=True)
     home = Path(tempfile.mkdtemp(prefix="hdr-bench-prefect-"))
@@ -318,24 +343,30 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit("--only needs the --json file of an earlier full run")
         raw = json.loads(args.json.read_text())
         runs = _load_runs(raw)
-        command = raw["command"]  # the figures kept came from that command
+        commands = [*_commands(raw), command]  # the figures kept came from the earlier ones
     try:
         runs.update(measure(docs, args.workdir, env, args.repeat, tuple(args.only or GROUPS)))
     finally:
         shutil.rmtree(home, ignore_errors=True)
     if args.json:
         figures = {k: [asdict(x) for x in v] for k, v in runs.items()}
-        payload = {"runs": figures, "synth": synth, "command": command}
+        payload = {"runs": figures, "synth": synth, "commands": commands}
         args.json.write_text(json.dumps(payload, indent=2, default=str))
-    return _report(runs, args, synth, command)
+    return _report(runs, args, synth, commands)
+
+
+def _commands(raw: dict[str, Any]) -> list[str]:
+    return list(raw.get("commands") or [raw["command"]])
 
 
 def _load_runs(raw: dict[str, Any]) -> dict[str, list[Run]]:
     return {k: [Run(**{**x, "load": tuple(x["load"])}) for x in v] for k, v in raw["runs"].items()}
 
 
-def _report(runs: dict[str, list[Run]], args: argparse.Namespace, synth: str, cmd: str) -> int:
-    text = section(runs, args.n, synth, cmd)
+def _report(
+    runs: dict[str, list[Run]], args: argparse.Namespace, synth: str, commands: list[str]
+) -> int:
+    text = section(runs, args.n, synth, commands)
     print(text)
     if args.write:
         replace_markdown_section(args.write, HEADING, text)
