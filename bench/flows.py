@@ -221,6 +221,22 @@ def measure(
     return runs
 
 
+def _break_even(run: Run, read: Run, n: int, label: str) -> str:
+    """From what size on the overhead is <= 10 %: a fixed part (outside the flow) and a part
+    per document (the flow's time over the plain reading's), both as measured here."""
+    fixed = run.wall_s - run.flow_s
+    per_doc = max(0.0, (run.flow_s - read.wall_s) / n)
+    rate = n / read.wall_s  # documents per second of plain reading
+    room = 0.10 - per_doc * rate
+    if room <= 0:
+        return f"{label}, the per-document part alone is over 10 %."
+    docs = fixed * rate / room
+    return (
+        f"{label}: {fixed:.1f} s fixed and {1000 * per_doc:.1f} ms per document, so the "
+        f"overhead falls under 10 % from about {docs:,.0f} documents (extrapolated)."
+    )
+
+
 def section(all_runs: dict[str, list[Run]], n: int, synth: str, commands: list[str]) -> str:
     r = {k: best(v) for k, v in all_runs.items()}
     read, batch, served = r["read"], r["batch"], r["served"]
@@ -244,10 +260,11 @@ def section(all_runs: dict[str, list[Run]], n: int, synth: str, commands: list[s
         f"Documents: `{synth}` ({n} PNG files); results in a fresh SQLite file per run. Each "
         f"line is the best (shortest wall time) of {repeat} interleaved runs. Machine: "
         f"{platform.machine()}, {os.cpu_count()} cores **shared with other helpers** (their "
-        f"tests, benchmarks and a CNN training): the 1-minute load average went from "
+        f"tests, benchmarks and trainings came and went): the 1-minute load average went from "
         f"{min(loads):.1f} to {max(loads):.1f} during the runs (2.0 = both cores busy; `load` "
         "below is at the start of the line's run), so wall times are noisy; CPU seconds are "
-        "steadier. Groups measured again later (`--only`) ran on a quieter machine.",
+        "steadier. A group measured again by a later command (`--only`) replaces the "
+        "figures of the earlier one.",
         "",
         "| run | load | wall s | in the flow s | CPU s | CPU / wall | documents/s |",
         "|---|---:|---:|---:|---:|---:|---:|",
@@ -277,7 +294,9 @@ def section(all_runs: dict[str, list[Run]], n: int, synth: str, commands: list[s
         f"{pct(served.wall_s, read.wall_s)}, CPU {pct(served.cpu_s, read.cpu_s)}. Of "
         f"`hdr batch`'s {batch.wall_s:.1f} s, {batch.wall_s - batch.flow_s:.1f} s are outside "
         f"the flow (imports, the ephemeral server's start and stop: a fixed cost, not per "
-        f"document); inside it, the bookkeeping per document took {ours}.",
+        f"document); inside it, the bookkeeping per document took {ours}. "
+        f"{_break_even(batch, read, n, 'In ephemeral mode')} "
+        f"{_break_even(served, read, n, 'With a running server')}",
         f"- **Per task**: {per_task_ms:.1f} ms ({per_doc.flow_s:.1f} s in the flow for "
         f"{n_tasks[0]} tasks against {per_chunk.flow_s:.1f} s for {n_tasks[1]}; every document "
         "already stored, so both only hash, check and record). One task per page would add that "
