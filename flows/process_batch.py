@@ -160,6 +160,7 @@ def process_batch(
         stage_seconds=stages,
         chunks=len(chunks),
         workers=len({r.worker for r in reports}),
+        flow_run_id=_flow_run_id(),
     )
     if move_processed_to and outcomes:
         _archive(summary, [o.source for o in outcomes], found.roots, move_processed_to, retry)
@@ -257,6 +258,12 @@ def _workers(cfg: FlowsConfig) -> tuple[int, bool]:
         except Exception:  # a cluster that cannot say: be modest
             return 2, True
     return cfg.batch.local_workers, False
+
+
+def _flow_run_id() -> str | None:
+    from prefect.runtime import flow_run
+
+    return str(flow_run.id) if flow_run.id else None
 
 
 def _label(source: str | list[str]) -> str:

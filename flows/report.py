@@ -75,6 +75,7 @@ class BatchSummary:
     workers: int = 0
     archived: int = 0
     archive_failures: list[str] = field(default_factory=list)
+    flow_run_id: str | None = None  # the Prefect flow run that read this batch
 
     def rate(self, n: int) -> float | None:
         return n / self.n_documents if self.n_documents else None

@@ -116,15 +116,13 @@ def test_the_batch_row_is_finished_with_the_counts_of_its_items(first_run: Any) 
 
 def test_artifacts_hold_the_summary_and_the_fields_waiting_for_review(first_run: Any) -> None:
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
     url, _, summary = first_run
     key = f"batch-{summary.batch_id}"
     with get_client(sync_client=True) as client:
         found = client.read_artifacts(
-            artifact_filter=ArtifactFilter(
-                key=ArtifactFilterKey(any_=[f"{key}-summary", f"{key}-review"])
-            )
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[summary.flow_run_id]))
         )
     by_key = {a.key: a for a in found}
     markdown = str(by_key[f"{key}-summary"].data)
