@@ -36,6 +36,10 @@ class AugmentConfig:
     p_thin: float = 0.1
     p_blur: float = 0.2
     p_clip: float = 0.12  # a box edge cuts the glyph or runs along it
+    # What segmentation leaves with a glyph on a real form (0 in the configs of older models):
+    p_context: float = 0.0  # a cell border, a comb tick or a neighbour's stroke end touches it
+    p_bleed: float = 0.0  # ink spreads: strokes much thicker, small loops close up
+    p_break: float = 0.0  # a faded pen or a harsh threshold cuts a stroke
 
 
 def pad(ink: np.ndarray, margin: int) -> np.ndarray:
@@ -134,6 +138,98 @@ def clip_by_box_edge(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
+def _ink_box(ink: np.ndarray) -> tuple[int, int, int, int] | None:
+    ys, xs = np.nonzero(ink)
+    if len(ys) == 0:
+        return None
+    return int(xs.min()), int(ys.min()), int(xs.max()), int(ys.max())
+
+
+def context_marks(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Marks from around the glyph that stay attached to it after segmentation; label kept.
+
+    One of: a thin cell border running the full height past one side (touching or cutting the
+    glyph's edge), a comb tick rising from below into the glyph, a printed rule under it, or the
+    end of a neighbour's stroke poking in at one side. All are thinner or smaller than the
+    glyph's own strokes, as on a scanned form after line removal missed a bit.
+    """
+    box = _ink_box(ink)
+    if box is None:
+        return ink
+    x0, y0, x1, y1 = box
+    h, w = y1 - y0 + 1, x1 - x0 + 1
+    margin = max(4, h // 4)
+    out = pad(ink, margin)
+    x0, y0, x1, y1 = x0 + margin, y0 + margin, x1 + margin, y1 + margin
+    thick = int(rng.integers(1, max(2, h // 28) + 1))
+    kind = int(rng.integers(4))
+    if kind == 0:  # a cell border beside the glyph, longer than it
+        x = (
+            x0 + int(rng.uniform(0.0, 0.08) * w)
+            if rng.random() < 0.5
+            else x1 - int(rng.uniform(0.0, 0.08) * w)
+        )
+        top = y0 - int(rng.uniform(0.03, 0.15) * h)
+        bottom = y1 + int(rng.uniform(0.03, 0.15) * h)
+        cv2.line(out, (x, max(0, top)), (x, min(out.shape[0] - 1, bottom)), 255, thick)
+    elif kind == 1:  # a comb tick rising from below into the glyph
+        x = int(rng.uniform(x0 + 0.1 * w, x1 - 0.1 * w)) if w > 4 else x0
+        top = y1 - int(rng.uniform(0.1, 0.35) * h)
+        cv2.line(out, (x, top), (x, min(out.shape[0] - 1, y1 + h // 6)), 255, thick)
+        if rng.random() < 0.5:  # and the rule it stands on
+            yb = min(out.shape[0] - 1, y1 + int(rng.uniform(0.0, 0.15) * h))
+            cv2.line(
+                out, (max(0, x0 - w // 6), yb), (min(out.shape[1] - 1, x1 + w // 6), yb), 255, thick
+            )
+    elif kind == 2:  # a rule under the glyph, touching its lowest strokes
+        yb = y1 - int(rng.uniform(0.0, 0.06) * h)
+        cv2.line(
+            out, (max(0, x0 - w // 8), yb), (min(out.shape[1] - 1, x1 + w // 8), yb), 255, thick
+        )
+    else:  # a neighbour's stroke end poking in at one side
+        side = 1 if rng.random() < 0.5 else -1
+        xa = x1 + int(0.12 * w) if side > 0 else x0 - int(0.12 * w)
+        xb = (
+            x1 - int(rng.uniform(0.0, 0.12) * w)
+            if side > 0
+            else x0 + int(rng.uniform(0.0, 0.12) * w)
+        )
+        ya, yb = (int(rng.uniform(y0, y1)) for _ in range(2))
+        cv2.line(out, (xa, ya), (xb, yb), 255, max(1, thick + int(rng.integers(0, 2))))
+    return out
+
+
+def bleed(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A pen that soaks the paper: strokes two to three times as broad, small holes closing."""
+    box = _ink_box(ink)
+    if box is None:
+        return ink
+    size = max(box[2] - box[0], box[3] - box[1]) + 1
+    radius = max(1, int(size * rng.uniform(0.035, 0.07)))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    return cv2.dilate(pad(ink, radius + 1), kernel)
+
+
+def break_strokes(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One to three thin gaps across the strokes, as a faded pen or a harsh threshold leaves."""
+    box = _ink_box(ink)
+    if box is None:
+        return ink
+    out = ink.copy()
+    x0, y0, x1, y1 = box
+    size = max(x1 - x0, y1 - y0) + 1
+    for _ in range(int(rng.integers(1, 4))):
+        cx, cy = rng.uniform(x0, x1), rng.uniform(y0, y1)
+        angle = rng.uniform(0, np.pi)
+        half = size * 0.12
+        dx, dy = np.cos(angle) * half, np.sin(angle) * half
+        gap = max(1, int(size * rng.uniform(0.02, 0.05)))
+        p0 = (int(cx - dx), int(cy - dy))
+        p1 = (int(cx + dx), int(cy + dy))
+        cv2.line(out, p0, p1, 0, gap)
+    return out if np.count_nonzero(out) > 0.6 * np.count_nonzero(ink) else ink
+
+
 def augment_ink(ink: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -> np.ndarray:
     """Apply the augmentation chain of ``cfg`` to one ink image; returns a new uint8 image."""
     out = pad(ink, max(2, max(ink.shape) // 8))
@@ -150,6 +246,13 @@ def augment_ink(ink: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -
         out = blur(out, rng)
     if rng.random() < cfg.p_clip:
         out = clip_by_box_edge(out, rng)
+    # Drawn last, and only when asked for, so older configs produce the very same samples.
+    if cfg.p_bleed and rng.random() < cfg.p_bleed:
+        out = bleed(out, rng)
+    elif cfg.p_break and rng.random() < cfg.p_break:
+        out = break_strokes(out, rng)
+    if cfg.p_context and rng.random() < cfg.p_context:
+        out = context_marks(out, rng)
     return out
 
 

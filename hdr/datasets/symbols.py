@@ -13,6 +13,7 @@ rebuilt bit for bit and shards can be made in any order. Every glyph goes throug
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
@@ -197,7 +198,11 @@ def make_glyph(label: str, rng: np.random.Generator, spec: RenderSpec) -> np.nda
         raw, kind = _draw_reject(rng)
         ink = augment_ink(raw, rng, RIGID_AUGMENT if kind == "box" else spec.augment)
     else:
-        ink = augment_ink(draw_ink(label, rng), rng, spec.augment)
+        aug = spec.augment
+        if label in (".", ",", "-") and (aug.p_context or aug.p_bleed):
+            # a line or a blot on a mark this small makes another symbol, not a harder one
+            aug = dataclasses.replace(aug, p_context=0.0, p_bleed=0.0)
+        ink = augment_ink(draw_ink(label, rng), rng, aug)
     if label == "/":
         ink = slant_slash(ink, rng)
     glyph = normalize_glyph(ink)

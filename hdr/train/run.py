@@ -34,6 +34,9 @@ class TrainConfig:
     model: dict[str, Any]
     data: DataConfig
     source: dict[str, Any] = field(default_factory=dict)
+    # Fine-tuning: start from this model card's state_dict (sha256-checked) instead of random
+    # weights; its architecture must match ``model``.
+    init: Path | None = None
 
 
 def _render_spec(raw: dict[str, Any] | None, default: RenderSpec) -> RenderSpec:
@@ -43,6 +46,40 @@ def _render_spec(raw: dict[str, Any] | None, default: RenderSpec) -> RenderSpec:
     aug = raw.pop("augment", None)
     spec = RenderSpec(**{**{"augment": default.augment}, **raw})
     return RenderSpec(**{**spec.__dict__, "augment": AugmentConfig(**aug)}) if aug else spec
+
+
+def _init_path(value: Any, cfg_path: Path) -> Path | None:
+    if not value:
+        return None
+    path = Path(str(value)).expanduser()
+    if not path.is_absolute():  # relative to the repository (configs/..), like models/
+        path = CONFIG_DIR.parent / path
+    return path
+
+
+def load_initial_weights(net: Any, card_file: Path) -> str:
+    """Load the state_dict that ``card_file`` pins into ``net``; returns its sha256."""
+    import torch
+
+    from hdr.classify.card import ModelCard
+    from hdr.classify.predictor import verify_file
+
+    card = ModelCard.read(card_file)
+    entry = card.files.get("state_dict")
+    if not entry:
+        raise ConfigError(ReasonCode.CONFIG_INVALID, f"{card_file}: the card names no state_dict")
+    weights = card_file.parent / entry["name"]
+    digest = verify_file(weights, entry["sha256"], "initial weights")
+    state = torch.load(weights, map_location="cpu", weights_only=True)
+    try:
+        net.load_state_dict(state)
+    except RuntimeError as exc:
+        raise ConfigError(
+            ReasonCode.CONFIG_INVALID,
+            f"{weights} does not fit the configured architecture: {exc}",
+            "make model: in the training config match the card's architecture",
+        ) from exc
+    return digest
 
 
 def load_train_config(path: Path | str | None = None) -> TrainConfig:
@@ -67,6 +104,7 @@ def load_train_config(path: Path | str | None = None) -> TrainConfig:
             model=dict(raw.get("model") or {}),
             data=data,
             source=raw,
+            init=_init_path(raw.get("init"), cfg_path),
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(ReasonCode.CONFIG_INVALID, f"{cfg_path}: {exc}") from exc
@@ -102,6 +140,7 @@ def train_digits(
     L.seed_everything(config.seed, workers=True, verbose=False)
     dm = GlyphDataModule(config.data)
     module = GlyphClassifierModule(**config.model)
+    init_sha = load_initial_weights(module.net, config.init) if config.init else None
     # Lightning checkpoints are working files (pickles with optimizer state): they stay out of
     # the output folder, which gets only the state_dict, the ONNX file and the card.
     ckpt_tmp = tempfile.TemporaryDirectory(prefix="hdr-ckpt-")
@@ -181,6 +220,7 @@ def train_digits(
             "torch": torch.__version__,
             "lightning": L.__version__,
             "config": config.source,
+            "init_state_dict_sha256": init_sha,
         },
     )
     paths = export_model(module.net, temperature, out_dir, card)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -89,3 +90,42 @@ def test_normalised_like_the_reading_pipeline() -> None:
     glyph = normalize_glyph(ink)
     ys, xs = np.nonzero(glyph)
     assert max(ys.max() - ys.min(), xs.max() - xs.min()) + 1 == 20
+
+
+def test_context_marks_touch_the_glyph_and_keep_it_whole() -> None:
+    # A "0": what segmentation would keep with it must be attached (one component), and the
+    # glyph's own ink must all still be there.
+    ink = np.zeros((60, 40), np.uint8)
+    cv2.ellipse(ink, (20, 30), (12, 22), 0, 0, 360, 255, 4)
+    kinds = set()
+    for seed in range(40):
+        out = augment.context_marks(ink, np.random.default_rng(seed))
+        assert out.dtype == np.uint8 and np.count_nonzero(out) > np.count_nonzero(ink)
+        n, _ = cv2.connectedComponents((out > 0).astype(np.uint8))
+        kinds.add(n - 1)
+        ys, xs = np.nonzero(out)
+        kinds.add(("wide" if np.ptp(xs) > 30 else "narrow", "tall" if np.ptp(ys) > 50 else "short"))
+    assert 1 in kinds  # attached marks, not a second glyph beside it
+    assert ("wide", "short") in kinds or ("wide", "tall") in kinds  # rules and ticks widen it
+
+
+def test_bleed_thickens_and_break_cuts_without_losing_the_glyph() -> None:
+    ink = np.zeros((60, 40), np.uint8)
+    cv2.ellipse(ink, (20, 30), (12, 22), 0, 0, 360, 255, 3)
+    thick = augment.bleed(ink, np.random.default_rng(0))
+    assert np.count_nonzero(thick) > 1.5 * np.count_nonzero(ink)
+    broken = [augment.break_strokes(ink, np.random.default_rng(s)) for s in range(10)]
+    assert all(np.count_nonzero(b) > 0.6 * np.count_nonzero(ink) for b in broken)
+    assert any(np.count_nonzero(b) < np.count_nonzero(ink) for b in broken)
+
+
+def test_new_augmentations_are_off_unless_configured() -> None:
+    # Older training configs must still draw the very same samples.
+    ink = glyphs.render_char("4", np.random.default_rng(3))
+    a = augment.augment_ink(ink, np.random.default_rng(5), augment.AugmentConfig())
+    b = augment.augment_ink(
+        ink, np.random.default_rng(5), augment.AugmentConfig(p_context=0.0, p_bleed=0.0)
+    )
+    assert np.array_equal(a, b)
+    c = augment.augment_ink(ink, np.random.default_rng(5), augment.AugmentConfig(p_context=1.0))
+    assert not np.array_equal(a, c)

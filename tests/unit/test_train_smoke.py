@@ -96,3 +96,51 @@ def test_one_real_epoch_selects_a_checkpoint_and_reports_metrics(tmp_path: Path)
         "digits.onnx",
         "digits.pt",
     ]
+
+
+def test_fine_tuning_starts_from_the_pinned_weights(trained: dict, tmp_path: Path) -> None:
+    from hdr.errors import ConfigError, ModelError
+    from hdr.train.run import load_initial_weights
+
+    card_file = Path(trained["paths"]["card"])
+    card = ModelCard.read(card_file)
+    net = GlyphNet(**card.architecture)
+    digest = load_initial_weights(net, card_file)
+    assert digest == card.files["state_dict"]["sha256"]
+    saved = torch.load(trained["paths"]["state_dict"], weights_only=True)
+    for name, value in net.state_dict().items():
+        assert torch.equal(value, saved[name]), name
+
+    with pytest.raises(ConfigError):  # another architecture than the card's weights
+        load_initial_weights(
+            GlyphNet(widths=[4, 8, 8], convs_per_block=[1, 1, 1], hidden=8), card_file
+        )
+
+    copy = tmp_path / "m"
+    copy.mkdir()
+    for key in ("card", "state_dict"):
+        (copy / Path(trained["paths"][key]).name).write_bytes(
+            Path(trained["paths"][key]).read_bytes()
+        )
+    weights = copy / Path(trained["paths"]["state_dict"]).name
+    weights.write_bytes(weights.read_bytes() + b"\0")  # not the file the card pins
+    with pytest.raises(ModelError) as err:
+        load_initial_weights(GlyphNet(**card.architecture), copy / card_file.name)
+    assert err.value.code.value == "model_hash_mismatch"
+
+
+def test_train_config_init_resolves_and_is_recorded(tmp_path: Path, trained: dict) -> None:
+    root = tmp_path
+    write_fake_mnist(root / "data")
+    cfg_file = root / "ft.yaml"
+    cfg_file.write_text(
+        TINY_TRAIN_CONFIG
+        + f"  data_dir: {root / 'data'}\n"
+        + f"init: {trained['paths']['card']}\n",
+        encoding="utf-8",
+    )
+    cfg = load_train_config(cfg_file)
+    assert cfg.init == Path(trained["paths"]["card"])
+    out = train_digits(cfg, root / "out", fast_dev_run=True, progress=False, command="pytest")
+    first = ModelCard.read(trained["paths"]["card"])
+    assert out["card"].training["init_state_dict_sha256"] == first.files["state_dict"]["sha256"]
