@@ -259,7 +259,9 @@ def _insert_results(
             "status": result.status.value,
             "read_status": result.status.value,
             "reason_code": result.reason_code,
-            "reason_message": result.reason_message,
+            "reason_message": storable_text(result.reason_message)
+            if result.reason_message
+            else None,  # it often names the file
             "source_uri": storable_text(result.source),
             "timings": dict(result.timings) or None,
             "created_at": now,

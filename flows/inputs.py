@@ -2,6 +2,9 @@
 
 A ``source`` is a folder (walked recursively in sorted order, as `hdr read` does), a glob
 (``/shares/scans/2026-11-*/*.pdf``, ``**`` included), one file, or a list of any of these.
+Each may also be a ``file://`` URI (percent-encoded bytes): that is how `hdr batch` passes a
+file name that is not UTF-8, which a flow parameter (JSON) cannot hold as it is
+(:func:`as_parameter`, :func:`from_parameter`).
 
 >>> from flows.inputs import expand_source
 >>> found = expand_source("tests/resources/sample")                 # doctest: +SKIP
@@ -22,6 +25,7 @@ import hashlib
 import os
 import shutil
 import time
+import urllib.parse
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,6 +89,39 @@ class SourceFiles:
     roots: list[str] = field(default_factory=list)  # the folders given (for the archive layout)
 
 
+def as_parameter(path: str) -> str:
+    """A path as a flow parameter can carry it: itself when it is text (so the UI shows it as
+    typed), else a ``file://`` URI of its bytes.
+
+    A file name that is not UTF-8 (``b"ch\\xe8que.png"``) reaches Python as lone surrogates,
+    which JSON cannot encode; its URI is ASCII and :func:`from_parameter` gives the exact
+    bytes back.
+
+    >>> as_parameter(os.fsdecode(b"/scans/ch\\xe8que.png"))
+    'file:///scans/ch%E8que.png'
+    """
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return Path(os.path.abspath(os.path.expanduser(path))).as_uri()
+    return path
+
+
+def from_parameter(text: str) -> str:
+    """The path a source item stands for: a ``file://`` URI decoded to the file system's bytes
+    (as :func:`os.fsdecode` carries them), anything else as it is."""
+    if not text.startswith("file://"):
+        return text
+    parts = urllib.parse.urlsplit(text)
+    if parts.scheme != "file" or parts.netloc not in ("", "localhost") or not parts.path:
+        raise UsageError(
+            ReasonCode.USAGE,
+            f"the source {text!r} is not a local file URI",
+            hint="give a path, or file:///absolute/path with %XX for bytes that are not UTF-8",
+        )
+    return os.fsdecode(urllib.parse.unquote_to_bytes(parts.path))
+
+
 def _is_glob(text: str) -> bool:
     return any(ch in _GLOB_CHARS for ch in text)
 
@@ -102,7 +139,7 @@ def expand_source(source: str | Path | Iterable[str | Path]) -> SourceFiles:
     out = SourceFiles()
     seen: set[str] = set()
     for item in items:
-        text = str(item).strip()
+        text = from_parameter(str(item).strip())
         if not text:
             raise UsageError(ReasonCode.USAGE, "the source is empty", hint="give a folder or files")
         try:
@@ -129,7 +166,8 @@ def expand_source(source: str | Path | Iterable[str | Path]) -> SourceFiles:
 
 
 def _matches(text: str) -> list[Path]:
-    if _is_glob(text):
+    # a file that exists is itself, whatever its name holds ("scan [1].png")
+    if _is_glob(text) and not os.path.lexists(os.path.expanduser(text)):
         matches = sorted(Path(p) for p in glob.glob(os.path.expanduser(text), recursive=True))
         if not matches:
             raise UsageError(

@@ -30,9 +30,11 @@ from prefect.futures import PrefectFuture, as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 from pydantic import Field
 
+from db.ingest import storable_text
 from db.session import redact
 from flows import progress
 from flows.config import FlowsConfig, load_flows_config
+from flows.inputs import as_parameter
 from flows.models import ModelChoice, resolve_model
 from flows.report import BatchSummary, ChunkReport, merge_chunks, review_table
 from flows.runtime import engine_for, get_logger
@@ -152,8 +154,8 @@ def process_batch(
         n_rejected=closed.counts.n_rejected,
         n_error=closed.counts.n_error,
         n_fields_in_review=closed.n_fields_in_review,
-        errors=[
-            (o.source, o.reason_code or "", o.message or "")
+        errors=[  # readable text (a name that is not UTF-8 escaped) for the artifact and UI
+            (storable_text(o.source), o.reason_code or "", storable_text(o.message or ""))
             for o in outcomes
             if o.status == "error"
         ],
@@ -227,7 +229,7 @@ def _archive(
     state = archive_files.with_options(**retry)(paths, roots, folder, return_state=True)
     if state.is_completed():
         _, failures = state.result()
-        summary.archive_failures = list(failures)
+        summary.archive_failures = [storable_text(f) for f in failures]
     else:
         summary.archive_failures = [f"{folder}: {state.message}"]
     summary.archived = sum(not Path(p).exists() for p in paths)
@@ -297,8 +299,13 @@ def run_local(
 ) -> BatchSummary:
     """Run the flow in this process (what `hdr batch` does); ``listener`` sees the progress.
 
+    A file name that is not UTF-8 is passed as a ``file://`` URI (a flow parameter is JSON).
+
     >>> summary = run_local("inbox/", dask_address="tcp://127.0.0.1:8786")   # doctest: +SKIP
     """
+    items = [source] if isinstance(source, str) else source
+    params = [as_parameter(s) for s in items]
+    source = params[0] if isinstance(source, str) else params
     flow_obj = process_batch
     if dask_address:
         from prefect_dask import DaskTaskRunner

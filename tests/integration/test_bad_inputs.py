@@ -60,7 +60,7 @@ RUNTIME = {
     LATIN1_NAME: ("error", None),
     "fifo.png": ("error", "not_a_regular_file"),
 }
-# Bugs that take a whole batch down with them: each is tested on its own (below), not here.
+# Inputs that once took a whole batch down with them: each is tested on its own (below).
 BATCH_ALONE = {LATIN1_NAME, "fifo.png"}
 
 
@@ -249,16 +249,31 @@ def test_batch_rejected_rows_carry_their_reason_code(batch_rows) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="hdr batch passes the file list to Prefect as a JSON parameter: a non-UTF-8 name "
-    "(lone surrogates) cannot be encoded and the whole batch fails before any row is stored",
-)
-def test_batch_stores_a_file_with_a_non_utf8_name(tmp_path: Path) -> None:
-    rows = _stored_rows(tmp_path, [_make_latin1_file(tmp_path), GOOD], HANG_GUARD_S)
-    row = rows[LATIN1_NAME]
-    _check(LATIN1_NAME, row["status"], [row["reason_code"] or "", *row["page_reasons"]])
-    assert rows[GOOD.name]["status"] in ("accepted", "review")
+@pytest.mark.parametrize("given_as", ["file", "folder"])
+def test_batch_stores_a_file_with_a_non_utf8_name(tmp_path: Path, given_as: str) -> None:
+    """Named on the command line (it travels to the flow as a file:// URI) or found in a
+    folder: stored as an error row under a readable name, and the batch goes on."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    latin1 = _make_latin1_file(inbox)
+    code, out, err = _run_batch(tmp_path, [latin1 if given_as == "file" else inbox, GOOD], 300)
+    assert code in (0, 1), err.decode(errors="replace")[-3000:]
+    summary = json.loads(out)
+    with sqlite3.connect(tmp_path / "results.sqlite3") as conn:
+        rows = conn.execute(
+            "SELECT source_uri, status, reason_code, reason_message FROM results "
+            "WHERE batch_id = ?",
+            (summary["batch_id"],),
+        ).fetchall()
+    by_name = {Path(row[0]).name: row for row in rows}
+    readable = "ch\\xe8que_\\xff.png"  # the bytes that are not UTF-8, backslash-escaped
+    assert set(by_name) == {readable, GOOD.name}
+    _, status, reason_code, message = by_name[readable]
+    _check(LATIN1_NAME, status, [reason_code or ""])
+    assert readable in message
+    assert by_name[GOOD.name][1] in ("accepted", "review")
+    # the summary names the file readably too (it is shown in the UI and the artifact)
+    assert [Path(e[0]).name for e in summary["errors"]] == [readable]
 
 
 @pytest.mark.slow

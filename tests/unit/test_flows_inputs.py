@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import errno
+import json
+import os
 from pathlib import Path
 
 import pytest
@@ -10,8 +12,10 @@ import pytest
 from flows.inputs import (
     TransientIOError,
     archive_destination,
+    as_parameter,
     expand_source,
     file_sha256,
+    from_parameter,
     move_to_archive,
     retry_transient,
 )
@@ -67,6 +71,32 @@ def test_a_missing_source_is_an_error_not_an_empty_batch(share: Path, tmp_path: 
     empty = tmp_path / "empty"
     empty.mkdir()
     assert expand_source(str(empty)).paths == []
+
+
+def test_a_name_that_is_not_utf8_travels_as_a_json_safe_uri_and_comes_back(
+    tmp_path: Path,
+) -> None:
+    folder = os.fsencode(tmp_path) + b"/ch\xe8que"
+    os.mkdir(folder)
+    with open(folder + b"/\xff%20 [1].png", "wb") as fh:
+        fh.write(PNG)
+    path = os.fsdecode(folder + b"/\xff%20 [1].png")
+    param = as_parameter(path)
+    assert param.startswith("file:///") and json.loads(json.dumps(param)) == param
+    param.encode("ascii")  # what a flow parameter (JSON over HTTP) can carry
+    assert from_parameter(param) == path  # the same bytes: "%20" and "[" are not mangled
+    assert expand_source([param]).paths == [path]  # an existing name is not a glob
+    glob = as_parameter(os.fsdecode(folder + b"/*.png"))
+    assert expand_source(glob).paths == [path]  # a glob stays a glob
+
+
+def test_a_text_path_is_a_parameter_as_typed(share: Path) -> None:
+    for text in ["inbox/", str(share / "**" / "*.png"), "/scans/chèque.png", "file:notes.png"]:
+        assert as_parameter(text) == text and from_parameter(text) == text
+    assert from_parameter(share.as_uri()) == str(share)
+    with pytest.raises(UsageError) as err:
+        expand_source("file://server/share/a.png")
+    assert err.value.code is ReasonCode.USAGE and "local file URI" in err.value.message
 
 
 def test_transient_errors_are_retried_with_backoff_others_are_not() -> None:
