@@ -53,6 +53,9 @@ WIDTH_WEIGHT = 1.0  # log-prior weight of (width / (pieces x digit width) - 1) s
 SPLIT_COST = 1.0  # log-prior cost of each cut: a wide digit is commoner than two touching
 CELL_CUT_COST = 0.3  # ... lower at a printed cell line, where a second digit is expected
 SPLIT_MARGIN = 0.15  # score gap under which two different readings of a component are a tie
+SLASH_HEIGHT = 1.1  # a stroke before the closing dash this tall (in digit heights) is a "/"
+TAIL_ASPECT = 2.0  # a reject at least this much wider than high, after the amount, is its tail
+_SLASH, _DASH, _ONE = LABELS.index("/"), LABELS.index("-"), LABELS.index("1")
 
 
 class _Batch:
@@ -219,6 +222,51 @@ def _looks_like_date(labels: Sequence[str]) -> bool:
     )
 
 
+def _is_tail(piece: Piece, post: np.ndarray, work: _Work) -> bool:
+    """A dash, or a long flat flourish the classifier calls a reject, after the amount."""
+    assert work.seg is not None
+    k = int(post.argmax())
+    h, w = piece.box[3] - piece.box[1], piece.box[2] - piece.box[0]
+    rel_h, _, _ = work.seg.metrics.relative(piece.box)
+    return k == _DASH or (k == _REJECT and w >= TAIL_ASPECT * max(1, h) and rel_h < 1.3)
+
+
+def read_tail(pieces: list[tuple[Piece, np.ndarray, int | None]], work: _Work) -> bool:
+    """Read an amount's closing ``/-`` (or ``/`` and a flourish) that the glyphs alone miss.
+
+    People close an amount with ``/-`` so nothing can be added after it. Seen alone, that ``/``
+    is a slanted ``1`` (MNIST is full of them) and the flourish after it is no character at
+    all, so ``329,000/-`` reads ``329,0001?``. Here a stroke taller than the digits, right after
+    the last digit and followed only by dashes or flat flourishes, is read as ``/``, and those
+    as ``-``. Returns True when a ``1`` became a ``/``: the caller flags it for a person, since
+    ``2501-`` is also something people write.
+    """
+    if work.seg is None or work.cell_mode or work.crop.name != "amount" or len(pieces) < 3:
+        return False
+    end = len(pieces)
+    while end > 0 and _is_tail(pieces[end - 1][0], pieces[end - 1][1], work):
+        end -= 1
+    if end == len(pieces) or end < 2:
+        return False
+    piece, post, cell = pieces[end - 1]
+    before = int(pieces[end - 2][1].argmax())
+    rel_h, _, _ = work.seg.metrics.relative(piece.box)
+    k = int(post.argmax())
+    if before >= 10 or k not in (_ONE, _SLASH) or rel_h < SLASH_HEIGHT:
+        return False
+    slash = np.full(NUM_CLASSES, 1e-6)
+    slash[_SLASH] = max(float(post[_SLASH]), float(post[_ONE]))
+    slash[_ONE] = min(float(post[_SLASH]), float(post[_ONE]))
+    pieces[end - 1] = (piece, slash / slash.sum(), cell)
+    for i in range(end, len(pieces)):
+        tail_piece, tail_post, tail_cell = pieces[i]
+        if int(tail_post.argmax()) == _REJECT:
+            dash = np.full(NUM_CLASSES, 1e-6)
+            dash[_DASH] = 1.0
+            pieces[i] = (tail_piece, dash / dash.sum(), tail_cell)
+    return k == _ONE
+
+
 def _png(image: np.ndarray) -> bytes | None:
     try:
         ok, buf = cv2.imencode(".png", image)
@@ -263,6 +311,8 @@ def _result(work: _Work, batches: Sequence[_Batch], cfg: PipelineConfig) -> Fiel
         if len(kept) < len(pieces):
             flags.append("noise_ignored")
         pieces = kept
+    if read_tail(pieces, work):
+        flags.append("slash_or_one")  # a tall "1" before the closing dash, read as "/"
     boxes = [piece.box for piece, _, _ in pieces]
     parse = _parser(work, boxes, cfg)
     post_matrix = (

@@ -1,0 +1,63 @@
+"""The closing ``/-`` of an amount: geometry reads what the glyph classifier cannot."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from hdr.classify.labels import LABELS, NUM_CLASSES, REJECT
+from hdr.recognize import _Work, read_tail
+from hdr.segment import segment_field
+from hdr.types import FieldCrop
+
+
+def _crop(slash_top: int, tail: str) -> FieldCrop:
+    """ "00", a stroke from ``slash_top`` down to below the baseline, then a dash or a flourish."""
+    img = np.full((120, 330), 255, np.uint8)
+    cv2.ellipse(img, (40, 60), (14, 22), 0, 0, 360, 0, 4)  # "0" stands in for digits
+    cv2.ellipse(img, (90, 60), (14, 22), 0, 0, 360, 0, 4)
+    cv2.line(img, (135, 86), (135 + (86 - slash_top) // 3, slash_top), 0, 4)  # "/" or "1"
+    if tail == "dash":
+        cv2.line(img, (180, 62), (215, 62), 0, 4)
+    else:  # a long, wavy flourish
+        pts = np.array([[180, 70], [220, 55], [260, 72], [300, 58]], np.int32)
+        cv2.polylines(img, [pts], False, 0, 4)
+    return FieldCrop("amount", img, (0, 0, 330, 120), "generic")
+
+
+def _posts(n: int, labels: list[str]) -> list[np.ndarray]:
+    out = []
+    for lab in labels[:n]:
+        p = np.full(NUM_CLASSES, 1e-5)
+        p[LABELS.index(lab)] = 1.0
+        out.append(p / p.sum())
+    return out
+
+
+def _read(crop: FieldCrop, labels: list[str]) -> tuple[bool, str]:
+    seg = segment_field(crop.image, crop.cells)
+    work = _Work(crop, seg)
+    assert len(seg.segments) == len(labels), [s.piece.box for s in seg.segments]
+    pieces = [
+        (s.piece, post, s.cell)
+        for s, post in zip(seg.segments, _posts(len(labels), labels), strict=True)
+    ]
+    flipped = read_tail(pieces, work)
+    text = "".join(LABELS[int(post.argmax())] for _, post, _ in pieces)
+    return flipped, text.replace(REJECT, "?")
+
+
+def test_a_tall_one_before_the_closing_dash_is_read_as_a_slash() -> None:
+    flipped, text = _read(_crop(18, "dash"), ["0", "0", "1", "-"])
+    assert (flipped, text) == (True, "00/-")
+
+
+def test_a_flourish_after_the_slash_is_read_as_the_dash() -> None:
+    flipped, text = _read(_crop(18, "wave"), ["0", "0", "1", REJECT])
+    assert (flipped, text) == (True, "00/-")
+
+
+def test_a_one_of_digit_height_before_a_dash_stays_a_one() -> None:
+    # "2501-" is written too: a "1" no taller than the digits is left to the classifier.
+    flipped, text = _read(_crop(40, "dash"), ["0", "0", "1", "-"])
+    assert (flipped, text) == (False, "001-")
