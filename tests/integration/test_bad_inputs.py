@@ -44,10 +44,7 @@ def _load_cases() -> list:
 
 CASES = {case.name: case for case in _load_cases()}
 # Known pipeline bugs, one per case: strict, so a fix shows up as XPASS and the mark goes.
-KNOWN_BUGS = {
-    "noise.png": "locate/recognize: a page of uniform noise ends in review "
-    "(layout_unsure, quality_too_small) instead of rejected (not_a_document)",
-}
+KNOWN_BUGS: dict[str, str] = {}
 
 LATIN1_NAME = "ch\udce8que_\udcff.png"  # b"ch\xe8que_\xff.png" as Python carries it
 # Made at run time in the inbox folder: name -> (status, code). The mode-000 file is readable

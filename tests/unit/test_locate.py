@@ -20,7 +20,7 @@ from PIL import Image, ImageDraw, ImageFont
 from hdr.config import PipelineConfig
 from hdr.datasets.fonts import handwriting_fonts, render_text
 from hdr.fields.evaluate import box_iou, coverage
-from hdr.fields.locate import Layout, locate_fields
+from hdr.fields.locate import Layout, locate_fields, neighbour_correlation, paper_fraction
 from hdr.fields.marks import MARK_MIN_SCORE, classify_mark, render_mark
 from hdr.fields.templates import Template, load_templates
 from hdr.preprocess import PreparedPage, prepare_page
@@ -267,6 +267,49 @@ def test_noise_photo_is_not_a_document() -> None:
     layout = locate_fields(prepared(photo, 150), list(TEMPLATES.values()), CFG)
     assert not layout.is_document
     assert "not_a_document" in layout.flags
+
+
+def _noise(kind: str) -> tuple[np.ndarray, int | None]:
+    rng = np.random.default_rng(9107)
+    if kind == "uniform-small":  # tests/resources/bad/noise.png
+        return rng.integers(0, 256, (200, 400), dtype=np.uint8), None
+    if kind == "uniform-light":
+        return rng.integers(120, 256, (700, 1600), dtype=np.uint8), 150
+    if kind == "gaussian":
+        return rng.normal(128, 40, (700, 1600)).clip(0, 255).astype(np.uint8), 150
+    if kind == "speckle":  # 10 % black dots on white: as much ink as a form, no strokes
+        return np.where(rng.random((700, 1600)) < 0.1, 0, 255).astype(np.uint8), 150
+    if kind == "blobs":  # coarse noise, smooth from pixel to pixel: no bare paper
+        small = rng.integers(0, 256, (175, 400), dtype=np.uint8)
+        return cv2.resize(small, (1600, 700), interpolation=cv2.INTER_LINEAR), 150
+    raise AssertionError(kind)
+
+
+@pytest.mark.parametrize("kind", ["uniform-small", "uniform-light", "gaussian", "speckle", "blobs"])
+def test_a_page_of_noise_is_not_a_document(kind: str) -> None:
+    image, dpi = _noise(kind)
+    layout = locate_fields(prepared(image, dpi), list(TEMPLATES.values()), CFG)
+    assert not layout.is_document
+    assert layout.flags == ("not_a_document",)
+    assert layout.crops == {}
+
+
+def test_a_form_on_a_dark_security_background_is_still_a_document() -> None:
+    """A tinted guilloche over the whole cheque, sensor noise and uneven light: still mostly
+    paper once the light is corrected, so the layout decides, not the paper check."""
+    d = draw_unseen(200)
+    h, w = d.image.shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    guilloche = 18 * (np.sin(xx / 7.0 + 3 * np.sin(yy / 23.0)) > 0.6)
+    light = 0.75 + 0.25 * xx / w  # a shadow on the left
+    rng = np.random.default_rng(2)
+    image = (d.image.astype(np.float32) - guilloche) * light + rng.normal(0, 6, (h, w))
+    page = prepared(np.clip(image, 0, 255).astype(np.uint8), 200)
+    assert paper_fraction(page.gray) > 0.7  # the measures the check uses, well clear of it
+    assert neighbour_correlation(page.gray) > 0.6
+    layout = locate_fields(page, list(TEMPLATES.values()), CFG)
+    assert layout.is_document, layout.flags
+    assert "amount" in layout.crops
 
 
 def test_page_of_text_is_not_a_document() -> None:

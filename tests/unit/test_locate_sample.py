@@ -17,7 +17,7 @@ import pytest
 
 from hdr.config import PipelineConfig
 from hdr.fields.evaluate import box_iou, coverage, truth_on_prepared
-from hdr.fields.locate import Layout, locate_fields
+from hdr.fields.locate import Layout, locate_fields, looks_like_paper
 from hdr.fields.templates import load_templates
 from hdr.io import PageError, iter_pages, triage
 from hdr.preprocess import PreparedPage, prepare_page
@@ -67,6 +67,13 @@ def test_sample_page_fields_are_located(record: TruthRecord) -> None:
     assert len(layout.crops["account"].cells) == len(record.cells)
 
 
+@pytest.mark.parametrize("path", sorted({SAMPLE / r.file for r in RECORDS}), ids=lambda p: p.name)
+def test_sample_pages_pass_the_paper_check(path: Path) -> None:
+    """The not-a-document check for noise must never reject a scanned form."""
+    for page in _pages(path):
+        assert looks_like_paper(page.gray)
+
+
 # --------------------------------------------------------------------------- real cheques
 
 # The real cheques carry no box truth. What is checked: an amount crop is found, lies where
@@ -100,3 +107,15 @@ def test_real_cheques_amount_box_is_found() -> None:
         if (x0 + x1) / 2 > 0.6 * w and 0.2 * h < (y0 + y1) / 2 < 0.6 * h:
             found += 1
     assert found >= REAL_FLOOR * len(files), f"amount box found on {found}/{len(files)}"
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_real_cheques_all_pass_the_paper_check() -> None:
+    """Colour scans with guilloche security backgrounds are paper too: none may be rejected
+    as not a document for it."""
+    files = _real_files()
+    if not files:
+        pytest.skip(f"real cheques not found at {REAL_CHEQUES} (research data, not in the repo)")
+    failing = [p.name for p in files if not all(looks_like_paper(pg.gray) for pg in _pages(p))]
+    assert not failing

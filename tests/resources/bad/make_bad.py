@@ -367,7 +367,7 @@ def photo() -> bytes:
     return _jpeg_bytes(Image.fromarray(data.astronaut(), "RGB"))
 
 
-@case("noise.png", "either", None, "uniform random noise: no page, no fields")
+@case("noise.png", "rejected", "not_a_document", "uniform random noise: no paper, no strokes")
 def noise() -> bytes:
     rng = np.random.default_rng(9107)
     return _png_bytes(Image.fromarray(rng.integers(0, 256, (200, 400), np.uint8), "L"))
