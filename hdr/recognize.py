@@ -53,8 +53,8 @@ WIDTH_WEIGHT = 1.0  # log-prior weight of (width / (pieces x digit width) - 1) s
 SPLIT_COST = 1.0  # log-prior cost of each cut: a wide digit is commoner than two touching
 CELL_CUT_COST = 0.3  # ... lower at a printed cell line, where a second digit is expected
 SPLIT_MARGIN = 0.15  # score gap under which two different readings of a component are a tie
-SLASH_HEIGHT = 1.1  # a stroke before the closing dash this tall (in digit heights) is a "/"
-TAIL_ASPECT = 2.0  # a reject at least this much wider than high, after the amount, is its tail
+SLASH_HEIGHT = 0.9  # a stroke before the closing dash this tall (in digit heights) is a "/"
+TAIL_ASPECT = 1.5  # a reject at least this much wider than high, after the amount, is its tail
 _SLASH, _DASH, _ONE = LABELS.index("/"), LABELS.index("-"), LABELS.index("1")
 
 
@@ -239,7 +239,8 @@ def read_tail(pieces: list[tuple[Piece, np.ndarray, int | None]], work: _Work) -
     all, so ``329,000/-`` reads ``329,0001?``. Here a stroke taller than the digits, right after
     the last digit and followed only by dashes or flat flourishes, is read as ``/``, and those
     as ``-``. Returns True when a ``1`` became a ``/``: the caller flags it for a person, since
-    ``2501-`` is also something people write.
+    ``2501-`` is also something people write, if far less often than ``250/-``. A ``/`` before
+    that stroke (a slanted ``1`` read alone) is left for the grammar to correct.
     """
     if work.seg is None or work.cell_mode or work.crop.name != "amount" or len(pieces) < 3:
         return False
@@ -252,7 +253,7 @@ def read_tail(pieces: list[tuple[Piece, np.ndarray, int | None]], work: _Work) -
     before = int(pieces[end - 2][1].argmax())
     rel_h, _, _ = work.seg.metrics.relative(piece.box)
     k = int(post.argmax())
-    if before >= 10 or k not in (_ONE, _SLASH) or rel_h < SLASH_HEIGHT:
+    if (before >= 10 and before != _SLASH) or k not in (_ONE, _SLASH) or rel_h < SLASH_HEIGHT:
         return False
     slash = np.full(NUM_CLASSES, 1e-6)
     slash[_SLASH] = max(float(post[_SLASH]), float(post[_ONE]))

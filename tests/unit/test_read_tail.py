@@ -57,7 +57,12 @@ def test_a_flourish_after_the_slash_is_read_as_the_dash() -> None:
     assert (flipped, text) == (True, "00/-")
 
 
-def test_a_one_of_digit_height_before_a_dash_stays_a_one() -> None:
-    # "2501-" is written too: a "1" no taller than the digits is left to the classifier.
-    flipped, text = _read(_crop(40, "dash"), ["0", "0", "1", "-"])
+def test_a_short_stroke_before_a_dash_is_left_to_the_classifier() -> None:
+    flipped, text = _read(_crop(56, "dash"), ["0", "0", "1", "-"])
     assert (flipped, text) == (False, "001-")
+
+
+def test_the_tail_is_only_read_after_the_amount() -> None:
+    # a letter before the stroke: not the end of an amount, nothing is changed
+    flipped, text = _read(_crop(18, "dash"), ["0", REJECT, "1", "-"])
+    assert (flipped, text) == (False, "0?1-")
