@@ -37,7 +37,7 @@ from flows.config import FlowsConfig, load_flows_config
 from flows.inputs import as_parameter
 from flows.models import ModelChoice, resolve_model
 from flows.report import BatchSummary, ChunkReport, merge_chunks, review_table
-from flows.runtime import engine_for, get_logger
+from flows.runtime import engine_for, get_logger, reader_for
 from flows.tasks import (
     ChunkJob,
     archive_files,
@@ -48,7 +48,7 @@ from flows.tasks import (
     retry_if_transient,
 )
 from hdr.config import PipelineConfig, Settings, config_hash, load_pipeline_config
-from hdr.errors import StorageError
+from hdr.errors import ModelError, ReasonCode, StorageError
 
 DEFAULT_CHUNK_SIZE = 32
 
@@ -71,8 +71,40 @@ def default_task_runner(cfg: FlowsConfig | None = None) -> Any:
     retry_condition_fn=retry_if_transient,
 )
 def choose_model(spec: str, db_url: str, pipeline: PipelineConfig) -> ModelChoice:
-    """Resolve the ``model`` parameter (reads the registry in the database)."""
-    return resolve_model(spec, engine_for(db_url), pipeline)
+    """Resolve the ``model`` parameter (reads the registry in the database) and load it once:
+    a missing, corrupt or replaced model file fails the run here, before a batch is opened."""
+    choice = resolve_model(spec, engine_for(db_url), pipeline)
+    check_model(choice, pipeline)
+    return choice
+
+
+_RESTORE_MODEL = (
+    "restore the model file together with its card (NAME.card.json), e.g. from models/ in the "
+    "repository, or point $HDR_MODEL or the `model` parameter at a good copy; then run again"
+)
+
+
+def check_model(choice: ModelChoice, pipeline: PipelineConfig) -> None:
+    """ModelError unless the chosen file is the one its card describes and it loads.
+
+    A file given by path has no pin in the configuration: its card (written when it was
+    trained) is what vouches for it, so a flipped byte is caught before it reads a cheque.
+    """
+    kind = "state_dict" if choice.path.endswith(".pt") else "onnx"
+    recorded = ((choice.card.get("files") or {}).get(kind) or {}).get("sha256")
+    if recorded and recorded != choice.sha256:
+        raise ModelError(
+            ReasonCode.MODEL_HASH_MISMATCH,
+            f"model {choice.path} has sha256 {choice.sha256[:16]}..., but its card records "
+            f"{recorded[:16]}...: the file is corrupt or was replaced without its card",
+            hint=_RESTORE_MODEL,
+        )
+    try:
+        reader_for(choice.path, choice.sha256, choice.backend, pipeline)  # cached for chunks
+    except ModelError as exc:
+        if exc.hint:
+            raise
+        raise ModelError(exc.code, exc.message, hint=_RESTORE_MODEL) from exc
 
 
 @flow(name="process-batch", task_runner=default_task_runner(), log_prints=False)
@@ -325,4 +357,11 @@ def run_local(
         return flow_obj(source, **kwargs)
 
 
-__all__ = ["DEFAULT_CHUNK_SIZE", "default_task_runner", "process_batch", "run_local"]
+__all__ = [
+    "DEFAULT_CHUNK_SIZE",
+    "check_model",
+    "choose_model",
+    "default_task_runner",
+    "process_batch",
+    "run_local",
+]

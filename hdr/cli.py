@@ -614,8 +614,12 @@ def batch_cmd(
     if current_revision(url) is None:
         upgrade(url)
         err.print(f"created the results schema in {redact(url)}")
-    from flows.process_batch import run_local
+    from flows.process_batch import choose_model, run_local
     from flows.progress import ProgressCounter
+    from hdr.config import load_pipeline_config
+
+    # a missing, corrupt or replaced model fails here, in one line, before any batch is opened
+    choose_model.fn(model, url, load_pipeline_config())
 
     options: dict[str, Any] = {
         "chunk_size": chunk_size,

@@ -32,7 +32,9 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default_factory=lambda: Path.home() / ".cache" / "hdr")
     db_url: str | None = None  # default: sqlite file under data_dir (see db_url_or_default)
-    model: Path | None = None  # default: the model pinned in configs/pipeline.yaml
+    # Where the model file is (default: model.path of configs/pipeline.yaml), e.g. a models/
+    # folder outside the repository. Only the place: the file must still match model.sha256.
+    model: Path | None = None
 
     def db_url_or_default(self) -> str:
         if self.db_url:
@@ -127,13 +129,30 @@ def load_pipeline_config(path: Path | str | None = None) -> PipelineConfig:
     cfg_path = Path(path) if path else DEFAULT_PIPELINE_CONFIG
     data = load_yaml(cfg_path)
     try:
-        return PipelineConfig.model_validate(data)
+        cfg = PipelineConfig.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise ConfigError(
             ReasonCode.CONFIG_INVALID, f"{cfg_path}: {where}: {first['msg']}"
         ) from exc
+    return with_model_override(cfg, Settings().model)
+
+
+def with_model_override(cfg: PipelineConfig, model: Path | None) -> PipelineConfig:
+    """``cfg`` reading its model from ``model`` ($HDR_MODEL) instead of ``model.path``.
+
+    The sha256 pin is kept: HDR_MODEL moves the file, it does not vouch for another one.
+
+    >>> with_model_override(PipelineConfig(), Path("/opt/hdr/digits.pt")).model.backend
+    'torch'
+    """
+    if model is None:
+        return cfg
+    path = model.expanduser().absolute()
+    backend = {".onnx": "onnx", ".pt": "torch"}.get(path.suffix, cfg.model.backend)
+    ref = cfg.model.model_copy(update={"path": str(path), "backend": backend})
+    return cfg.model_copy(update={"model": ref})
 
 
 def config_hash(cfg: BaseModel) -> str:

@@ -163,13 +163,15 @@ def load_classifier(
     """Load the pinned glyph classifier once per process (default: configs/pipeline.yaml model).
 
     ``path`` without ``sha256`` is loaded unpinned (its hash is still recorded in ``.sha256``);
-    without ``path`` both come from the pipeline configuration.
+    without ``path`` both come from the pipeline configuration, the file from $HDR_MODEL when
+    it is set (still checked against the configured pin).
     """
     if path is None:
         from hdr.config import load_pipeline_config
 
-        ref = load_pipeline_config().model
-        path = load_pipeline_config().resolve(ref.path)
+        cfg = load_pipeline_config()  # applies $HDR_MODEL
+        ref = cfg.model
+        path = cfg.resolve(ref.path)
         sha256 = sha256 or ref.sha256
         backend = backend or ref.backend
     with _LOAD_LOCK:

@@ -10,11 +10,13 @@ in the JSON output):
   probabilities underneath; ``glyphs.json`` holds the same numbers and the field values.
 
 Writing debug output never fails a document: a full disk or a read-only directory is caught and
-reported as the page reason ``debug_write_failed``.
+reported as the page reason ``debug_write_failed``, and a file cut short by it is removed (a
+half-written PNG would look like a decoding bug to whoever opens it).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import Mapping
@@ -40,12 +42,22 @@ def page_debug_dir(root: Path, source_name: str, sha256: str | None, page_index:
     return root / f"{safe}-{(sha256 or 'nohash')[:8]}" / f"page-{page_index}"
 
 
+def _write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path``; on failure remove what was written and raise the OSError."""
+    try:
+        with open(path, "wb") as fh:
+            fh.write(data)
+    except OSError:
+        with contextlib.suppress(OSError):  # nothing more to do on a disk that refuses all
+            path.unlink(missing_ok=True)
+        raise
+
+
 def _write_png(path: Path, image: np.ndarray) -> None:
     ok, buf = cv2.imencode(".png", image)
     if not ok:
         raise OSError(f"could not encode {path.name}")
-    with open(path, "wb") as fh:
-        fh.write(buf.tobytes())
+    _write_bytes(path, buf.tobytes())
 
 
 def write_located(
@@ -141,8 +153,8 @@ def write_glyphs(
                 np.pad(s, ((0, 4), (0, width - s.shape[1])), constant_values=255) for s in strips
             ]
             _write_png(folder / "glyphs.png", np.vstack(padded))
-        with open(folder / "glyphs.json", "w", encoding="utf-8") as fh:
-            json.dump(summary, fh, indent=2, ensure_ascii=False)
+        text = json.dumps(summary, indent=2, ensure_ascii=False)
+        _write_bytes(folder / "glyphs.json", text.encode("utf-8"))
     except OSError as exc:
         log.warning("debug output to %s failed: %s", folder, exc)
         return False

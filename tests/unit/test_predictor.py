@@ -78,6 +78,35 @@ def test_tampered_model_is_refused(tmp_path: Path, shipped_model: Path) -> None:
     assert "model.sha256" in (err.value.hint or "")
 
 
+def test_hdr_model_moves_the_model_and_keeps_its_pin(
+    tmp_path: Path, shipped_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """$HDR_MODEL says where the file is; the sha256 pinned in the configuration still holds."""
+    good, tampered = tmp_path / "good", tmp_path / "tampered"
+    for folder in (good, tampered):
+        folder.mkdir()
+        for name in ("digits.onnx", "digits.card.json"):
+            shutil.copy(shipped_model.with_name(name), folder / name)
+    with (tampered / "digits.onnx").open("r+b") as f:  # one byte of a weight changes
+        f.seek(5000)
+        byte = f.read(1)[0]
+        f.seek(5000)
+        f.write(bytes([byte ^ 0xFF]))
+
+    monkeypatch.setenv("HDR_MODEL", str(good / "digits.onnx"))
+    cfg = load_pipeline_config()
+    assert cfg.model.path == str(good / "digits.onnx") and cfg.model.backend == "onnx"
+    assert cfg.model.sha256 == sha256_file(shipped_model)
+    clf = load_classifier()
+    assert clf.path == good / "digits.onnx" and clf.sha256 == cfg.model.sha256
+
+    monkeypatch.setenv("HDR_MODEL", str(tampered / "digits.onnx"))
+    with pytest.raises(ModelError) as err:
+        load_classifier()
+    assert err.value.code is ReasonCode.MODEL_HASH_MISMATCH
+    assert str(tampered / "digits.onnx") in err.value.message
+
+
 def test_missing_model_is_reported(tmp_path: Path) -> None:
     with pytest.raises(ModelError) as err:
         load_classifier(tmp_path / "nothing.onnx", "0" * 64)

@@ -1,9 +1,12 @@
-"""Crashes and outages: the process dies mid-batch, the database goes away mid-batch.
+"""Crashes and outages: the process dies mid-batch, the database goes away mid-batch, the
+model file is corrupt.
 
-Both are real: the first kills a `process-batch` run in another process right after its
+All are real: the first kills a `process-batch` run in another process right after its
 third document was stored (``os._exit``, no cleanup), the second cuts a TCP proxy in front of
-PostgreSQL while chunks are being stored. Afterwards every stored document is whole, and
-the rerun finishes the batch without storing anything twice.
+PostgreSQL while chunks are being stored, the third gives the flow a copy of the model with
+one byte changed. Afterwards every stored document is whole, and the rerun finishes the
+batch without storing anything twice. (`hdr read` and `hdr batch` meeting a bad model or a
+full disk: tests/integration/test_cli_faults.py.)
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from sqlalchemy import func, make_url, select
 from db import create_engine_from_url, session_scope, upgrade
 from db.models import Batch, BatchItem, Document, Page, Result
 from db.testing import postgres_schema, require_postgres
-from hdr.errors import ReasonCode, StorageError
+from hdr.errors import ModelError, ReasonCode, StorageError
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -202,3 +205,31 @@ def test_chunks_run_on_a_two_worker_dask_cluster(
     assert summary.workers == 2  # chunks ran in both worker processes
     counts = table_counts(db_url)
     assert counts["documents"] == counts["results"] == len(FILES)
+
+
+def test_a_corrupt_model_stops_the_flow_before_a_batch_is_opened(
+    prefect_harness: str, db_url: str, tmp_path: Path
+) -> None:
+    """As a deployment runs it (the `model` parameter from the UI): a model file that does not
+    match its card fails the run with the reason and what to do, and opens no batch."""
+    from flows.process_batch import process_batch
+
+    inbox = small_inbox(tmp_path)
+    models = tmp_path / "models"
+    shutil.copytree(Path(__file__).resolve().parents[3] / "models", models)
+    onnx = models / "digits.onnx"
+    data = bytearray(onnx.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # bit rot in a weight: ONNX Runtime would load it
+    onnx.write_bytes(bytes(data))
+
+    with pytest.raises(ModelError) as err:
+        process_batch(source=str(inbox), model=str(onnx))
+    assert err.value.code is ReasonCode.MODEL_HASH_MISMATCH
+    assert "its card" in err.value.message and "restore" in (err.value.hint or "")
+    empty = table_counts(db_url)
+    assert empty["batches"] == [] and empty["documents"] == empty["items"] == 0
+
+    summary = process_batch(source=str(inbox), chunk_size=4)  # the pinned model: it completes
+    assert summary.n_documents == summary.n_read == len(FILES)
+    final = table_counts(db_url)
+    assert final["documents"] == final["results"] == final["items"] == len(FILES)
