@@ -58,6 +58,10 @@ class PlacedGlyph:
     cell: int | None = None
 
 
+MARKS = ".,"
+MARK_TOUCH = 0.03  # how far (in digit heights) a mark may run into its neighbour
+
+
 @dataclass(frozen=True)
 class Writer:
     """One person's hand for one document: pen, ink, size, spacing and habits."""
@@ -261,6 +265,11 @@ def write_line(
         )
         for _ in text
     ]
+    # A dot or comma may touch its neighbour, but a hand never writes it inside the next
+    # digit: hidden there, it could not be read by anyone, and the truth would still want it.
+    for i in range(len(text) - 1):
+        if text[i] in MARKS or text[i + 1] in MARKS:
+            gaps[i] = max(gaps[i], -MARK_TOUCH * h)
     small_cents = len(text) > 3 and text[-3] in ".," and rng.random() < 0.2
     for _attempt in range(3):
         glyphs = []
