@@ -225,7 +225,14 @@ def test_batch_refuses_bad_models_stores_nothing_and_the_rerun_completes(
     inbox.mkdir()
     for path in inputs[:2]:
         shutil.copy(path, inbox / path.name)
-    batch = ["batch", "--db-url", f"sqlite:///{db}", "--no-progress", "--json", inbox]
+    batch: list[str | Path] = [
+        "batch",
+        "--db-url",
+        f"sqlite:///{db}",
+        "--no-progress",
+        "--json",
+        inbox,
+    ]
     prefect_home = {"PREFECT_HOME": str(tmp_path / "prefect")}
 
     tries: list[str] = []

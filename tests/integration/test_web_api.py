@@ -250,6 +250,120 @@ def test_state_changes_without_the_csrf_token_are_refused(
     assert reviews_of(engine, field_id) == []
 
 
+def _state_changing_routes() -> list[tuple[str, str]]:
+    from web import api, pages
+
+    return sorted(
+        (method, str(getattr(route, "path", "")))
+        for router in (api.router, pages.router)
+        for route in router.routes
+        for method in getattr(route, "methods", set()) - {"GET", "HEAD"}
+    )
+
+
+# Logging in is the one change made without a session: the form has its double-submit
+# cookie (test_login_form_sets_an_httponly_samesite_cookie), the API takes JSON only
+# (test_the_api_login_takes_json_only).
+LOGIN_ROUTES = {("POST", "/api/session"), ("POST", "/login")}
+STATE_CHANGING = [r for r in _state_changing_routes() if r not in LOGIN_ROUTES]
+
+
+def test_the_route_list_is_complete() -> None:
+    """A guard for the test below: it walks the app's routers, which hold every form and call."""
+    assert len(STATE_CHANGING) >= 10
+    assert ("POST", "/api/uploads") in STATE_CHANGING and ("POST", "/users") in STATE_CHANGING
+    assert set(_state_changing_routes()) >= LOGIN_ROUTES
+
+
+@pytest.mark.parametrize(("method", "path"), STATE_CHANGING, ids=lambda r: str(r))
+def test_every_state_change_is_refused_without_a_session_or_its_csrf_token(
+    db: tuple[str, Engine, Path], client: TestClient, method: str, path: str
+) -> None:
+    """Every POST/PUT/DELETE route of the app, found by walking its routers (so a route added
+    later without the CSRF dependency fails here): 401 without a session; 403 with a session
+    but no token, a wrong token, or the right token from another site."""
+    _url, engine, folder = db
+    url = re.sub(r"\{[^}]+\}", "1", path)
+    form = not path.startswith("/api/")
+    anonymous = client.request(method, url, follow_redirects=False)
+    assert anonymous.status_code == 401, anonymous.text
+
+    csrf = login(client, "root")  # an admin: refusals here are about CSRF, not roles
+    with session_scope(engine) as session:
+        jobs_before = len(session.execute(select(UploadJob.id)).all())
+    uploads_before = set((folder / "uploads").glob("*"))
+    attempts: list[dict[str, Any]] = [{}, {"headers": {CSRF: "x" * 43}}]
+    attempts.append({"headers": {CSRF: csrf, "Origin": "https://evil.example"}})
+    if form:
+        attempts += [
+            {"data": {"csrf_token": "x" * 43}},
+            {"data": {"csrf_token": csrf}, "headers": {"Origin": "https://evil.example"}},
+        ]
+    for attempt in attempts:
+        answer = client.request(method, url, follow_redirects=False, **attempt)
+        assert answer.status_code == 403, (attempt, answer.status_code, answer.text[:300])
+    assert client.get("/api/session").status_code == 200  # not logged out by a forged request
+    with session_scope(engine) as session:
+        assert len(session.execute(select(UploadJob.id)).all()) == jobs_before
+    assert set((folder / "uploads").glob("*")) == uploads_before
+
+
+def test_the_api_login_takes_json_only(client: TestClient) -> None:
+    """A cross-site form can post text/plain that looks like JSON; it must not log anyone in."""
+    body = '{"username": "alice", "password": "' + PASSWORD + '"}'
+    for content_type in ("text/plain", "application/x-www-form-urlencoded"):
+        answer = client.post("/api/session", content=body, headers={"Content-Type": content_type})
+        assert answer.status_code == 422, answer.text
+        assert "hdr_session" not in client.cookies
+    assert client.get("/api/session").status_code == 401
+
+
+def test_sql_in_names_and_search_values_is_only_text(
+    db: tuple[str, Engine, Path], client: TestClient
+) -> None:
+    _url, engine, _ = db
+    ingest(engine, sample_result(110, amount="31.00"))
+    for user, password in [
+        ("alice' --", "x"),
+        ("' OR '1'='1", "' OR '1'='1"),
+        ("alice", "' OR 1=1 --"),
+    ]:
+        answer = client.post("/api/session", json={"username": user, "password": password})
+        assert answer.status_code == 401, (user, answer.text)
+    login(client)
+    everything = client.get("/api/documents", params={"limit": 500}).json()
+    assert everything  # there are documents to leak
+    for value in ["' OR '1'='1", "1; DROP TABLE documents; --", "%", "_", "31' --"]:
+        answer = client.get("/api/documents", params={"value": value})
+        assert answer.status_code in (200, 422), answer.text
+        if answer.status_code == 200:
+            found = answer.json()
+            assert len(found) < len(everything), value
+    assert len(client.get("/api/documents", params={"limit": 500}).json()) == len(everything)
+
+
+def test_hostile_upload_names_stay_names(db: tuple[str, Engine, Path], client: TestClient) -> None:
+    """The browser's file names (absolute, Windows, parent references) are shown, never used."""
+    _url, engine, folder = db
+    csrf = login(client)
+    blank = (SAMPLE.parent / "bad" / "blank_page.png").read_bytes()
+    names = ["/etc/cron.d/x.png", "C:\\Windows\\x.png", "..\\..\\y.png", "../../../z.png"]
+    files = [("files", (name, blank, "image/png")) for name in names]
+    answer = client.post("/api/uploads", files=files, headers={CSRF: csrf})
+    assert answer.status_code == 201, answer.text
+    job = wait_for_job(client, answer.json()["job_id"])
+    assert [f["name"] for f in job["files"]] == ["x.png", "x.png", "y.png", "z.png"]
+    with session_scope(engine) as session:
+        stored = session.execute(
+            select(UploadFile.stored_name).where(UploadFile.job_id == job["job_id"])
+        ).scalars()
+        for name in stored:
+            assert re.fullmatch(r"\d{3}-[0-9a-f]{16}\.png", name)
+    for path in (folder / "uploads").rglob("*"):
+        assert path.resolve().is_relative_to((folder / "uploads").resolve())
+    assert not Path("/etc/cron.d/x.png").exists()
+
+
 # ---------------------------------------------------------------- uploads
 
 
