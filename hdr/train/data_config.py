@@ -32,6 +32,9 @@ class DataConfig:
     num_workers: int = 1
     p_mnist_augment: float = 0.6  # share of MNIST samples that go through the augmentation chain
     p_noise: float = 0.1
+    # share of MNIST samples written, scanned and read back as on a page (hdr.datasets.document);
+    # 0 in the configs of older models, whose samples stay exactly as they were
+    p_document: float = 0.0
     mnist_train_limit: int | None = None  # for smoke tests: use only the first N MNIST samples
     train_render: RenderSpec = field(default_factory=RenderSpec)
     valid_render: RenderSpec = field(

@@ -22,6 +22,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler, TensorDataset
 from hdr.classify.labels import LABELS
 from hdr.classify.normalize import normalize_glyph
 from hdr.datasets.augment import AugmentConfig, add_noise, augment_ink
+from hdr.datasets.document import document_glyph
 from hdr.datasets.mnist import load_mnist, mnist_data_hash
 from hdr.datasets.symbols import make_glyph, rendered_dataset, spec_hash
 from hdr.train.data_config import (
@@ -87,7 +88,9 @@ class TrainGlyphs(Dataset[tuple[torch.Tensor, int]]):
         rng = np.random.default_rng([self.cfg.seed, epoch, i])
         if i < self.n_mnist:
             label = int(self.mnist_y[i])
-            if rng.random() < self.cfg.p_mnist_augment:
+            if self.cfg.p_document and rng.random() < self.cfg.p_document:
+                glyph = document_glyph(self.mnist_x[i], rng)
+            elif rng.random() < self.cfg.p_mnist_augment:
                 glyph = augment_mnist(self.mnist_x[i], rng, self.cfg.mnist_augment)
             else:
                 glyph = self.mnist_x[i].astype(np.float32) / 255.0
