@@ -258,10 +258,12 @@ class _Reader:
             start += len(page.crops)
             fields = {r.name: r for r in page_results}
             status, reasons = decide_page(page.layout, fields, page.flags, self.cfg)
-            if page.debug_folder is not None and not debug_out.write_glyphs(
-                page.debug_folder, page.layout.crops, fields
+            if (
+                page.debug_folder is not None
+                and not debug_out.write_glyphs(page.debug_folder, page.layout.crops, fields)
+                and debug_out.DEBUG_WRITE_FAILED not in page.reasons
             ):
-                page.reasons += (debug_out.DEBUG_WRITE_FAILED,)
+                page.reasons += (debug_out.DEBUG_WRITE_FAILED,)  # once, however many files failed
             width, height = page.size or (None, None)
             pages.append(
                 PageResult(
