@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from hdr.preprocess.components import connected_components
 from hdr.types import Box
 
 WORK_LONG_SIDE = 1400  # px: pages are analysed at most this large (about 170 dpi on a cheque)
@@ -142,7 +143,21 @@ def thin_components(
     mask: np.ndarray, horizontal: bool, max_thick: float
 ) -> tuple[list[Rule], np.ndarray]:
     """Components of a rule mask that are thin along most of their length, and their mask."""
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    rules, kept, labels = _thin(mask, horizontal, max_thick)
+    lut = kept.astype(np.uint8) * 255
+    return rules, lut[labels]
+
+
+def thin_rules(mask: np.ndarray, horizontal: bool, max_thick: float) -> list[Rule]:
+    """The rules of :func:`thin_components`, without their mask."""
+    return _thin(mask, horizontal, max_thick)[0]
+
+
+def _thin(
+    mask: np.ndarray, horizontal: bool, max_thick: float
+) -> tuple[list[Rule], np.ndarray, np.ndarray]:
+    """Rules, which labels are rules (bool per label), and the label image."""
+    n, labels, stats, _ = connected_components(mask)
     rules: list[Rule] = []
     kept = np.zeros(n, bool)
     for i in range(1, n):
@@ -177,7 +192,7 @@ def thin_components(
         start, end = (x, x + bw) if horizontal else (y, y + bh)
         rules.append(Rule(horizontal, start, end, round(pos), max(1, round(median))))
         kept[i] = True
-    return rules, (kept[labels] * 255).astype(np.uint8)
+    return rules, kept, labels
 
 
 def join_collinear(rules: list[Rule], max_gap: int, max_offset: int = 2) -> list[Rule]:

@@ -27,6 +27,7 @@ from hdr.fields.lines import (
     scale_rule,
     shrink_mask,
     thin_components,
+    thin_rules,
     working_scale,
 )
 from hdr.types import Box
@@ -230,17 +231,15 @@ def find_structure(
     # that touch it); dashes of a bitonal scan are thin, text lines merged by it are not.
     # A faint line running (almost) edge to edge is a security background's, not a form's.
     extra: list[Rule] = []
-    for r in (
-        thin_components(long_h_mask, True, max_thick)[0]
-        + thin_components(dashed_h_mask, True, max(3.0, max_thick / 2))[0]
-    ):
+    long_h = thin_rules(long_h_mask, True, max_thick)
+    for r in long_h + thin_rules(dashed_h_mask, True, max(3.0, max_thick / 2)):
         if r.length < BACKGROUND_SPAN * sw and not _duplicate(r, h_rules + extra):
             extra.append(r)
             cv2.line(h_kept, (r.start, r.pos), (r.end - 1, r.pos), 255, r.thickness)
     h_rules += extra
-    v_rules, _ = thin_components(v_mask, False, max_thick)
+    v_rules = thin_rules(v_mask, False, max_thick)
     # faint or dashed box sides only count where they close a box (_ruled_boxes)
-    sides = v_rules + thin_components(long_v_mask, False, max(3.0, max_thick / 2))[0]
+    sides = v_rules + thin_rules(long_v_mask, False, max(3.0, max_thick / 2))
     # boxes are closed by vertical rules that run from one horizontal rule to another; a
     # digit's straight stroke inside a box rarely does, and would split it in two
     grid = h_kept.copy()
