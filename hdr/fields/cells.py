@@ -17,6 +17,8 @@ line; the vertical strokes that end on it give x positions, and the row is the l
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from hdr.fields.evaluate import box_iou
@@ -225,14 +227,18 @@ def _dark_columns(
     x0, x1, y0, y1 = max(0, x0), min(w, x1), max(0, y0), min(h, y1)
     if x1 - x0 < 20 or y1 - y0 < 4:
         return []
-    band = gray[y0:y1, x0:x1].astype(np.int16)
-    k = len(sample := band[::2, ::2].ravel()) // 2
-    paper = float(np.partition(sample, k)[k])  # the median: paper
+    band = gray[y0:y1, x0:x1]
+    sample = band[::2, ::2].ravel()
+    k, k2 = len(sample) // 2, len(sample) // 50
+    ranked = np.partition(sample, (k2, k))
+    paper = float(ranked[k])  # the median: paper
     lines = [gray[max(0, r.pos - 1) : r.pos + 2, x0:x1].min(axis=0) for r in rules]
     rule_grey = float(np.median(np.concatenate(lines)))
-    ink_grey = float(np.partition(sample, len(sample) // 50)[len(sample) // 50])  # 2nd percentile
-    dark = band < paper - max(8.0, min(0.5 * (paper - rule_grey), 0.25 * (paper - ink_grey)))
-    cover = dark.mean(axis=0)
+    ink_grey = float(ranked[k2])  # 2nd percentile
+    level = paper - max(8.0, min(0.5 * (paper - rule_grey), 0.25 * (paper - ink_grey)))
+    # a gray level under ``level`` is under its ceiling: compare in uint8, count per column
+    dark = band < min(255, max(0, math.ceil(level)))
+    cover = np.count_nonzero(dark, axis=0) / dark.shape[0]
     if float(np.mean(cover >= busy_level)) > MAX_BUSY:
         return []
     cover = np.maximum(cover, np.maximum(np.roll(cover, 1), np.roll(cover, -1)))
