@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+import cv2
 import numpy as np
 
 from hdr.config import PipelineConfig
@@ -101,16 +102,23 @@ def neighbour_correlation(gray: np.ndarray) -> float:
     >>> neighbour_correlation(np.random.default_rng(0).integers(0, 256, (64, 64))) < 0.2
     True
     """
-    g = np.asarray(gray, np.float32)
-    pairs = ((g[::2, :-1], g[::2, 1:]), (g[:-1, ::2], g[1:, ::2]))
+    # Exact sums from OpenCV (sum, sum of squares, and the product's sum from the squared
+    # difference): no float copies of the page. Vertical pairs from a copy of every other
+    # column, so each pair is two row-contiguous views.
+    g = gray if gray.dtype == np.uint8 else np.asarray(gray, np.float32)
+    cols = np.ascontiguousarray(g[:, ::2])
     out = 1.0
-    for a, b in pairs:
-        if a.size == 0:
+    for a, b in ((g[::2, :-1], g[::2, 1:]), (cols[:-1], cols[1:])):
+        n = a.size
+        if n == 0:
             continue
-        da, db = a - a.mean(), b - b.mean()
-        denom = float(np.sqrt(float((da * da).sum()) * float((db * db).sum())))
+        sa, sb = cv2.sumElems(a)[0], cv2.sumElems(b)[0]
+        saa, sbb = cv2.norm(a, cv2.NORM_L2SQR), cv2.norm(b, cv2.NORM_L2SQR)
+        sab = (saa + sbb - cv2.norm(a, b, cv2.NORM_L2SQR)) / 2
+        var_a, var_b = saa - sa * sa / n, sbb - sb * sb / n
+        denom = float(np.sqrt(max(var_a, 0.0) * max(var_b, 0.0)))
         if denom > 0:  # a flat page has nothing to correlate: no verdict from this measure
-            out = min(out, float((da * db).sum()) / denom)
+            out = min(out, (sab - sa * sb / n) / denom)
     return out
 
 

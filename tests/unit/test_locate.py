@@ -350,3 +350,18 @@ def test_currency_marks_are_told_from_digits() -> None:
         assert found == mark and score >= MARK_MIN_SCORE
     one = render_text("1", handwriting_fonts()[0], size=64) > 0
     assert classify_mark(one)[1] < MARK_MIN_SCORE
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
+def test_neighbour_correlation_is_the_pearson_correlation_of_neighbours(dtype: type) -> None:
+    """The fast sums give numpy's correlation of each pixel with its right (lower) neighbour,
+    on every other row (column), the smaller of the two; smooth and noisy pages alike."""
+    rng = np.random.default_rng(5)
+    smooth = cv2.GaussianBlur(rng.integers(0, 256, (181, 240)).astype(np.uint8), (9, 9), 0)
+    striped = np.tile((np.arange(240) % 7 < 3) * 200, (181, 1)) + rng.integers(0, 40, (181, 240))
+    for image in (smooth, striped, rng.integers(0, 256, (181, 240))):
+        g = image.astype(dtype)
+        right = np.corrcoef(g[::2, :-1].ravel(), g[::2, 1:].ravel())[0, 1]
+        down = np.corrcoef(g[:-1, ::2].ravel(), g[1:, ::2].ravel())[0, 1]
+        assert neighbour_correlation(g) == pytest.approx(min(right, down), abs=1e-6)
+    assert neighbour_correlation(np.full((50, 60), 240, np.uint8)) == 1.0  # flat: no verdict
