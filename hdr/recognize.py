@@ -16,6 +16,7 @@ the amount grammar or the account rules, and each field gets a confidence, flags
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -54,6 +55,7 @@ SPLIT_COST = 1.0  # log-prior cost of each cut: a wide digit is commoner than tw
 CELL_CUT_COST = 0.3  # ... lower at a printed cell line, where a second digit is expected
 SPLIT_MARGIN = 0.15  # score gap under which two different readings of a component are a tie
 SLASH_HEIGHT = 0.9  # a stroke before the closing dash this tall (in digit heights) is a "/"
+GAP_WIDTH = 0.6  # see wide_gap
 TAIL_ASPECT = 1.5  # a reject at least this much wider than high, after the amount, is its tail
 _SLASH, _DASH, _ONE = LABELS.index("/"), LABELS.index("-"), LABELS.index("1")
 
@@ -222,6 +224,32 @@ def _looks_like_date(labels: Sequence[str]) -> bool:
     )
 
 
+def wide_gap(boxes: Sequence[tuple[int, int, int, int]], labels: Sequence[str]) -> bool:
+    """A gap between two digits of an amount wide enough to have held a mark nobody read.
+
+    A decimal point or comma lost to segmentation turns ``12253,85`` into ``1225385``: a
+    hundred times the amount, with every glyph read well. Handwriting keeps digits of a number
+    close; a gap of more than :data:`GAP_WIDTH` digit widths, and far wider than the others,
+    is where such a mark (or a space between groups) was. The value may be right, but a person
+    should look.
+    """
+    digits = [b for b, lab in zip(boxes, labels, strict=True) if lab in DIGITS]
+    if len(digits) < 3:
+        return False
+    widths = sorted(b[2] - b[0] for b in digits)
+    dw = max(1.0, float(widths[len(widths) // 2]))
+    glyphs = list(zip(boxes, labels, strict=True))
+    gaps = [  # digit next to digit in the reading, nothing read between them
+        b[0] - a[2]
+        for (a, la), (b, lb) in itertools.pairwise(glyphs)
+        if la in DIGITS and lb in DIGITS
+    ]
+    if not gaps:
+        return False
+    usual = max(0.0, float(sorted(gaps)[len(gaps) // 2]))
+    return any(g > GAP_WIDTH * dw and g > usual + 0.5 * dw for g in gaps)
+
+
 def _is_tail(piece: Piece, post: np.ndarray, work: _Work) -> bool:
     """A dash, or a long flat flourish the classifier calls a reject, after the amount."""
     assert work.seg is not None
@@ -323,6 +351,11 @@ def _result(work: _Work, batches: Sequence[_Batch], cfg: PipelineConfig) -> Fiel
     flags += reading.flags
     if work.cell_mode and crop.name == "account" and _cells_skipped(pieces):
         flags.append("cells_skipped")  # a digit may be missing where a cell was left empty
+    if crop.name == "amount" and not work.cell_mode and reading.value is not None:
+        # only digits next to each other in the reading: a mark between them was not seen
+        read = [(b, lab) for b, lab in zip(boxes, labels, strict=True) if lab != REJECT]
+        if wide_gap([b for b, _ in read], [lab for _, lab in read]):
+            flags.append("wide_gap")
     if crop.name == "amount" and reading.value is not None and _looks_like_date(labels):
         flags.append("looks_like_date")  # a date row taken for the amount, most likely
     same = same_value_probs(labels, post_matrix, reading.value, lambda labs: parse(labs).value)

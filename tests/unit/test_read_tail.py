@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 
 from hdr.classify.labels import LABELS, NUM_CLASSES, REJECT
-from hdr.recognize import _Work, read_tail
+from hdr.recognize import _Work, read_tail, wide_gap
 from hdr.segment import segment_field
 from hdr.types import FieldCrop
 
@@ -66,3 +66,22 @@ def test_the_tail_is_only_read_after_the_amount() -> None:
     # a letter before the stroke: not the end of an amount, nothing is changed
     flipped, text = _read(_crop(18, "dash"), ["0", REJECT, "1", "-"])
     assert (flipped, text) == (False, "0?1-")
+
+
+def _line(text: str, gaps: dict[int, int]) -> tuple[list[tuple[int, int, int, int]], list[str]]:
+    """Boxes of ``text`` written left to right, 20 px wide glyphs (marks 6 px), 8 px apart,
+    with extra space after position i from ``gaps``."""
+    boxes, x = [], 0
+    for i, ch in enumerate(text):
+        w = 6 if ch in ".," else 20
+        boxes.append((x, 0, x + w, 40))
+        x += w + 8 + gaps.get(i, 0)
+    return boxes, list(text)
+
+
+def test_a_wide_gap_between_digits_is_where_a_mark_was_lost() -> None:
+    assert not wide_gap(*_line("1225385", {}))
+    assert wide_gap(*_line("1225385", {4: 18}))  # "12253 85": the comma was not seen
+    assert not wide_gap(*_line("12253,85", {}))  # the comma read: nothing missing
+    assert not wide_gap(*_line("12253,85", {4: 6, 5: 6}))  # a mark with room around it
+    assert not wide_gap(*_line("12", {0: 40}))  # too few digits to know a usual gap
