@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import cv2
 import numpy as np
 
 from hdr.segment.components import Component, measure
@@ -56,10 +57,10 @@ def _height(part: np.ndarray) -> int:
 def _to_piece(canvas: np.ndarray, cell: int | None = None, split: bool = False):
     from hdr.segment.segment import Piece
 
-    ys, xs = np.nonzero(canvas)
-    if len(ys) == 0:
+    x, y, w, h = cv2.boundingRect(canvas)  # of the non-zero pixels
+    if w == 0:
         return None
-    box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+    box = (x, y, x + w, y + h)
     return Piece(box, canvas[box[1] : box[3], box[0] : box[2]].copy(), split, cell)
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from hdr.preprocess.components import connected_components
 from hdr.types import Box
 
 
@@ -78,9 +79,7 @@ def label_components(ink: np.ndarray) -> tuple[np.ndarray, list[Component]]:
     """The label image and the components (label 0 is the background)."""
     if ink.size == 0:
         return np.zeros(ink.shape, np.int32), []
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(
-        (ink > 0).astype(np.uint8), connectivity=8
-    )
+    n, labels, stats, _ = connected_components((ink > 0).astype(np.uint8))
     comps = [
         Component(
             i,

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from hdr.preprocess.components import connected_components
 from hdr.types import Box
 
 
@@ -58,7 +59,7 @@ def _components(
     mask: np.ndarray, keep: Callable[[int, int, int, int], bool] | None = None
 ) -> list[tuple[int, int, int, int, np.ndarray]]:
     """(x, y, w, h, full-size mask) of the components that ``keep(x, y, w, h)`` lets through."""
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    n, labels, stats, _ = connected_components(mask)
     out = []
     for i in range(1, n):
         x, y, w, h = (int(v) for v in stats[i, :4])
