@@ -63,6 +63,12 @@ class Structure:
         return [r for r in self.h_rules if r.length >= fraction * self.width]
 
 
+def _neighbours(mask: np.ndarray, side: int) -> np.ndarray:
+    """How many pixels of a 0/255 mask each side x side window holds (int32; the share is
+    this over side * side, compared in integers so no rounding can move a pixel)."""
+    return cv2.boxFilter(mask // 255, cv2.CV_32S, (side, side), normalize=False)
+
+
 def _faint_lines(
     gray: np.ndarray, small_ink: np.ndarray, scale: float
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -76,16 +82,14 @@ def _faint_lines(
     added back so that a rule half in the ink mask and half faint stays whole; only long
     straight runs of the result become rules.
     """
-    faint = shrink_mask((gray < FAINT_LEVEL).astype(np.uint8) * 255, scale)
-    faint[small_ink > 0] = 0
+    _, below = cv2.threshold(gray, FAINT_LEVEL - 1, 255, cv2.THRESH_BINARY_INV)  # < FAINT_LEVEL
+    faint = cv2.bitwise_and(shrink_mask(below, scale), cv2.bitwise_not(small_ink))
     side = max(5, round(0.012 * max(faint.shape))) | 1
-    density = cv2.blur((faint > 0).astype(np.float32), (side, side))
-    faint[density > FAINT_MAX_DENSITY] = 0
-    on = faint > 0
+    faint[_neighbours(faint, side) > FAINT_MAX_DENSITY * side * side] = 0
     # and none where a busy security pattern covers a wider area
     wide = max(9, round(0.06 * max(faint.shape))) | 1
-    on &= cv2.blur(on.astype(np.float32), (wide, wide)) <= FAINT_MAX_AREA_DENSITY
-    mask = (on * 255).astype(np.uint8)
+    faint[_neighbours(faint, wide) > FAINT_MAX_AREA_DENSITY * wide * wide] = 0
+    mask = faint
     # a line is thin across: runs of faint pixels longer than that across it are not lines
     k = 2 * FAINT_CLEARANCE + 1
     thick_v = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((k, 1), np.uint8))
