@@ -17,6 +17,7 @@ Chunks run in this process (``batch.local_workers`` threads), or on a Dask clust
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import time
 from pathlib import Path
@@ -34,6 +35,7 @@ from db.ingest import storable_text
 from db.session import redact
 from flows import progress
 from flows.config import FlowsConfig, load_flows_config
+from flows.ephemeral import TemporaryApi
 from flows.inputs import as_parameter
 from flows.models import ModelChoice, resolve_model
 from flows.report import BatchSummary, ChunkReport, merge_chunks, review_table
@@ -328,10 +330,13 @@ def run_local(
     dask_address: str | None = None,
     resume_batch: int | None = None,
     listener: progress.Listener | None = None,
+    api: TemporaryApi | None = None,
 ) -> BatchSummary:
     """Run the flow in this process (what `hdr batch` does); ``listener`` sees the progress.
 
     A file name that is not UTF-8 is passed as a ``file://`` URI (a flow parameter is JSON).
+    ``api``: the temporary Prefect API `hdr batch` started first (:mod:`flows.ephemeral`);
+    the flow reports to it once it answers.
 
     >>> summary = run_local("inbox/", dask_address="tcp://127.0.0.1:8786")   # doctest: +SKIP
     """
@@ -351,10 +356,35 @@ def run_local(
     }
     if chunk_size is not None:
         kwargs["chunk_size"] = chunk_size
-    if listener is None:
-        return flow_obj(source, **kwargs)
-    with progress.listening(listener):
-        return flow_obj(source, **kwargs)
+    with _reporting_to(api):
+        if listener is None:
+            return flow_obj(source, **kwargs)
+        with progress.listening(listener):
+            return flow_obj(source, **kwargs)
+
+
+def _reporting_to(api: TemporaryApi | None) -> contextlib.AbstractContextManager[Any]:
+    """Prefect settings that point the flow at ``api`` once it answers; none without one.
+
+    A server that Prefect's own settings name (a profile's ``PREFECT_API_URL``) wins, as it
+    would without ``api``, and so does a disabled ephemeral mode: ``api`` is stopped unused.
+    The flow run sends no heartbeats to ``api``: they tell a lasting server that a run
+    still lives, and this one stops with the process (Prefect's heartbeat thread also held
+    the end of every run up to 1 s).
+    """
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_SERVER_EPHEMERAL_ENABLED,
+        temporary_settings,
+    )
+
+    if api is None:
+        return contextlib.nullcontext()
+    if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
+        api.stop()
+        return contextlib.nullcontext()
+    url = api.wait()
+    return temporary_settings(updates={PREFECT_API_URL: url, "flows.heartbeat_frequency": None})
 
 
 __all__ = [

@@ -1,7 +1,8 @@
 """`hdr batch` as a user runs it: a separate process, the summary, where the results are.
 
 The process reports to the session's Prefect test server (``PREFECT_API_URL``) instead of
-starting its own ephemeral one: the same flow, 20 s less per test.
+starting its own ephemeral one: the same flow, 20 s less per test. The last test runs it
+without a server, as a user does: it starts its temporary one (flows.ephemeral) and stops it.
 """
 
 from __future__ import annotations
@@ -64,3 +65,44 @@ def test_a_mistyped_source_fails_at_once_with_a_reason(tmp_path: Path) -> None:
     assert run.returncode == 2
     assert "[not_found]" in run.stderr and "inbx" in run.stderr
     assert not (tmp_path / "r.db").exists()  # nothing was started
+
+
+@pytest.mark.slow  # starts its own Prefect server, as `hdr batch` does for a user: ~20-40 s
+def test_hdr_batch_without_a_server_reports_to_a_temporary_one_it_stops(tmp_path: Path) -> None:
+    import sqlite3
+
+    import psutil
+
+    home = tmp_path / "prefect"
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(SAMPLE / "doc_0002.png", inbox / "a.png")
+    url = f"sqlite:///{tmp_path / 'results.sqlite3'}"
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    run = subprocess.run(
+        [sys.executable, "-m", "hdr", "batch", str(inbox), "--db-url", url, "--json"],
+        env={**env, "PREFECT_HOME": str(home)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    summary = json.loads(run.stdout)
+    assert summary["n_read"] == summary["n_documents"] == 1 and summary["flow_run_id"]
+
+    # the flow run was recorded by the temporary server, in this Prefect home's database
+    with sqlite3.connect(home / "prefect.db") as conn:
+        row = conn.execute(
+            "SELECT name, state_type FROM flow_run WHERE id = ?", (summary["flow_run_id"],)
+        ).fetchone()
+    assert row is not None and row[1] == "COMPLETED", row
+
+    def serves_this_home(proc: psutil.Process) -> bool:
+        try:
+            server = "prefect.server.api.server" in " ".join(proc.cmdline())
+            return server and proc.environ().get("PREFECT_HOME") == str(home)
+        except psutil.Error:
+            return False
+
+    assert not [p for p in psutil.process_iter() if serves_this_home(p)]  # none outlives it
