@@ -30,6 +30,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 
 from hdr.errors import ConfigError, ReasonCode
@@ -82,13 +83,16 @@ def _stderr_fd() -> int | None:
 
 
 class TemporaryApi:
-    """A Prefect API server in a subprocess of this one, for one batch."""
+    """A Prefect API server in a subprocess of this one, for one batch.
 
-    def __init__(self) -> None:
+    ``env``: the server's environment (default: this process's), e.g. another PREFECT_HOME.
+    """
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
         self.port = _free_port()
         self.process: subprocess.Popen[bytes] | None = subprocess.Popen(
             _server_command(self.port),
-            env={**os.environ, **_SERVER_ENV},
+            env={**(os.environ if env is None else env), **_SERVER_ENV},
             stdout=_stderr_fd(),  # stdout is the summary (`hdr batch --json`)
         )
         self.answered = False
