@@ -56,7 +56,7 @@ test-all: setup lint
 
 bench: setup
 	$(BIN)/hdr bench digits --write docs/BENCHMARKS.md
-	$(BIN)/python bench/peers.py --n 40 --write docs/BENCHMARKS.md
+	$(BIN)/python bench/peers.py --n 200 --write docs/BENCHMARKS.md
 
 # Hypothesis fuzzing of triage, image decoding and the amount grammar (~2 min on 2 cores);
 # `make test` runs the same tests as a 20-example smoke. Failures found are replayed first.
