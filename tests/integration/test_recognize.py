@@ -95,11 +95,6 @@ def test_accepted_amounts_in_a_box_are_right(amounts_read) -> None:
             )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the final 14-epoch model reads the '/' of '/-' tails as '1' more often than the "
-    "interim one: 27 of 40 exact against the floor of 28 (see the closing note of issue 5)",
-)
 def test_most_amounts_in_a_box_read_right(amounts_read) -> None:
     exact = sum(r.value == v for r, v in amounts_read)
     assert exact >= 0.7 * len(amounts_read), [(r.raw_text, v) for r, v in amounts_read]
