@@ -102,6 +102,8 @@ def parse_amount(labels: Sequence[str]) -> Reading:
     lead, core, trail = tokens[:first], tokens[first : last + 1], tokens[last + 1 :]
     if any(t not in LEAD_FILLERS | GROUP_MARKS for t in lead if t != REJECT):
         return Reading(None, ("amount_grammar",))  # e.g. "/250": a "1" misread, not a filler
+    if trail[:2] == ["/", "/"]:
+        return Reading(None, ("amount_grammar",))  # "24//-": a slanted "1" before the "/-"
     if REJECT in lead or any(t not in TRAIL_FILLERS for t in trail):
         flags.append("unexpected_symbol")  # a scribble or letter next to the amount
     parts = _core(core)

@@ -163,3 +163,11 @@ def test_a_value_never_invents_or_drops_digits(labels: list[str]) -> None:
     value_digits = value.replace(".", "").lstrip("0")
     assert value_digits.startswith(read_digits)
     assert set(value_digits[len(read_digits) :]) <= {"0"}
+
+
+def test_two_slashes_after_the_digits_are_a_one_and_the_tail() -> None:
+    from hdr.assemble.amount import parse_amount
+
+    assert parse_amount(list("24//-")).value is None  # the decoder will try "241/-"
+    assert parse_amount(list("241/-")).value == "241.00"
+    assert parse_amount(list("24/-")).value == "24.00"
