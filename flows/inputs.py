@@ -192,11 +192,8 @@ def file_sha256(path: str, attempts: int = 3, backoff_seconds: float = 0.5) -> s
         return None
 
     def digest() -> str:
-        h = hashlib.sha256()
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
-        return h.hexdigest()
+        with open(path, "rb") as fh:  # one reused buffer: no fresh pages per block
+            return hashlib.file_digest(fh, "sha256").hexdigest()
 
     try:
         return retry_transient(digest, attempts, backoff_seconds, time.sleep)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import getpass
+import os
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -36,8 +37,9 @@ from db.session import redact
 from flows import progress
 from flows.config import FlowsConfig, load_flows_config
 from flows.ephemeral import TemporaryApi
-from flows.inputs import as_parameter
+from flows.inputs import as_parameter, expand_source
 from flows.models import ModelChoice, resolve_model
+from flows.readahead import reading_ahead
 from flows.report import BatchSummary, ChunkReport, merge_chunks, review_table
 from flows.runtime import engine_for, get_logger, reader_for
 from flows.tasks import (
@@ -165,7 +167,7 @@ def process_batch(
         pipeline,
         cfg.retries.read_attempts,
         cfg.retries.read_backoff_seconds,
-        cfg.dask.read_threads if on_dask else (cfg.batch.read_threads or None),
+        cfg.dask.read_threads if on_dask else _read_threads(cfg, workers),
     )
     chunks = [found.paths[i : i + chunk_size] for i in range(0, len(found.paths), chunk_size)]
     reports = _run_chunks(chunks, job, retry, cfg.batch.max_in_flight or workers + 1)
@@ -296,6 +298,17 @@ def _workers(cfg: FlowsConfig) -> tuple[int, bool]:
     return cfg.batch.local_workers, False
 
 
+def _read_threads(cfg: FlowsConfig, chunks_at_once: int) -> int:
+    """Pipeline threads per chunk read in this process: ``batch.read_threads``, or else as many
+    in all as `hdr read` uses (the pipeline's default: the CPU count, at most 4), shared by
+    the chunks read at once. Two chunks of one thread each on 2 cores: while one chunk
+    starts, hashes, stores or classifies its last glyphs, the other keeps reading, where one
+    chunk of two threads leaves a core idle at each chunk's end."""
+    if cfg.batch.read_threads:
+        return cfg.batch.read_threads
+    return max(1, min(4, os.cpu_count() or 1) // max(1, chunks_at_once))
+
+
 def _flow_run_id() -> str | None:
     from prefect.runtime import flow_run
 
@@ -356,11 +369,28 @@ def run_local(
     }
     if chunk_size is not None:
         kwargs["chunk_size"] = chunk_size
-    with _reporting_to(api):
-        if listener is None:
-            return flow_obj(source, **kwargs)
-        with progress.listening(listener):
-            return flow_obj(source, **kwargs)
+    with contextlib.ExitStack() as stack:
+        if api is not None and not dask_address:  # the first chunk reads while the API starts
+            stack.enter_context(_first_chunk_ahead(source, chunk_size or DEFAULT_CHUNK_SIZE, model))
+        stack.enter_context(_reporting_to(api))
+        if listener is not None:
+            stack.enter_context(progress.listening(listener))
+        return flow_obj(source, **kwargs)
+    raise AssertionError("unreachable")  # pragma: no cover - an ExitStack may swallow
+
+
+def _first_chunk_ahead(
+    source: str | list[str], chunk_size: int, model: str
+) -> contextlib.AbstractContextManager[Any]:
+    """Read the first chunk's documents ahead (:mod:`flows.readahead`), when all is known."""
+    try:
+        pipeline = load_pipeline_config()
+        db_url = Settings().db_url_or_default()
+        choice = resolve_model(model, engine_for(db_url), pipeline)
+        paths = expand_source(source).paths[:chunk_size]
+    except Exception:  # the flow's own tasks meet the same problem and report it
+        return contextlib.nullcontext()
+    return reading_ahead(paths, choice, pipeline, db_url)
 
 
 def _reporting_to(api: TemporaryApi | None) -> contextlib.AbstractContextManager[Any]:

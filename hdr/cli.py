@@ -636,6 +636,7 @@ def batch_cmd(
         "resume_batch": resume_batch,
         "api": api,
     }
+    gc.freeze()  # what is loaded by now lives to the end: the run's collections skip it
     if progress and err.is_terminal:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
