@@ -61,7 +61,7 @@ class NightlyConfig(_Section):
 class BatchConfig(_Section):
     local_workers: int = Field(default=2, ge=1, le=64)  # chunks read at once in this process
     max_in_flight: int = Field(default=0, ge=0, le=1024)
-    read_threads: int = Field(default=0, ge=0, le=64)  # per chunk; 0: the pipeline's default
+    read_threads: int = Field(default=0, ge=0, le=64)  # per chunk; 0: hdr read's, shared
 
 
 class RetryConfig(_Section):
