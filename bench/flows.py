@@ -15,9 +15,10 @@ is shared: the best of N is the run least disturbed by others):
 2. per task: ``hdr batch`` over the stored documents again (everything is skipped, so only
    orchestration and bookkeeping remain), ``--chunk-size 1`` (one task per document) against
    32, one chunk at a time (``HDR_FLOWS_BATCH__LOCAL_WORKERS=1``);
-3. Dask: ``taskset -c 0 hdr batch --chunk-size 16`` with one chunk at a time and one
-   pipeline thread (``HDR_FLOWS_BATCH__LOCAL_WORKERS=1``, ``HDR_FLOWS_BATCH__READ_THREADS=1``),
-   pinned to one core, against ``hdr batch
+3. Dask: ``taskset -c 0 hdr batch --chunk-size 16`` with one chunk at a time, one pipeline
+   thread and nothing read before the flow starts (``HDR_FLOWS_BATCH__LOCAL_WORKERS=1``,
+   ``HDR_FLOWS_BATCH__READ_THREADS=1``, ``HDR_FLOWS_BATCH__READ_AHEAD=false``), pinned to one
+   core, against ``hdr batch
    --dask-address`` on a local cluster of 2 worker processes x 1 thread (each chunk read with 1
    pipeline thread, as configured for Dask), both cores, timed inside the flow (the ephemeral
    server's start is the same for both). The workers are warmed first (imports, model), as in
@@ -214,7 +215,12 @@ def measure(
 
     apply_dask_config()  # as `dask worker` with DASK_CONFIG=configs/dask.yaml
     one = [*batch, "--chunk-size", "16"]
-    one_env = {**env, "HDR_FLOWS_BATCH__READ_THREADS": "1", "HDR_FLOWS_BATCH__LOCAL_WORKERS": "1"}
+    one_env = {  # one chunk, one thread, nothing read before the flow starts
+        **env,
+        "HDR_FLOWS_BATCH__READ_THREADS": "1",
+        "HDR_FLOWS_BATCH__LOCAL_WORKERS": "1",
+        "HDR_FLOWS_BATCH__READ_AHEAD": "false",
+    }
     os.environ.update({k: env[k] for k in ("PREFECT_HOME", "PREFECT_LOGGING_LEVEL")})
     with (
         LocalCluster(
@@ -242,8 +248,11 @@ def measure(
 
 
 def _break_even(run: Run, read: Run, n: int, label: str) -> str:
-    """From what size on the overhead is <= 10 %: a fixed part (outside the flow) and a part
-    per document (the flow's time over the plain reading's), both as measured here."""
+    """From what size on the wall overhead is <= 10 %, when it is not at this size: a fixed
+    part (outside the flow) and a part per document (the flow's time over the plain
+    reading's), both as measured here; nothing when the overhead is <= 10 % already."""
+    if run.wall_s <= 1.10 * read.wall_s:
+        return ""
     fixed = run.wall_s - run.flow_s
     per_doc = max(0.0, (run.flow_s - read.wall_s) / n)
     rate = n / read.wall_s  # documents per second of plain reading
@@ -262,7 +271,7 @@ def _fixed_part(r: dict[str, Run], low: dict[str, float], batch: Run) -> str:
     outside = (
         f"Of `hdr batch`'s {batch.wall_s:.1f} s, {batch.wall_s - batch.flow_s:.1f} s are "
         "outside the flow (imports, the database and model checks, the API's start and stop, "
-        "the exit)."
+        "the exit; the first documents are read there too, see below)."
     )
     server = r.get("server")
     if server is None:
@@ -272,9 +281,11 @@ def _fixed_part(r: dict[str, Run], low: dict[str, float], batch: Run) -> str:
         f"{outside} Prefect's temporary API alone takes {low['server']:.1f} s of CPU (its own "
         f"imports and start-up, in its own process) and answers after {ready:.1f} s: `hdr "
         "batch` starts it first (flows/ephemeral.py), so it boots on one core while the other "
-        "imports Prefect, opens the results database and loads the model; Prefect's own "
-        "ephemeral mode would start it only at the flow's first API call, after importing its "
-        "server application in this process as well."
+        "imports Prefect, opens the results database, loads the model and then reads the "
+        "first chunk's first documents (flows/readahead.py: the chunk task takes those "
+        "results, for the same model, configuration and bytes only). Prefect's own ephemeral "
+        "mode would start it only at the flow's first API call, after importing its server "
+        "application in this process as well."
     )
 
 
@@ -322,7 +333,7 @@ def section(all_runs: dict[str, list[Run]], n: int, synth: str, commands: list[s
         "per_chunk": f"`hdr batch` again, all stored, chunks of 32 ({n_tasks[1]} tasks, "
         "one at a time)",
         "one_core": "`taskset -c 0 hdr batch --chunk-size 16`, 1 chunk at a time, 1 pipeline "
-        "thread: one core",
+        "thread, no reading ahead: one core",
         "dask": "`hdr batch --dask-address --chunk-size 16`, 2 workers x 1 thread",
     }
     for key, label in labels.items():
@@ -333,7 +344,7 @@ def section(all_runs: dict[str, list[Run]], n: int, synth: str, commands: list[s
         lines.append(
             f"| {label} | {x.load[0]:.1f} | {x.wall_s:.1f} | {flow} | {x.cpu_s:.1f} "
             f"| {x.cpu_s / x.wall_s:.2f} "
-            f"| {n / x.wall_s:.2f} |"
+            f"| {'-' if key == 'server' else f'{n / x.wall_s:.2f}'} |"
         )
     lines += [
         "",
@@ -343,10 +354,13 @@ def section(all_runs: dict[str, list[Run]], n: int, synth: str, commands: list[s
         f"{pct(served.wall_s, read.wall_s)}, CPU {pct(low['served'], low['read'])} (wall: the "
         "best runs of the table; CPU: each kind's lowest figure, the least disturbed by the "
         f"other helpers). {_fixed_part(r, low, batch)} Inside the flow, the bookkeeping per "
-        f"document took {ours}; two chunks are read at once (`batch.local_workers: 2`), so "
-        "while one hashes, checks, stores or classifies its last glyphs, the other keeps the "
-        f"second core busy. {_break_even(batch, read, n, 'In ephemeral mode')} "
-        f"{_break_even(served, read, n, 'With a running server')}",
+        f"document took {ours}. Two chunks are read at once (`batch.local_workers: 2`), "
+        f"sharing the {min(4, os.cpu_count() or 1)} pipeline threads `hdr read` uses (one "
+        "each here): while one starts, hashes, stores or classifies its last glyphs, the "
+        "other keeps reading, where a single chunk read with both threads left a core idle "
+        "at each chunk's end. "
+        f"{_break_even(batch, read, n, 'In ephemeral mode')} "
+        f"{_break_even(served, read, n, 'With a running server')}".rstrip(),
         f"- **Per task**: {per_task_ms:.1f} ms ({per_doc.flow_s:.1f} s in the flow for "
         f"{n_tasks[0]} tasks against {per_chunk.flow_s:.1f} s for {n_tasks[1]}; every document "
         "already stored, so both only hash, check and record). One task per page would add that "
@@ -359,9 +373,10 @@ def section(all_runs: dict[str, list[Run]], n: int, synth: str, commands: list[s
         f"warmed in {(dask.summary or {}).get('warm_s', '?')} s before). CPU over the run: "
         f"{dask.cpu_s / dask.flow_s:.2f} cores' worth for the workers and the flow's process, "
         f"{one.cpu_s / one.wall_s:.2f} for the pinned process. Against the default single "
-        f"process, not pinned, which reads two chunks at a time with "
-        f"{min(4, os.cpu_count() or 1)} pipeline threads each and so uses both cores too: "
-        f"x{batch.flow_s / dask.flow_s:.2f}. Dask workers are started with configs/dask.yaml, "
+        f"process, not pinned, which reads two chunks at a time sharing "
+        f"{min(4, os.cpu_count() or 1)} pipeline threads and so uses both cores too, wall to "
+        f"wall (its first documents read ahead, which Dask runs do not): "
+        f"x{batch.wall_s / dask.wall_s:.2f}. Dask workers are started with configs/dask.yaml, "
         "which removes the `MALLOC_TRIM_THRESHOLD_` distributed sets for them; with it, a worker "
         "read about 50 % slower than a plain process.",
         "",

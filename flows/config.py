@@ -62,6 +62,7 @@ class BatchConfig(_Section):
     local_workers: int = Field(default=2, ge=1, le=64)  # chunks read at once in this process
     max_in_flight: int = Field(default=0, ge=0, le=1024)
     read_threads: int = Field(default=0, ge=0, le=64)  # per chunk; 0: hdr read's, shared
+    read_ahead: bool = True  # hdr batch: read the first documents while its Prefect API starts
 
 
 class RetryConfig(_Section):

@@ -370,7 +370,7 @@ def run_local(
     if chunk_size is not None:
         kwargs["chunk_size"] = chunk_size
     with contextlib.ExitStack() as stack:
-        if api is not None and not dask_address:  # the first chunk reads while the API starts
+        if api is not None and not dask_address and load_flows_config().batch.read_ahead:
             stack.enter_context(_first_chunk_ahead(source, chunk_size or DEFAULT_CHUNK_SIZE, model))
         stack.enter_context(_reporting_to(api))
         if listener is not None:
