@@ -48,6 +48,7 @@ sys.path.insert(0, str(REPO))
 from hdr.train.baselines_bench import replace_markdown_section  # noqa: E402
 
 HEADING = "## Orchestration"
+MACHINE_NOTE = "nothing else running on purpose (the load counts the runs' own processes)"
 
 
 @dataclass
@@ -289,7 +290,13 @@ def _fixed_part(r: dict[str, Run], low: dict[str, float], batch: Run) -> str:
     )
 
 
-def section(all_runs: dict[str, list[Run]], n: int, synth: str, commands: list[str]) -> str:
+def section(
+    all_runs: dict[str, list[Run]],
+    n: int,
+    synth: str,
+    commands: list[str],
+    machine: str = MACHINE_NOTE,
+) -> str:
     r = {k: best(v) for k, v in all_runs.items()}
     read, batch, served = r["read"], r["batch"], r["served"]
     low = {k: min(x.cpu_s for x in v) for k, v in all_runs.items()}  # the least disturbed CPU
@@ -312,8 +319,8 @@ def section(all_runs: dict[str, list[Run]], n: int, synth: str, commands: list[s
         "",
         f"Documents: `{synth}` ({n} PNG files); results in a fresh SQLite file per run. Each "
         f"line is the best (shortest wall time) of {repeat} interleaved runs. Machine: "
-        f"{platform.machine()}, {os.cpu_count()} cores **shared with other helpers** (their "
-        f"tests, benchmarks and trainings came and went): the 1-minute load average went from "
+        f"{platform.machine()}, {os.cpu_count()} cores, {machine}: the 1-minute load "
+        f"average went from "
         f"{min(loads):.1f} to {max(loads):.1f} during the runs (2.0 = both cores busy; `load` "
         "below is at the start of the line's run), so wall times are noisy; CPU seconds are "
         "steadier. A group measured again by a later command (`--only`) replaces the "
@@ -352,8 +359,8 @@ def section(all_runs: dict[str, list[Run]], n: int, synth: str, commands: list[s
         f"{pct(batch.wall_s, read.wall_s)}, CPU {pct(low['batch'], low['read'])}; with a "
         f"Prefect server already running (as under `make serve` or a deployment), wall "
         f"{pct(served.wall_s, read.wall_s)}, CPU {pct(low['served'], low['read'])} (wall: the "
-        "best runs of the table; CPU: each kind's lowest figure, the least disturbed by the "
-        f"other helpers). {_fixed_part(r, low, batch)} Inside the flow, the bookkeeping per "
+        "best runs of the table; CPU: each kind's lowest figure, the least disturbed run). "
+        f"{_fixed_part(r, low, batch)} Inside the flow, the bookkeeping per "
         f"document took {ours}. Two chunks are read at once (`batch.local_workers: 2`), "
         f"sharing the {min(4, os.cpu_count() or 1)} pipeline threads `hdr read` uses (one "
         "each here): while one starts, hashes, stores or classifies its last glyphs, the "
@@ -393,6 +400,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", type=Path, help="replace the '## Orchestration' section")
     parser.add_argument("--json", type=Path, help="also write every run's figures here")
     parser.add_argument("--from-json", type=Path, help="only render figures written by --json")
+    parser.add_argument(
+        "--machine",
+        default=MACHINE_NOTE,
+        help="what else shared the machine during the runs, for the report",
+    )
     parser.add_argument(
         "--only",
         choices=GROUPS,
@@ -450,7 +462,7 @@ def _load_runs(raw: dict[str, Any]) -> dict[str, list[Run]]:
 def _report(
     runs: dict[str, list[Run]], args: argparse.Namespace, synth: str, commands: list[str]
 ) -> int:
-    text = section(runs, args.n, synth, commands)
+    text = section(runs, args.n, synth, commands, args.machine)
     print(text)
     if args.write:
         replace_markdown_section(args.write, HEADING, text)
