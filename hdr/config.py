@@ -83,6 +83,7 @@ class DecisionConfig(_Strict):
         "amount_unboxed",
         "grammar_corrected",  # the confidence already counts the correction's doubt
         "noise_ignored",
+        "microprint_ignored",
     )
 
 

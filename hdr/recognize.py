@@ -33,7 +33,14 @@ from hdr.assemble.amount import parse_amount
 from hdr.assemble.decide import LayoutLike, decide_field, field_confidence, same_value_probs
 from hdr.assemble.decide import decide_page as _decide_page
 from hdr.assemble.decode import decode
-from hdr.assemble.geometry import apply_prior, is_high_mark, shape_prior
+from hdr.assemble.geometry import (
+    apply_prior,
+    is_high_mark,
+    long_comma,
+    neighbour_band,
+    shape_prior,
+    stroke_as_comma,
+)
 from hdr.classify.labels import DIGITS, LABELS, NUM_CLASSES, REJECT
 from hdr.classify.normalize import normalize_glyph
 from hdr.config import PipelineConfig
@@ -114,10 +121,11 @@ def _posterior(work: _Work, piece: Piece, probs: np.ndarray) -> np.ndarray:
     if work.cell_mode:  # one digit per cell
         return apply_prior(probs, CELL_PRIOR)
     boxes = [seg.piece.box for seg in work.seg.segments]
-    prior = shape_prior(piece.box, local_metrics(piece.box, boxes, work.seg.metrics))
+    band = neighbour_band(piece.box, boxes, work.seg.metrics)
+    prior = shape_prior(piece.box, local_metrics(piece.box, boxes, work.seg.metrics), band)
     if work.crop.name == "account":
-        prior = prior * ACCOUNT_PRIOR
-    return apply_prior(probs, prior)
+        return apply_prior(probs, prior * ACCOUNT_PRIOR)
+    return apply_prior(stroke_as_comma(probs, long_comma(piece.box, band)), prior)
 
 
 def _is_noise(piece: Piece, post: np.ndarray, work: _Work) -> bool:

@@ -16,6 +16,7 @@ True
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -26,14 +27,77 @@ from hdr.types import Box
 _DIGIT_IDX = [index_of(d) for d in DIGITS]
 _CURRENCY_IDX = [index_of(c) for c in CURRENCY]
 _REJECT_IDX = index_of(REJECT)
+_COMMA_IDX = index_of(",")
+_STROKE_IDX = [index_of("1"), index_of("/")]
+# Share of the writing's height (top line 0, baseline 1) below which a stroke's top means it
+# is a mark, not a digit: commas on real cheques start at 0.45-1.0, digits (small ones
+# included) at 0.35 or above.
+LONG_COMMA_TOP = 0.42
 
 
 def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, x))))
 
 
-def shape_prior(box: Box, metrics: Metrics) -> np.ndarray:
-    """A weight in [0, 1] per label for a glyph with this box (see the module docstring)."""
+def neighbour_band(box: Box, boxes: Sequence[Box], metrics: Metrics) -> tuple[float, float]:
+    """Top line and baseline of the writing around ``box``, from its full-size neighbours.
+
+    A line of handwriting slopes and drifts: on a long amount the last digits may sit a third
+    of a digit lower than the first. Two full-size glyphs on each side (fewer at the ends) say
+    where the line runs at this glyph; with fewer than two, the field's medians stand.
+    """
+    cx = (box[0] + box[2]) / 2.0
+    full = [b for b in boxes if b != box and (b[3] - b[1]) >= 0.7 * metrics.digit_height]
+    left = sorted((b for b in full if b[2] <= cx), key=lambda b: cx - b[2])[:2]
+    right = sorted((b for b in full if b[0] >= cx), key=lambda b: b[0] - cx)[:2]
+    near = left + right
+    if len(near) < 2:
+        return metrics.top, metrics.base
+    return float(np.median([b[1] for b in near])), float(np.median([b[3] for b in near]))
+
+
+def long_comma(box: Box, band: tuple[float, float]) -> float:
+    """How surely a glyph is a long comma by its place in the line (``band``: top, baseline).
+
+    A stroke that starts well below the top of the writing and comes down to the baseline or
+    past it, as many hands write the group comma ("5,10,000"). A digit starts near the top line;
+    even one written small starts in the upper part of it; wide glyphs (a dash, a flat smudge)
+    are left to the other terms of :func:`shape_prior`.
+    """
+    top, base = band
+    body = max(1.0, base - top)
+    top_rel, bottom_rel = (box[1] - top) / body, (box[3] - top) / body
+    aspect = (box[2] - box[0]) / max(1, box[3] - box[1])
+    return (
+        _sigmoid((top_rel - LONG_COMMA_TOP) / 0.025)
+        * _sigmoid((bottom_rel - 0.85) / 0.04)
+        * _sigmoid((1.3 - aspect) / 0.15)
+    )
+
+
+def stroke_as_comma(probs: np.ndarray, share: float) -> np.ndarray:
+    """Hand ``share`` of the thin-stroke labels' mass (``1``, ``/``, ``,``'s look-alikes) to ``,``.
+
+    Scaled to 28 x 28, a long comma *is* a ``1``: the classifier can only say "a stroke", and
+    the stroke's place in the line says which. Multiplying by a prior is not enough when the
+    classifier gives the comma a thousandth of the ``1``'s probability.
+    """
+    out = np.asarray(probs, np.float64).copy()
+    if share <= 0.0:
+        return out
+    for idx in _STROKE_IDX:
+        moved = out[idx] * share
+        out[idx] -= moved
+        out[_COMMA_IDX] += moved
+    return out
+
+
+def shape_prior(box: Box, metrics: Metrics, band: tuple[float, float] | None = None) -> np.ndarray:
+    """A weight in [0, 1] per label for a glyph with this box (see the module docstring).
+
+    ``band`` (top line, baseline) is where the writing runs at this glyph
+    (:func:`neighbour_band`); the field's medians in ``metrics`` when not given.
+    """
     rel_h, _, cy = metrics.relative(box)
     h, w = box[3] - box[1], box[2] - box[0]
     top_rel = (box[1] - metrics.top) / max(1.0, metrics.base - metrics.top)
@@ -50,7 +114,8 @@ def shape_prior(box: Box, metrics: Metrics) -> np.ndarray:
     # nor is one that starts low and hangs well below the baseline: a comma's tail
     hangs = _sigmoid((bottom_rel - 1.08) / 0.03) * _sigmoid((top_rel - 0.4) / 0.05)
     starts_low = _sigmoid((top_rel - 0.5) / 0.04) * _sigmoid((0.75 - rel_h) / 0.04)
-    mark_below = max(lower_half * smallish, hangs, starts_low)
+    comma_like = long_comma(box, band or (metrics.top, metrics.base))
+    mark_below = max(lower_half * smallish, hangs, starts_low, comma_like)
     not_digit = max(1e-4, 1.0 - mark_below) ** 2  # geometry is surer here than the classifier
     prior = np.ones(len(LABELS), np.float64)
     prior[_DIGIT_IDX] = full * (1.0 - 0.95 * flat) * not_digit
@@ -58,7 +123,9 @@ def shape_prior(box: Box, metrics: Metrics) -> np.ndarray:
     prior[index_of("/")] = full * not_digit
     prior[index_of("#")] = max(0.05, 1.0 - small)
     prior[index_of(".")] = small * (0.05 + 0.95 * low) * (1.0 - 0.8 * flat)
-    prior[index_of(",")] = max(smallish * (0.05 + 0.95 * low), hangs) * (1.0 - 0.8 * flat)
+    prior[index_of(",")] = max(smallish * (0.05 + 0.95 * low), hangs, comma_like) * (
+        1.0 - 0.8 * flat
+    )
     prior[index_of("-")] = flat * (0.5 + 0.5 * mid)
     # a long thin line is a dash or a filler tail, whatever a 28 x 28 glyph of it looks like
     line = _sigmoid((aspect - 3.5) / 0.3) * _sigmoid((0.35 - rel_h) / 0.04)

@@ -41,6 +41,7 @@ from hdr.segment.components import (
     union_box,
 )
 from hdr.segment.lines import remove_lines
+from hdr.segment.microprint import microprint_rows
 from hdr.segment.split import apply_cuts, split_paths
 from hdr.types import Box
 
@@ -48,6 +49,7 @@ MIN_SIDE = 4  # px: a smaller crop holds no glyph
 MAX_SEGMENTS = 48  # more candidates than any amount or account has: the crop is not a field
 EAGER_SPLIT = 1.3  # width / digit width from which a component is split before classifying
 MAYBE_SPLIT = 0.9  # ... from which it is split when the classifier is unsure of it whole
+WIDE_RUN = 3.2  # ... from which four pieces are tried too: "000" written as one chain of loops
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,7 @@ class Segment:
     """One place in the reading order: the glyph as found, and how it might be cut."""
 
     piece: Piece
-    options: tuple[tuple[Piece, ...], ...] = ()  # candidate splits, two or three pieces each
+    options: tuple[tuple[Piece, ...], ...] = ()  # candidate splits, two to four pieces each
     eager: bool = False  # options are worth classifying at once (clearly too wide)
     merged: bool = False  # the glyph was put together from broken strokes
     cell: int | None = None
@@ -127,7 +129,7 @@ def _split_options(piece: Piece, metrics: Metrics) -> tuple[tuple[Piece, ...], .
     x0, y0 = piece.box[0], piece.box[1]
     width = piece.box[2] - piece.box[0]
     ratio = width / max(1.0, metrics.digit_width)
-    counts = [2] if ratio < 2.4 else [3, 2]
+    counts = [2] if ratio < 2.4 else [3, 2] if ratio < WIDE_RUN else [4, 3, 2]
     options: list[tuple[Piece, ...]] = []
     for count in counts:
         for paths in split_paths(piece.mask, count):
@@ -280,6 +282,10 @@ def segment_field(
         labels, comps = label_components(clean)
     elif _faint_glyphs(faint_strokes(gray, ink, TRACE_CONTRAST), comps, sw) is not None:
         flags.append("faint_ink")  # a glyph too faint to read may be there: a person looks
+    printed = {c.label for c in microprint_rows(comps, ink.shape[:2])}
+    if printed:  # a box border drawn as micro-text: part of the form, not of the writing
+        flags.append("microprint_ignored")
+        comps = [c for c in comps if c.label not in printed]
     all_comps = comps
     comps = [c for c in comps if not is_speck(c, raw)]
     if not cell_boxes and lines.interior != (0, 0, ink.shape[1], ink.shape[0]):

@@ -113,6 +113,20 @@ def split_paths(mask: np.ndarray, pieces: int) -> list[list[np.ndarray]]:
             options.append([np.full(h, xa, np.int64), np.full(h, xb, np.int64)])
         if a and b:
             options.append([drop_fall(mask, a[0]), drop_fall(mask, b[0])])
+    elif pieces > 3:  # a run written without lifting the pen ("000" as a chain of loops)
+        half = 0.4 / pieces
+        near = []
+        for i in range(1, pieces):
+            lo, hi = round((i / pieces - half) * w), round((i / pieces + half) * w)
+            columns = _local_minima(profile, lo, hi, 2)
+            valley = _contour_valley(mask, lo, hi)  # loops touch at a waist, not a thin bridge
+            if valley is not None and all(abs(valley - x) > 2 for x in columns):
+                columns.insert(0, valley)
+            near.append(columns[:2])
+        for choice in zip(*near, strict=False):
+            options.append([np.full(h, x, np.int64) for x in choice])
+        if all(near):
+            options.append([drop_fall(mask, c[0]) for c in near])
     return options[:MAX_OPTIONS]
 
 

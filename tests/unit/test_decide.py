@@ -219,3 +219,23 @@ def test_shape_prior_tells_marks_from_digits() -> None:
     assert tail[LABELS.index("-")] > 0.9 and tail[LABELS.index(REJECT)] < 0.05
     digit = shape_prior((100, 10, 125, 50), m)
     assert digit[LABELS.index("7")] > 0.9 and digit[LABELS.index(".")] < 0.01
+
+
+def test_shape_prior_reads_a_long_comma_as_a_comma() -> None:
+    """Many hands write the group comma as a long stroke from mid-line to below the baseline.
+
+    The 28 x 28 glyph of it is a '1'; its place in the line says it is not a digit. A digit
+    written smaller than the others still starts in the upper part of the line.
+    """
+    from hdr.assemble.geometry import shape_prior
+    from hdr.segment.components import Metrics
+
+    m = Metrics(digit_height=40, digit_width=25, stroke_width=4, top=10, base=50)
+    for box in ((100, 31, 114, 56), (100, 29, 110, 68), (100, 30, 117, 50)):  # 0.5-0.55 down
+        prior = shape_prior(box, m)
+        assert prior[LABELS.index(",")] > 0.5, box
+        assert prior[LABELS.index("1")] < 0.02, box
+    small_zero = shape_prior((100, 22, 124, 50), m)  # starts at 0.3, sits on the baseline
+    assert small_zero[LABELS.index("0")] > 0.5
+    drifting_one = shape_prior((100, 20, 108, 56), m)  # a "1" a little low and long
+    assert drifting_one[LABELS.index("1")] > 0.5

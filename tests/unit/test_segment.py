@@ -81,6 +81,45 @@ def test_touching_digits_get_candidate_cuts_near_their_boundary() -> None:
     assert all(p.split for option in pair.options for p in option)
 
 
+def test_a_chain_of_four_loops_gets_a_four_piece_cut() -> None:
+    """ "0000" written without lifting the pen: one component, four digits wide."""
+    img = blank(80, 300)
+    for cx in (50, 74, 98, 122):
+        cv2.ellipse(img, (cx, 40), (12, 19), 0, 0, 360, INK, 3)
+    paste_digit(img, DIGITS["7"][0], 170, 59, 38)  # a lone digit sets the width
+    seg = segment_field(img)
+    assert len(seg.segments) == 2
+    chain = seg.segments[0]
+    fours = [option for option in chain.options if len(option) == 4]
+    assert chain.eager and fours
+    boundaries = (62, 86, 110)
+    best = min(
+        fours, key=lambda o: sum(abs(p.box[2] - b) for p, b in zip(o, boundaries, strict=False))
+    )
+    assert all(abs(p.box[2] - b) <= 5 for p, b in zip(best, boundaries, strict=False))
+
+
+def test_a_box_border_printed_as_micro_text_is_not_read() -> None:
+    """CTS-2010 cheques draw the amount box as rows of tiny letters, not ruled lines."""
+    img = blank(120, 420, border=False)
+    for y in (8, 112):  # "BANKBANKBANK..." 5 px tall along the top and the bottom
+        cv2.putText(img, "SYNDICATEBANK" * 6, (4, y), cv2.FONT_HERSHEY_PLAIN, 0.4, 90, 1)
+    boxes = [paste_digit(img, DIGITS[d][0], 60 + 45 * i, 90, 50) for i, d in enumerate("2255")]
+    seg = segment_field(img)
+    assert "microprint_ignored" in seg.flags
+    found = [s.piece.box for s in seg.segments]
+    assert len(found) == 4
+    assert all(near(got, want, 4) for got, want in zip(found, boxes, strict=True))
+
+
+def test_a_row_of_written_dots_is_not_micro_print() -> None:
+    img = blank(120, 420)
+    paste_digit(img, DIGITS["5"][0], 60, 90, 50)
+    for i in range(14):  # a filler of dots after the amount, written by hand
+        cv2.circle(img, (120 + 16 * i, 86), 3, INK, -1)
+    assert "microprint_ignored" not in segment_field(img).flags
+
+
 def test_a_broken_stroke_is_merged_into_one_glyph() -> None:
     img = blank(80, 200)
     cv2.line(img, (60, 20), (80, 20), INK, 3)  # the bar of a "5", lifted from the body
