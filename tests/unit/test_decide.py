@@ -239,3 +239,24 @@ def test_shape_prior_reads_a_long_comma_as_a_comma() -> None:
     assert small_zero[LABELS.index("0")] > 0.5
     drifting_one = shape_prior((100, 20, 108, 56), m)  # a "1" a little low and long
     assert drifting_one[LABELS.index("1")] > 0.5
+
+
+def test_a_one_at_the_end_of_a_sloping_line_stays_a_one() -> None:
+    """The line drifts down: the last '1' starts half a digit below the field's median top,
+    but level with its neighbours, so it is no comma; a comma on the same line still is."""
+    from hdr.assemble.geometry import long_comma, neighbour_band, stroke_as_comma
+    from hdr.segment.components import Metrics
+
+    m = Metrics(digit_height=40, digit_width=25, stroke_width=4, top=10, base=50)
+    digits = [(30 * i, 4 * i, 30 * i + 25, 40 + 4 * i) for i in range(8)]  # 4 px lower each
+    one = (240, 34, 248, 74)  # after them, as low as the line has come
+    boxes = [*digits, one]
+    assert long_comma(one, (m.top, m.base)) > 0.9  # against the field's medians: a "comma"
+    band = neighbour_band(one, boxes, m)
+    assert long_comma(one, band) < 0.05
+    comma = (112, 38, 118, 62)  # between the 4th and 5th digit, from mid-line down
+    assert long_comma(comma, neighbour_band(comma, [*boxes, comma], m)) > 0.9
+    probs = np.zeros(len(LABELS))
+    probs[LABELS.index("1")], probs[LABELS.index(",")] = 0.999, 0.001
+    moved = stroke_as_comma(probs, 0.95)
+    assert moved[LABELS.index(",")] > 0.9 and abs(moved.sum() - 1.0) < 1e-9
