@@ -125,7 +125,9 @@ def _posterior(work: _Work, piece: Piece, probs: np.ndarray) -> np.ndarray:
     prior = shape_prior(piece.box, local_metrics(piece.box, boxes, work.seg.metrics), band)
     if work.crop.name == "account":
         return apply_prior(probs, prior * ACCOUNT_PRIOR)
-    return apply_prior(stroke_as_comma(probs, long_comma(piece.box, band)), prior)
+    if band is not None:
+        probs = stroke_as_comma(probs, long_comma(piece.box, band))
+    return apply_prior(probs, prior)
 
 
 def _is_noise(piece: Piece, post: np.ndarray, work: _Work) -> bool:

@@ -30,7 +30,9 @@ from hdr.assemble.reading import Reading
 from hdr.classify.labels import LABELS, REJECT
 
 _REJECT = LABELS.index(REJECT)
-MIN_ALTERNATIVE = 0.02  # runner-up labels less likely than this are not tried
+MIN_ALTERNATIVE = 0.001  # runner-up labels less likely than this are not tried (a slanted
+# '1' read as '/' at 0.99 still leaves the '1' a few thousandths; the confidence that follows,
+# not this cut-off, keeps such a correction in review)
 MAX_ALTERNATIVES = 12  # the cheapest changes considered (pairs of them: 66 parses at most)
 
 

@@ -39,20 +39,21 @@ def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, x))))
 
 
-def neighbour_band(box: Box, boxes: Sequence[Box], metrics: Metrics) -> tuple[float, float]:
+def neighbour_band(box: Box, boxes: Sequence[Box], metrics: Metrics) -> tuple[float, float] | None:
     """Top line and baseline of the writing around ``box``, from its full-size neighbours.
 
     A line of handwriting slopes and drifts: on a long amount the last digits may sit a third
-    of a digit lower than the first. Two full-size glyphs on each side (fewer at the ends) say
-    where the line runs at this glyph; with fewer than two, the field's medians stand.
+    of a digit lower than the first. Up to two full-size glyphs on each side say where the line
+    runs at this glyph. None when a side has none: a group comma stands between digits, so a
+    glyph at either end of the writing is never judged a long comma.
     """
     cx = (box[0] + box[2]) / 2.0
     full = [b for b in boxes if b != box and (b[3] - b[1]) >= 0.7 * metrics.digit_height]
     left = sorted((b for b in full if b[2] <= cx), key=lambda b: cx - b[2])[:2]
     right = sorted((b for b in full if b[0] >= cx), key=lambda b: b[0] - cx)[:2]
     near = left + right
-    if len(near) < 2:
-        return metrics.top, metrics.base
+    if not left or not right:
+        return None
     return float(np.median([b[1] for b in near])), float(np.median([b[3] for b in near]))
 
 
@@ -95,8 +96,8 @@ def stroke_as_comma(probs: np.ndarray, share: float) -> np.ndarray:
 def shape_prior(box: Box, metrics: Metrics, band: tuple[float, float] | None = None) -> np.ndarray:
     """A weight in [0, 1] per label for a glyph with this box (see the module docstring).
 
-    ``band`` (top line, baseline) is where the writing runs at this glyph
-    (:func:`neighbour_band`); the field's medians in ``metrics`` when not given.
+    ``band`` (top line, baseline) is where the writing runs at this glyph, between digits
+    (:func:`neighbour_band`); without it, the glyph is not judged a long comma.
     """
     rel_h, _, cy = metrics.relative(box)
     h, w = box[3] - box[1], box[2] - box[0]
@@ -114,7 +115,7 @@ def shape_prior(box: Box, metrics: Metrics, band: tuple[float, float] | None = N
     # nor is one that starts low and hangs well below the baseline: a comma's tail
     hangs = _sigmoid((bottom_rel - 1.08) / 0.03) * _sigmoid((top_rel - 0.4) / 0.05)
     starts_low = _sigmoid((top_rel - 0.5) / 0.04) * _sigmoid((0.75 - rel_h) / 0.04)
-    comma_like = long_comma(box, band or (metrics.top, metrics.base))
+    comma_like = long_comma(box, band) if band is not None else 0.0
     mark_below = max(lower_half * smallish, hangs, starts_low, comma_like)
     not_digit = max(1e-4, 1.0 - mark_below) ** 2  # geometry is surer here than the classifier
     prior = np.ones(len(LABELS), np.float64)

@@ -231,13 +231,14 @@ def test_shape_prior_reads_a_long_comma_as_a_comma() -> None:
     from hdr.segment.components import Metrics
 
     m = Metrics(digit_height=40, digit_width=25, stroke_width=4, top=10, base=50)
+    band = (m.top, m.base)  # digits on both sides, level with the field
     for box in ((100, 31, 114, 56), (100, 29, 110, 68), (100, 30, 117, 50)):  # 0.5-0.55 down
-        prior = shape_prior(box, m)
+        prior = shape_prior(box, m, band)
         assert prior[LABELS.index(",")] > 0.5, box
         assert prior[LABELS.index("1")] < 0.02, box
-    small_zero = shape_prior((100, 22, 124, 50), m)  # starts at 0.3, sits on the baseline
+    small_zero = shape_prior((100, 22, 124, 50), m, band)  # starts at 0.3, sits on the baseline
     assert small_zero[LABELS.index("0")] > 0.5
-    drifting_one = shape_prior((100, 20, 108, 56), m)  # a "1" a little low and long
+    drifting_one = shape_prior((100, 20, 108, 56), m, band)  # a "1" a little low and long
     assert drifting_one[LABELS.index("1")] > 0.5
 
 
@@ -252,8 +253,10 @@ def test_a_one_at_the_end_of_a_sloping_line_stays_a_one() -> None:
     one = (240, 34, 248, 74)  # after them, as low as the line has come
     boxes = [*digits, one]
     assert long_comma(one, (m.top, m.base)) > 0.9  # against the field's medians: a "comma"
-    band = neighbour_band(one, boxes, m)
-    assert long_comma(one, band) < 0.05
+    middle = (180, 24, 188, 64)  # a "1" among the last digits, level with them
+    band = neighbour_band(middle, [*boxes, middle], m)
+    assert band is not None and long_comma(middle, band) < 0.05
+    assert neighbour_band(one, boxes, m) is None  # the last glyph: never a group comma
     comma = (112, 38, 118, 62)  # between the 4th and 5th digit, from mid-line down
     assert long_comma(comma, neighbour_band(comma, [*boxes, comma], m)) > 0.9
     probs = np.zeros(len(LABELS))
