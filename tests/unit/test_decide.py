@@ -117,6 +117,22 @@ def test_a_mark_that_changes_the_value_keeps_its_doubt() -> None:
     assert same[4] == pytest.approx(0.7, abs=0.01)
 
 
+def test_a_sure_slash_between_digits_is_read_as_one_but_stays_in_review() -> None:
+    """'32/71/-': the classifier is sure of '/', yet only '1' makes an amount. The value is
+    proposed for the reviewer, and the doubt keeps it far from the acceptance threshold."""
+    probs = np.stack(
+        [dist("3"), dist("2"), dist("/", 0.996, "1"), dist("7"), dist("1"), dist("/"), dist("-")]
+    )
+    labels, reading = decode(probs, parse_amount)
+    assert "".join(labels) == "32171/-" and reading.value == "32171.00"
+    assert "grammar_corrected" in reading.flags
+    same = same_value_probs(labels, probs, reading.value, lambda x: parse_amount(x).value)
+    status, flags = decide_field(
+        "amount", reading.value, float(np.prod(same)), reading.flags, min(same), DecisionConfig()
+    )
+    assert status is Status.REVIEW and "low_confidence" in flags
+
+
 def test_decode_never_turns_a_reject_into_a_digit() -> None:
     probs = np.stack([dist("1"), dist(REJECT, 0.6, "4"), dist("0")])
     labels, reading = decode(probs, parse_amount)
