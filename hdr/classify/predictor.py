@@ -24,7 +24,7 @@ from hdr.classify.card import ModelCard, card_path
 from hdr.classify.labels import LABELS
 from hdr.errors import ModelError, ReasonCode
 
-BATCH = 1024
+BATCH = 256  # glyphs per ONNX Runtime call: about 5 % faster than 1024 on 2 cores
 INTRA_OP_THREADS = 2
 _LOAD_LOCK = threading.Lock()
 
