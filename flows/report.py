@@ -70,7 +70,9 @@ class BatchSummary:
     n_fields_in_review: int = 0  # fields waiting for a person
     errors: list[tuple[str, str, str]] = field(default_factory=list)  # source, code, message
     stage_seconds: dict[str, float] = field(default_factory=dict)
-    wall_seconds: float = 0.0
+    wall_seconds: float = 0.0  # inside the flow
+    # `hdr batch` reads its first documents while Prefect's API starts, before the flow runs
+    ahead_seconds: float = 0.0
     chunks: int = 0
     workers: int = 0
     archived: int = 0
@@ -161,7 +163,12 @@ class BatchSummary:
 
         lines = [
             f"batch {self.batch_id}: {self.n_documents} documents ({self.n_read} read now, "
-            f"{self.n_reused} already stored) in {self.wall_seconds:.1f} s",
+            f"{self.n_reused} already stored) in {self.wall_seconds + self.ahead_seconds:.1f} s"
+            + (
+                f" ({self.ahead_seconds:.1f} s of it reading ahead while Prefect started)"
+                if self.ahead_seconds >= 0.05
+                else ""
+            ),
             f"  accepted {self.n_accepted} ({pct(self.n_accepted)}), review {self.n_review} "
             f"({pct(self.n_review)}), rejected {self.n_rejected}, error {self.n_error}",
             f"  read rate {pct(self.n_accepted)}, review rate {pct(self.n_review)}; "

@@ -40,6 +40,15 @@ def test_markdown_has_counts_rates_errors_and_the_slowest_stage() -> None:
     assert "***@db" in text  # the password never appears
 
 
+def test_text_summary_counts_the_documents_read_ahead_in_its_time() -> None:
+    """`hdr batch` reads its first documents before the flow's clock starts: the time it
+    prints is the whole reading, not only the flow's bookkeeping afterwards."""
+    s = summary()
+    s.ahead_seconds = 3.2
+    first = s.to_text().splitlines()[0]
+    assert first.endswith("in 8.7 s (3.2 s of it reading ahead while Prefect started)")
+
+
 def test_text_summary_is_short_and_says_where_time_went() -> None:
     lines = summary().to_text().splitlines()
     assert lines[0] == "batch 7: 4 documents (3 read now, 1 already stored) in 5.5 s"
