@@ -286,8 +286,8 @@ def markdown(results: dict[str, dict], n_docs: int, command: str, machine: str) 
     load = " ".join(f"{x:.1f}" for x in os.getloadavg())
     lines += [
         "",
-        f"Load average at the end of the run: {load} (other work shares the machine: the "
-        "speeds are lower bounds). With fewer than 334 fields, 0.3 % misread is less than one "
+        f"Load average at the end of the run: {load} (the runs' own processes count; above 2.0 "
+        "other work shared the cores and the speeds are lower bounds). With fewer than 334 fields, 0.3 % misread is less than one "
         "field: that column is the read rate with zero misreads. Exact match counts fields "
         "whose truth has a value.",
         "",
