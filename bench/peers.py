@@ -287,7 +287,8 @@ def markdown(results: dict[str, dict], n_docs: int, command: str, machine: str) 
     lines += [
         "",
         f"Load average at the end of the run: {load} (the runs' own processes count; above 2.0 "
-        "other work shared the cores and the speeds are lower bounds). With fewer than 334 fields, 0.3 % misread is less than one "
+        "other work shared the cores and the speeds are lower bounds). With fewer than 334 "
+        "fields, 0.3 % misread is less than one "
         "field: that column is the read rate with zero misreads. Exact match counts fields "
         "whose truth has a value.",
         "",
