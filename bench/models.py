@@ -30,6 +30,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.real_cheques import read_all  # noqa: E402
 from bench.tune import ensure_set  # noqa: E402
 from hdr.assemble.decide import blocking  # noqa: E402
 from hdr.classify.predictor import load_classifier, sha256_file  # noqa: E402
@@ -82,14 +83,9 @@ def score_pages(folder: Path, cfg: PipelineConfig) -> PageScore:
 
 def score_real(data: Path, cfg: PipelineConfig) -> tuple[int, int]:
     """Amounts read exactly on the real cheques, and how many there are."""
-    labels = [json.loads(x) for x in (data / "labels.jsonl").read_text().splitlines() if x]
-    clf = load_classifier(cfg.model.path, cfg.model.sha256, cfg.model.backend)
-    files = [data / x["file"] for x in labels]
-    exact = 0
-    for label, result in zip(labels, read_documents(files, cfg, classifier=clf), strict=True):
-        amount = result.pages[0].fields.get("amount") if result.pages else None
-        exact += amount is not None and amount.value == label["amount"]
-    return exact, len(labels)
+    outcomes, _ = read_all(data, cfg)
+    exact = sum(o.amount is not None and o.amount.value == o.label for o in outcomes)
+    return exact, len(outcomes)
 
 
 def eval_digits(model: Path) -> dict[str, Any]:
@@ -112,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     real = None if args.no_real or not (args.real / "labels.jsonl").exists() else args.real
     rows = [
         "| model | sha256 | MNIST test | non-digits as digit | ECE | glyphs/s | "
-        f"amount exact (tuning {args.n}) | account exact | accepted / misread | real exact |",
+        "amount exact | account exact | accepted / misread | real exact |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for model in args.models:

@@ -37,7 +37,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from hdr.config import load_pipeline_config  # noqa: E402
+from hdr.config import PipelineConfig, load_pipeline_config  # noqa: E402
 from hdr.types import DocumentResult, FieldResult, Status  # noqa: E402
 
 HEADING = "## Real cheques (dev set)"
@@ -76,7 +76,9 @@ class Outcome:
         return self.amount is not None and self.amount.status == Status.ACCEPTED
 
 
-def read_all(data: Path) -> tuple[list[Outcome], float]:
+def read_all(data: Path, config: PipelineConfig | None = None) -> tuple[list[Outcome], float]:
+    """Every cheque of ``data`` read with ``config`` (the shipped one by default), and the wall
+    time it took."""
     from hdr.pipeline import read_documents
 
     labels = [
@@ -86,7 +88,7 @@ def read_all(data: Path) -> tuple[list[Outcome], float]:
     ]
     paths = [data / row["file"] for row in labels]
     start = time.perf_counter()
-    results = list(read_documents(paths, load_pipeline_config()))
+    results = list(read_documents(paths, config or load_pipeline_config()))
     wall = time.perf_counter() - start
     outcomes = [
         Outcome(row["file"], row["bank"], row["amount"], result)

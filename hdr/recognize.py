@@ -122,12 +122,11 @@ def _posterior(work: _Work, piece: Piece, probs: np.ndarray) -> np.ndarray:
         return apply_prior(probs, CELL_PRIOR)
     boxes = [seg.piece.box for seg in work.seg.segments]
     band = neighbour_band(piece.box, boxes, work.seg.metrics)
-    prior = shape_prior(piece.box, local_metrics(piece.box, boxes, work.seg.metrics), band)
+    comma_like = long_comma(piece.box, band) if band is not None else 0.0
+    prior = shape_prior(piece.box, local_metrics(piece.box, boxes, work.seg.metrics), comma_like)
     if work.crop.name == "account":
         return apply_prior(probs, prior * ACCOUNT_PRIOR)
-    if band is not None:
-        probs = stroke_as_comma(probs, long_comma(piece.box, band))
-    return apply_prior(probs, prior)
+    return apply_prior(stroke_as_comma(probs, comma_like), prior)
 
 
 def _is_noise(piece: Piece, post: np.ndarray, work: _Work) -> bool:

@@ -6,7 +6,7 @@ height and baseline, into a soft prior over the labels: a small mark low on the 
 or ``,`` far more often than a digit; a flat one at mid height is a ``-``; a full-size glyph is
 never a ``.``. The prior multiplies the classifier's probabilities, which are then renormalised.
 
->>> from hdr.segment.components import Metrics
+>>> from hdr.segment.components import Metrics, nearest_each_side
 >>> m = Metrics(digit_height=40, digit_width=25, stroke_width=4, top=10, base=50)
 >>> p = shape_prior((100, 44, 106, 50), m)                 # a small dot on the baseline
 >>> bool(p[LABELS.index(".")] > 0.8 > 0.1 > p[LABELS.index("7")])
@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from hdr.classify.labels import CURRENCY, DIGITS, LABELS, REJECT, index_of
-from hdr.segment.components import Metrics
+from hdr.segment.components import Metrics, nearest_each_side
 from hdr.types import Box
 
 _DIGIT_IDX = [index_of(d) for d in DIGITS]
@@ -47,13 +47,11 @@ def neighbour_band(box: Box, boxes: Sequence[Box], metrics: Metrics) -> tuple[fl
     runs at this glyph. None when a side has none: a group comma stands between digits, so a
     glyph at either end of the writing is never judged a long comma.
     """
-    cx = (box[0] + box[2]) / 2.0
-    full = [b for b in boxes if b != box and (b[3] - b[1]) >= 0.7 * metrics.digit_height]
-    left = sorted((b for b in full if b[2] <= cx), key=lambda b: cx - b[2])[:2]
-    right = sorted((b for b in full if b[0] >= cx), key=lambda b: b[0] - cx)[:2]
-    near = left + right
+    full = [b for b in boxes if (b[3] - b[1]) >= 0.7 * metrics.digit_height]
+    left, right = nearest_each_side(box, full)
     if not left or not right:
         return None
+    near = left + right
     return float(np.median([b[1] for b in near])), float(np.median([b[3] for b in near]))
 
 
@@ -93,11 +91,11 @@ def stroke_as_comma(probs: np.ndarray, share: float) -> np.ndarray:
     return out
 
 
-def shape_prior(box: Box, metrics: Metrics, band: tuple[float, float] | None = None) -> np.ndarray:
+def shape_prior(box: Box, metrics: Metrics, comma_like: float = 0.0) -> np.ndarray:
     """A weight in [0, 1] per label for a glyph with this box (see the module docstring).
 
-    ``band`` (top line, baseline) is where the writing runs at this glyph, between digits
-    (:func:`neighbour_band`); without it, the glyph is not judged a long comma.
+    ``comma_like`` is :func:`long_comma` of the glyph in the band its neighbours give
+    (:func:`neighbour_band`); 0 where it has no neighbour on one side.
     """
     rel_h, _, cy = metrics.relative(box)
     h, w = box[3] - box[1], box[2] - box[0]
@@ -115,7 +113,6 @@ def shape_prior(box: Box, metrics: Metrics, band: tuple[float, float] | None = N
     # nor is one that starts low and hangs well below the baseline: a comma's tail
     hangs = _sigmoid((bottom_rel - 1.08) / 0.03) * _sigmoid((top_rel - 0.4) / 0.05)
     starts_low = _sigmoid((top_rel - 0.5) / 0.04) * _sigmoid((0.75 - rel_h) / 0.04)
-    comma_like = long_comma(box, band) if band is not None else 0.0
     mark_below = max(lower_half * smallish, hangs, starts_low, comma_like)
     not_digit = max(1e-4, 1.0 - mark_below) ** 2  # geometry is surer here than the classifier
     prior = np.ones(len(LABELS), np.float64)

@@ -224,6 +224,18 @@ def union_box(comps: Sequence[Component]) -> Box:
     )
 
 
+def nearest_each_side(
+    box: Box, boxes: Sequence[Box], count: int = 2
+) -> tuple[list[Box], list[Box]]:
+    """Up to ``count`` of ``boxes`` wholly left of ``box``'s centre and as many wholly right of
+    it, nearest first (``box`` itself left out)."""
+    cx = (box[0] + box[2]) / 2.0
+    others = [b for b in boxes if b != box]
+    left = sorted((b for b in others if b[2] <= cx), key=lambda b: cx - b[2])[:count]
+    right = sorted((b for b in others if b[0] >= cx), key=lambda b: b[0] - cx)[:count]
+    return left, right
+
+
 def local_metrics(box: Box, boxes: Sequence[Box], metrics: Metrics) -> Metrics:
     """The writing's size and baseline around ``box``, from the bigger glyphs next to it.
 
@@ -233,10 +245,7 @@ def local_metrics(box: Box, boxes: Sequence[Box], metrics: Metrics) -> Metrics:
     h = box[3] - box[1]
     if h >= 0.5 * metrics.digit_height:
         return metrics  # a glyph of full size (if small) sets its own size
-    cx = (box[0] + box[2]) / 2.0
-    bigger = [b for b in boxes if b != box and (b[3] - b[1]) > 1.5 * h]
-    left = sorted((b for b in bigger if b[2] <= cx), key=lambda b: cx - b[2])[:2]
-    right = sorted((b for b in bigger if b[0] >= cx), key=lambda b: b[0] - cx)[:2]
+    left, right = nearest_each_side(box, [b for b in boxes if (b[3] - b[1]) > 1.5 * h])
     near = left + right
     if not near:
         return metrics

@@ -54,6 +54,16 @@ def _contour_valley(mask: np.ndarray, lo: int, hi: int) -> int | None:
     return lo + int(np.argmax(window))
 
 
+def _cut_columns(mask: np.ndarray, profile: np.ndarray, lo: int, hi: int) -> list[int]:
+    """Columns in [lo, hi) worth a straight cut: the outline's waist first (round glyphs touch
+    there, not at a thin bridge), then the two emptiest columns."""
+    columns = _local_minima(profile, lo, hi, 2)
+    valley = _contour_valley(mask, lo, hi)
+    if valley is not None and all(abs(valley - x) > 2 for x in columns):
+        columns.insert(0, valley)
+    return columns
+
+
 def drop_fall(mask: np.ndarray, start: int, from_top: bool = True) -> np.ndarray:
     """Column of the cut at every row: a drop starts above ``start`` and falls round the ink."""
     img = mask > 0 if from_top else (mask > 0)[::-1]
@@ -96,11 +106,7 @@ def split_paths(mask: np.ndarray, pieces: int) -> list[list[np.ndarray]]:
     profile = (mask > 0).sum(axis=0)
     options: list[list[np.ndarray]] = []
     if pieces == 2:
-        lo, hi = round(0.28 * w), round(0.72 * w)
-        columns = _local_minima(profile, lo, hi, 2)
-        valley = _contour_valley(mask, lo, hi)
-        if valley is not None and all(abs(valley - x) > 2 for x in columns):
-            columns.insert(0, valley)
+        columns = _cut_columns(mask, profile, round(0.28 * w), round(0.72 * w))
         for x in columns[:3]:
             options.append([np.full(h, x, np.int64)])
         for x in columns[:1]:
@@ -118,11 +124,7 @@ def split_paths(mask: np.ndarray, pieces: int) -> list[list[np.ndarray]]:
         near = []
         for i in range(1, pieces):
             lo, hi = round((i / pieces - half) * w), round((i / pieces + half) * w)
-            columns = _local_minima(profile, lo, hi, 2)
-            valley = _contour_valley(mask, lo, hi)  # loops touch at a waist, not a thin bridge
-            if valley is not None and all(abs(valley - x) > 2 for x in columns):
-                columns.insert(0, valley)
-            near.append(columns[:2])
+            near.append(_cut_columns(mask, profile, lo, hi)[:2])
         for choice in zip(*near, strict=False):
             options.append([np.full(h, x, np.int64) for x in choice])
         if all(near):

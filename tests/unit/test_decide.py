@@ -243,18 +243,20 @@ def test_shape_prior_reads_a_long_comma_as_a_comma() -> None:
     The 28 x 28 glyph of it is a '1'; its place in the line says it is not a digit. A digit
     written smaller than the others still starts in the upper part of the line.
     """
-    from hdr.assemble.geometry import shape_prior
+    from hdr.assemble.geometry import long_comma, shape_prior
     from hdr.segment.components import Metrics
 
     m = Metrics(digit_height=40, digit_width=25, stroke_width=4, top=10, base=50)
     band = (m.top, m.base)  # digits on both sides, level with the field
     for box in ((100, 31, 114, 56), (100, 29, 110, 68), (100, 30, 117, 50)):  # 0.5-0.55 down
-        prior = shape_prior(box, m, band)
+        prior = shape_prior(box, m, long_comma(box, band))
         assert prior[LABELS.index(",")] > 0.5, box
         assert prior[LABELS.index("1")] < 0.02, box
-    small_zero = shape_prior((100, 22, 124, 50), m, band)  # starts at 0.3, sits on the baseline
+    small = (100, 22, 124, 50)  # a zero that starts at 0.3 and sits on the baseline
+    small_zero = shape_prior(small, m, long_comma(small, band))
     assert small_zero[LABELS.index("0")] > 0.5
-    drifting_one = shape_prior((100, 20, 108, 56), m, band)  # a "1" a little low and long
+    drift = (100, 20, 108, 56)  # a "1" a little low and long
+    drifting_one = shape_prior(drift, m, long_comma(drift, band))
     assert drifting_one[LABELS.index("1")] > 0.5
 
 
