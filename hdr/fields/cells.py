@@ -28,9 +28,11 @@ from hdr.types import Box
 MIN_CELLS = 6  # shorter "rows" are too often a box and the strokes written in it
 MAX_CELLS = 32
 PITCH_TOL = 0.15  # a tick is on the lattice when within this fraction of the pitch
+REFINE_ROUNDS = 2  # times the lattice is refitted to the ticks it reaches (see _fit_lattice)
 MAX_RESIDUAL = 0.06  # RMS distance of the ticks from the fitted lattice, in pitches
 BROKEN_GAP = 0.03  # of the page width: gaps of a broken base line that are joined
 MAX_PITCH = 0.12  # of the page height: one digit per cell; wider "cells" are something else
+LIGHT_SHARE = 0.1  # of the way from paper to ink: dark enough for a light grey separator
 MAX_BUSY = 0.25  # share of a band's columns that may be partly dark around faint lines
 BUSY_TICKS = 0.3  # ... partly: over this share of the band, along a comb's base line
 TICK_BAND = 0.015  # of the page height: the band along a rule where comb ticks are looked for
@@ -89,13 +91,27 @@ def _fit_lattice(xs: list[float], lengths: list[int]) -> tuple[float, float, int
                 continue
             tried.add(key)
             ks = k_all[row][on]
+            if len(set(ks.tolist())) < MIN_CELLS:
+                continue
+            # refine pitch and origin by least squares over the inliers, and take the ticks the
+            # refined lattice reaches: a candidate pitch is a whole-pixel gap, and 1 px a cell
+            # off puts the far ticks of a long row off the lattice
+            a, b = np.polyfit(ks, arr[on], 1)
+            for _ in range(REFINE_ROUNDS):
+                if not a > 4:  # a degenerate fit: keep the candidate pitch's inliers
+                    break
+                k_fit = np.round((arr - b) / a)
+                on_fit = np.abs(arr - (a * k_fit + b)) <= PITCH_TOL * a
+                if on_fit.sum() <= on.sum():
+                    break
+                on, ks = on_fit, k_fit[on_fit]
+                a, b = np.polyfit(ks, arr[on], 1)
             span = int(ks.max() - ks.min())
             distinct = len(set(ks.tolist()))
             if not MIN_CELLS <= span <= MAX_CELLS or distinct < max(MIN_CELLS, 0.6 * (span + 1)):
                 continue
-            # refine pitch and origin by least squares over the inliers; printed ticks sit on
-            # the lattice within a small fraction of the pitch, handwritten strokes do not
-            a, b = np.polyfit(ks, arr[on], 1)
+            # printed ticks sit on the lattice within a small fraction of the pitch,
+            # handwritten strokes do not
             if float(np.sqrt(np.mean((arr[on] - (a * ks + b)) ** 2))) > MAX_RESIDUAL * a:
                 continue
             if not _printed_like(lens[on]):
@@ -215,13 +231,14 @@ def _dark_columns(
     y1: int,
     rules: tuple[Rule, ...],
     busy_level: float,
+    share: float = 0.25,
 ) -> list[tuple[int, int]]:
     """(x, width) of thin vertical lines that darken every row of the band x0..x1, y0..y1.
 
-    Dark is a quarter of the way from paper to the darkest ink, or, when the ``rules`` the
-    lines belong to are faint (separators and ticks are printed like them, and thinner),
-    halfway to the rules' grey. A band where more than MAX_BUSY of the columns are dark
-    over ``busy_level`` of their height is a pattern, not paper with lines: nothing is found.
+    Dark is ``share`` (by default a quarter) of the way from paper to the darkest ink, or, when
+    the ``rules`` the lines belong to are faint (separators and ticks are printed like them,
+    and thinner), halfway to the rules' grey. A band where more than MAX_BUSY of the columns are
+    dark over ``busy_level`` of their height is a pattern, not paper with lines: nothing is found.
     """
     h, w = gray.shape[:2]
     x0, x1, y0, y1 = max(0, x0), min(w, x1), max(0, y0), min(h, y1)
@@ -235,13 +252,19 @@ def _dark_columns(
     lines = [gray[max(0, r.pos - 1) : r.pos + 2, x0:x1].min(axis=0) for r in rules]
     rule_grey = float(np.median(np.concatenate(lines)))
     ink_grey = float(ranked[k2])  # 2nd percentile
-    level = paper - max(8.0, min(0.5 * (paper - rule_grey), 0.25 * (paper - ink_grey)))
+    level = paper - max(8.0, min(0.5 * (paper - rule_grey), share * (paper - ink_grey)))
     # a gray level under ``level`` is under its ceiling: compare in uint8, count per column
     dark = band < min(255, max(0, math.ceil(level)))
     cover = np.count_nonzero(dark, axis=0) / dark.shape[0]
     if float(np.mean(cover >= busy_level)) > MAX_BUSY:
         return []
-    cover = np.maximum(cover, np.maximum(np.roll(cover, 1), np.roll(cover, -1)))
+    # a thin line is dark in one of two or three neighbouring columns at each row (it leans
+    # by a pixel, or its grey is shared between two columns): count a row dark there when
+    # any of them is
+    near = dark.copy()
+    near[:, 1:] |= dark[:, :-1]
+    near[:, :-1] |= dark[:, 1:]
+    cover = np.count_nonzero(near, axis=0) / dark.shape[0]
     xs = np.flatnonzero(cover >= 0.85)
     if xs.size == 0:
         return []
@@ -262,7 +285,10 @@ def _faint_separators(gray: np.ndarray, top: Rule, bottom: Rule) -> list[Rule]:
     x0, x1 = max(top.start, bottom.start), min(top.end, bottom.end)
     margin = max(top.thickness, bottom.thickness) + 2
     # (digits fill the band between separators: only columns dark almost throughout are busy)
-    cols = _dark_columns(gray, x0, x1, top.pos + margin, bottom.pos - margin, (top, bottom), 0.7)
+    y0, y1 = top.pos + margin, bottom.pos - margin
+    cols = _dark_columns(gray, x0, x1, y0, y1, (top, bottom), 0.7)
+    if len(cols) < MIN_CELLS:  # separators printed lighter than the box: look again, lighter
+        cols = _dark_columns(gray, x0, x1, y0, y1, (top, bottom), 0.7, LIGHT_SHARE)
     return [Rule(False, top.pos, bottom.pos, x, min(n, bottom.thickness)) for x, n in cols]
 
 

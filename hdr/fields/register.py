@@ -32,6 +32,7 @@ from hdr.types import Box
 MATCH_MIN_SCORE = 0.7
 RECT_IOU = 0.55
 CELL_IOU = 0.45
+OUTLINE_IOU = 0.7  # a rectangle this close to a cells anchor is the row's outline
 ROW_IOU = 0.4  # a detected row this close to a cells anchor, with as many cells, is it
 SHEAR_PRIOR = 20.0  # weight (mm) of the "no shear" prior in the least-squares refinement
 CELLS_MATCHED = 0.6  # share of a row's cells that must be found
@@ -187,6 +188,12 @@ def _match_cells(
         v, hit = targets.cells.best(cell)
         per_cell.append(hit if v >= CELL_IOU else None)
     hits = [c for c in per_cell if c is not None]
+    if len(hits) < CELLS_MATCHED * n:
+        # separators lost in the scan (a light grey line binarised away): the row's outline is
+        # still a rectangle where the row should be; its cells are placed from the template
+        v, outline = targets.rects.best(box)
+        if outline is not None and v >= OUTLINE_IOU:
+            return CELLS_MATCHED, outline, (None,) * n
     if not hits:
         return 0.0, None, tuple(per_cell)
     return len(hits) / n, union(hits), tuple(per_cell)

@@ -49,11 +49,13 @@ class Drawing:
     def rect(self, box: Box, width: int) -> None:
         cv2.rectangle(self.image, box[:2], (box[2], box[3]), 40, width)
 
-    def cells(self, box: Box, n: int, width: int) -> None:
+    def cells(self, box: Box, n: int, width: int, separator: int | None = 40) -> None:
+        """A row of ``n`` cells; ``separator`` is the grey of the lines between them (None:
+        not printed, or lost in the scan)."""
         self.rect(box, width)
-        for i in range(1, n):
+        for i in range(1, n if separator is not None else 1):
             x = round(box[0] + (box[2] - box[0]) * i / n)
-            cv2.line(self.image, (x, box[1]), (x, box[3]), 40, max(1, width - 1))
+            cv2.line(self.image, (x, box[1]), (x, box[3]), separator, max(1, width - 1))
 
     def line(self, x0: int, x1: int, y: int, width: int) -> None:
         cv2.line(self.image, (x0, y), (x1, y), 40, width)
@@ -117,8 +119,11 @@ def _px(t: Template, rel: tuple[float, float, float, float], d: Drawing) -> Box:
     return Template.to_pixels(rel, w, h)
 
 
-def draw_template(t: Template, dpi: int, seed: int) -> Drawing:
-    """Every printed anchor of ``t``, handwriting in the amount box and the account cells."""
+def draw_template(t: Template, dpi: int, seed: int, separator: int | None = 40) -> Drawing:
+    """Every printed anchor of ``t``, handwriting in the amount box and the account cells.
+
+    ``separator``: the grey of the lines between account cells (None: none printed).
+    """
     d = new_drawing(t.page.width_mm, t.page.height_mm, dpi)
     d.rng = np.random.default_rng(seed)
     lw = max(2, round(dpi / 25.4 * 0.3))
@@ -127,7 +132,7 @@ def draw_template(t: Template, dpi: int, seed: int) -> Drawing:
         if a.kind == "rect":
             d.rect(box, lw)
         elif a.kind == "cells":
-            d.cells(box, a.cells or 1, lw)
+            d.cells(box, a.cells or 1, lw, separator)
         elif a.kind == "line":
             d.line(box[0], box[2], (box[1] + box[3]) // 2, lw)
         elif a.name == "amount_mark" and t.currency:
@@ -167,6 +172,49 @@ def test_template_page_is_matched_and_cropped(name: str, dpi: int, angle: float)
     assert all(0 <= c[0] < c[2] <= account.image.shape[1] for c in account.cells)
     assert [c[0] for c in account.cells] == sorted(c[0] for c in account.cells)
     assert layout.crops["amount"].located_by == f"template:{name}"
+
+
+@pytest.mark.parametrize("name", ["in_deposit_slip", "us_personal"])
+def test_account_cells_with_light_grey_separators_are_found(name: str) -> None:
+    """Separators printed lighter than the box (a third of the way from paper to the box's
+    grey) vanish from the ink mask; the gray page still shows them."""
+    t = TEMPLATES[name]
+    d = draw_template(t, 200, seed=5, separator=195)
+    page = prepared(d.image, 200)
+    layout = locate_fields(page, list(TEMPLATES.values()), CFG)
+    assert layout.name == f"template:{name}", layout
+    assert holds(layout, "account", d.truth["account"], page)
+    assert "cells_estimated" not in layout.crops["account"].flags
+    assert len(layout.crops["account"].cells) == t.fields.account.cells
+
+
+def test_account_cells_without_separators_are_placed_from_the_template() -> None:
+    """A low-dpi bilevel scan can lose the cell separators entirely: the row's outline is
+    still where the template puts the row."""
+    t = TEMPLATES["in_cts2010"]
+    d = draw_template(t, 150, seed=7, separator=None)
+    page = prepared(d.image, 150)
+    layout = locate_fields(page, list(TEMPLATES.values()), CFG)
+    assert layout.name == "template:in_cts2010", layout
+    account = layout.crops["account"]
+    assert holds(layout, "account", d.truth["account"], page), account.box
+    assert "cells_estimated" in account.flags
+    assert len(account.cells) == t.fields.account.cells
+
+
+def test_a_long_cell_row_with_a_fractional_pitch_is_found_whole() -> None:
+    """Fourteen cells 54.46 px apart, as a scan placed their separators: the gaps between
+    neighbours are 53 to 56 px, and a whole-pixel pitch guess drifts off the lattice after five
+    or six cells, so the fit is refined on the ticks it reaches."""
+    from hdr.fields.cells import lattice_row
+    from hdr.fields.lines import Rule
+
+    xs = [66, 119, 173, 227, 283, 337, 391, 445, 501, 555, 609, 663, 719, 773, 827]
+    base = Rule(True, xs[0], xs[-1], 350, 2)
+    ticks = [Rule(False, 268, 350, x, 2) for x in xs]
+    row = lattice_row(base, ticks, [Rule(True, xs[0], xs[-1], 268, 2)], 715)
+    assert row is not None and row.count == 14
+    assert abs(row.cells[-1][2] - xs[-1]) <= 2
 
 
 def test_a_template_page_is_not_taken_for_another_template() -> None:
