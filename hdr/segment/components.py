@@ -156,13 +156,19 @@ def is_stray(comp: Component, metrics: Metrics) -> bool:
     return (cy < -0.9 or cy > 1.9) and rel_h < 0.6
 
 
+STACKED_WIDTH = 1.25  # of the digit height: the widest union of two stacked pieces
+
+
 def merge_groups(comps: Sequence[Component], metrics: Metrics) -> list[list[Component]]:
     """Group the pieces of one broken glyph: components stacked over each other.
 
     Two pieces join when they overlap horizontally by half the narrower one and the union is no
-    larger than one glyph. Dashes stay apart (``=`` and the ``-`` of ``/-``) unless they sit in
-    the upper part of the line (the bar of a ``5``) or inside another glyph's width (a crossed
-    ``7``); a small mark below another glyph (a dot under a digit's foot) stays apart too.
+    larger than one glyph (pieces one above the other may span up to :data:`STACKED_WIDTH`
+    digit heights). Dashes stay apart (``=`` and the ``-`` of ``/-``) unless they sit in
+    the upper part of the line (the bar of a ``5``), inside another glyph's width (a crossed
+    ``7``), or low under another glyph so that both make one glyph of a digit's height (the
+    foot of a ``2``, the bottom stroke of a ``3`` written apart); a small mark below another
+    glyph (a dot under a digit's foot) stays apart too.
     """
     n = len(comps)
     parent = list(range(n))
@@ -190,9 +196,12 @@ def merge_groups(comps: Sequence[Component], metrics: Metrics) -> list[list[Comp
                 max(a.box[2], b.box[2]),
                 max(a.box[3], b.box[3]),
             )
-            if union[3] - union[1] > 1.6 * dh or union[2] - union[0] > max(
-                1.25 * dw, a.width, b.width
-            ):
+            # one piece over the other (the hook and the bowl of a slanted "3" written in two
+            # strokes) may lean further apart than side by side pieces: up to a digit's height
+            v_overlap = min(a.box[3], b.box[3]) - max(a.box[1], b.box[1])
+            stacked = v_overlap <= 0.25 * min(a.height, b.height)
+            widest = max(1.25 * dw, a.width, b.width, STACKED_WIDTH * dh if stacked else 0.0)
+            if union[3] - union[1] > 1.6 * dh or union[2] - union[0] > widest:
                 continue
             flat = [c for c in (a, b) if is_flat(c.box, metrics)]
             if len(flat) == 2:
@@ -200,14 +209,20 @@ def merge_groups(comps: Sequence[Component], metrics: Metrics) -> list[list[Comp
             if flat:
                 f = flat[0]
                 other = b if f is a else a
-                upper = (f.cy - metrics.top) / body < 0.3
+                level = (f.cy - metrics.top) / body
+                upper = level < 0.3
                 inside = overlap >= 0.8 * f.width and other.height >= 0.6 * dh
-                if not (upper or inside):
+                # the foot of a "2", or the bottom stroke of a "3" or "5" written apart: low,
+                # under a glyph, and together they make one glyph of a digit's height
+                whole = other.height >= 0.6 * dh or (stacked and union[3] - union[1] >= 0.75 * dh)
+                foot = level > 0.75 and overlap >= 0.5 * f.width and whole
+                if not (upper or inside or foot):
                     continue
             small = min(a, b, key=lambda c: c.height)
             big = b if small is a else a
-            if small.height < 0.35 * dh and small.box[1] >= big.box[3] - 0.15 * dh:
-                continue
+            dot = small.height < 0.35 * dh and small.width < 0.5 * big.width
+            if dot and small.box[1] >= big.box[3] - 0.15 * dh:
+                continue  # a dot or comma under a digit's foot
             parent[find(j)] = find(i)
     groups: dict[int, list[Component]] = {}
     for i in range(n):

@@ -131,6 +131,34 @@ def test_a_broken_stroke_is_merged_into_one_glyph() -> None:
     assert seg.segments[0].merged
 
 
+def test_the_two_strokes_of_a_slanted_three_are_one_glyph() -> None:
+    """A "3" written as a hook and a bowl, the bowl further left (the pen slants): the pieces
+    lie one over the other but wider apart than a digit is wide."""
+    img = blank(90, 260)
+    paste_digit(img, DIGITS["1"][0], 40, 70, 46)
+    cv2.ellipse(img, (125, 36), (17, 11), 0, -160, 90, INK, 4)  # the hook, to the right
+    cv2.ellipse(img, (111, 63), (19, 11), 0, -90, 160, INK, 4)  # the bowl, lower and left
+    paste_digit(img, DIGITS["2"][0], 180, 70, 46)
+    seg = segment_field(img)
+    assert len(seg.segments) == 3, [s.piece.box for s in seg.segments]
+    assert seg.segments[1].merged
+
+
+def test_the_foot_of_a_two_written_apart_joins_it_and_the_tail_dash_does_not() -> None:
+    img = blank(90, 300)
+    paste_digit(img, DIGITS["1"][0], 40, 70, 46)
+    cv2.ellipse(img, (105, 40), (15, 14), 0, -200, 40, INK, 4)  # the bowl and neck of a "2"
+    cv2.line(img, (116, 49), (92, 68), INK, 4)
+    cv2.line(img, (98, 73), (126, 72), INK, 4)  # its foot, lifted from the neck
+    cv2.line(img, (170, 75), (190, 25), INK, 4)  # "/-" after the amount
+    cv2.line(img, (188, 52), (215, 52), INK, 4)
+    seg = segment_field(img)
+    boxes = [s.piece.box for s in seg.segments]
+    assert len(boxes) == 4, boxes
+    assert seg.segments[1].merged
+    assert not seg.segments[2].merged and not seg.segments[3].merged
+
+
 def test_cells_give_one_glyph_per_cell_and_skip_empty_ones() -> None:
     img = blank(60, 412, cells=10)
     step = 400 / 10
