@@ -35,6 +35,7 @@ from hdr.assemble.decide import decide_page as _decide_page
 from hdr.assemble.decode import decode
 from hdr.assemble.geometry import (
     apply_prior,
+    is_digit_sized,
     is_high_mark,
     long_comma,
     neighbour_band,
@@ -206,10 +207,11 @@ def _parser(
     assert work.seg is not None
     metrics = work.seg.metrics
     high = {i for i, box in enumerate(boxes) if is_high_mark(box, metrics)}
+    sized = {i for i, box in enumerate(boxes) if is_digit_sized(box, metrics)}
 
     def parse(labels: list[str]) -> Any:
         marks = ["'" if i in high and lab in (",", ".") else lab for i, lab in enumerate(labels)]
-        return parse_amount(marks)
+        return parse_amount(marks, sized)
 
     return parse
 

@@ -15,7 +15,10 @@ Everything else gives ``value=None`` and a flag: ``field_empty`` (no digit), ``a
 (impossible grouping, a ``/`` or ``-`` between digits, a leading zero), ``amount_ambiguous``
 (two readings are possible, e.g. ``.50`` may be 0.50 or "Rs. 50"), ``unexpected_symbol`` (a
 glyph of the reject class between digits; at the ends it is dropped but still flagged),
-``amount_zero``, ``amount_too_long``. Nothing is guessed. A one-digit decimal part is read
+``amount_zero``, ``amount_too_long``. A reject glyph right after the last digit that is as tall
+as a digit (``digit_sized``, from the field's geometry) is a character we could not read, not a
+crumb or a label: the value is unknown (``unexpected_symbol``), so ``1234`` with its ``4``
+unread is never taken for ``123``. Nothing is guessed. A one-digit decimal part is read
 (``.5`` -> ``.50``) but flagged ``short_cents``: it is rare, and often a lost digit.
 
 >>> parse_amount(list("12,34,567/-")).value
@@ -28,7 +31,7 @@ Reading(value=None, flags=('amount_grammar',))
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from hdr.assemble.reading import Reading, digit_span
 from hdr.classify.labels import CURRENCY, DIGITS, REJECT
@@ -87,17 +90,23 @@ def _whole_and_cents(groups: list[str], seps: list[str]) -> tuple[str, str] | st
     return whole, cents or "00"
 
 
-def parse_amount(labels: Sequence[str]) -> Reading:
+def parse_amount(labels: Sequence[str], digit_sized: Collection[int] = ()) -> Reading:
     """Assemble an amount from glyph labels in reading order (see the module docstring).
+
+    ``digit_sized``: indices of the glyphs as tall as a digit and on the line of the digits.
 
     >>> parse_amount(["₹", "5", "0", "/", "-"]).value
     '50.00'
+    >>> parse_amount(["1", "2", "reject"], digit_sized={0, 1, 2})
+    Reading(value=None, flags=('unexpected_symbol',))
     """
     tokens = list(labels)
     span = digit_span(tokens)
     if isinstance(span, Reading):
         return span
     first, last = span
+    if last + 1 < len(tokens) and tokens[last + 1] == REJECT and last + 1 in digit_sized:
+        return Reading(None, ("unexpected_symbol",))  # a digit we could not read, most likely
     flags: list[str] = []
     lead, core, trail = tokens[:first], tokens[first : last + 1], tokens[last + 1 :]
     if any(t not in LEAD_FILLERS | GROUP_MARKS for t in lead if t != REJECT):

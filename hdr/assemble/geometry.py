@@ -140,6 +140,12 @@ def apply_prior(probs: np.ndarray, prior: np.ndarray) -> np.ndarray:
     return joint / total
 
 
+def is_digit_sized(box: Box, metrics: Metrics) -> bool:
+    """As tall as the field's digits and centred on their line: a character, not a mark or crumb."""
+    rel_h, _, cy = metrics.relative(box)
+    return 0.7 <= rel_h <= 1.3 and 0.25 <= cy <= 0.75
+
+
 def is_high_mark(box: Box, metrics: Metrics) -> bool:
     """A ``,`` or ``.`` written at the top of the line: an apostrophe, i.e. a group mark."""
     _, _, cy = metrics.relative(box)

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hdr.assemble.amount import parse_amount
+from hdr.assemble.reading import Reading
 from hdr.classify.labels import LABELS, REJECT
 
 R = REJECT
@@ -108,6 +109,19 @@ def test_a_reject_at_the_ends_is_dropped_but_flagged() -> None:
     value, flags = read([R, "1", "2", "5", "0", "/", "-", R])
     assert value == "1250.00"
     assert flags == ("unexpected_symbol",)
+
+
+def test_a_digit_sized_reject_right_after_the_digits_leaves_no_value() -> None:
+    # "1234" with its "4" unread (a letter, a struck digit) is not "123"
+    labels = ["1", "2", "3", R]
+    assert parse_amount(labels, digit_sized={0, 1, 2, 3}) == Reading(None, ("unexpected_symbol",))
+    # a crumb of the box border or a smudge after the digits is still dropped and flagged
+    assert parse_amount(labels, digit_sized={0, 1, 2}) == Reading("123.00", ("unexpected_symbol",))
+    # after the closing "/-" a tall glyph is a word ("only"), not a lost digit
+    tail = ["1", "2", "/", "-", R]
+    assert parse_amount(tail, digit_sized={0, 1, 4}).value == "12.00"
+    # in front of the digits a digit-sized reject is most often a currency mark
+    assert parse_amount([R, "1", "2"], digit_sized={0, 1, 2}).value == "12.00"
 
 
 def test_only_rejects_is_empty_and_flagged() -> None:

@@ -281,3 +281,14 @@ def test_a_one_at_the_end_of_a_sloping_line_stays_a_one() -> None:
     probs[LABELS.index("1")], probs[LABELS.index(",")] = 0.999, 0.001
     moved = stroke_as_comma(probs, 0.95)
     assert moved[LABELS.index(",")] > 0.9 and abs(moved.sum() - 1.0) < 1e-9
+
+
+def test_a_glyph_is_digit_sized_only_on_the_line_and_at_full_height() -> None:
+    from hdr.assemble.geometry import is_digit_sized
+    from hdr.segment.components import Metrics
+
+    m = Metrics(digit_height=40, digit_width=25, stroke_width=4, top=10, base=50)
+    assert is_digit_sized((100, 12, 125, 50), m)  # a letter as tall as the digits
+    assert not is_digit_sized((100, 38, 106, 50), m)  # a crumb on the baseline
+    assert not is_digit_sized((100, 0, 110, 90), m)  # a box border left in the crop
+    assert not is_digit_sized((100, 45, 125, 80), m)  # as tall, but below the line
