@@ -15,11 +15,12 @@ Everything else gives ``value=None`` and a flag: ``field_empty`` (no digit), ``a
 (impossible grouping, a ``/`` or ``-`` between digits, a leading zero), ``amount_ambiguous``
 (two readings are possible, e.g. ``.50`` may be 0.50 or "Rs. 50"), ``unexpected_symbol`` (a
 glyph of the reject class between digits; at the ends it is dropped but still flagged),
-``amount_zero``, ``amount_too_long``. A reject glyph right after the last digit that is as tall
-as a digit (``digit_sized``, from the field's geometry) is a character we could not read, not a
-crumb or a label: the value is unknown (``unexpected_symbol``), so ``1234`` with its ``4``
-unread is never taken for ``123``. Nothing is guessed. A one-digit decimal part is read
-(``.5`` -> ``.50``) but flagged ``short_cents``: it is rare, and often a lost digit.
+``amount_zero``, ``amount_too_long``. A reject glyph right after the last digit (or after a
+group mark that follows it) that is as tall as a digit (``digit_sized``, from the field's
+geometry) is a character we could not read, not a crumb or a label: the value is unknown
+(``unexpected_symbol``), so ``1234`` with its ``4`` unread is never taken for ``123``. Nothing
+is guessed. A one-digit decimal part is read (``.5`` -> ``.50``) but flagged ``short_cents``: it
+is rare, and often a lost digit.
 
 >>> parse_amount(list("12,34,567/-")).value
 '1234567.00'
@@ -105,7 +106,10 @@ def parse_amount(labels: Sequence[str], digit_sized: Collection[int] = ()) -> Re
     if isinstance(span, Reading):
         return span
     first, last = span
-    if last + 1 < len(tokens) and tokens[last + 1] == REJECT and last + 1 in digit_sized:
+    after = last + 1
+    while after < len(tokens) and tokens[after] in GROUP_MARKS:
+        after += 1  # "44,20,?": the group mark says digits follow, and one was not read
+    if after < len(tokens) and tokens[after] == REJECT and after in digit_sized:
         return Reading(None, ("unexpected_symbol",))  # a digit we could not read, most likely
     flags: list[str] = []
     lead, core, trail = tokens[:first], tokens[first : last + 1], tokens[last + 1 :]

@@ -115,6 +115,9 @@ def test_a_digit_sized_reject_right_after_the_digits_leaves_no_value() -> None:
     # "1234" with its "4" unread (a letter, a struck digit) is not "123"
     labels = ["1", "2", "3", R]
     assert parse_amount(labels, digit_sized={0, 1, 2, 3}) == Reading(None, ("unexpected_symbol",))
+    # nor is "44,20," with the next group unread 44.20
+    unread_group = ["4", "4", ",", "2", "0", ",", R]
+    assert parse_amount(unread_group, digit_sized={0, 1, 3, 4, 6}).value is None
     # a crumb of the box border or a smudge after the digits is still dropped and flagged
     assert parse_amount(labels, digit_sized={0, 1, 2}) == Reading("123.00", ("unexpected_symbol",))
     # after the closing "/-" a tall glyph is a word ("only"), not a lost digit
