@@ -203,7 +203,8 @@ def _parser(
 ) -> Callable[[list[str]], Any]:
     if work.crop.name == "account":
         length = account_length(work.crop, cfg)
-        return lambda labels: parse_account(labels, length)
+        cells = work.cell_mode
+        return lambda labels: parse_account(labels, length, cells)
     assert work.seg is not None
     metrics = work.seg.metrics
     high = {i for i, box in enumerate(boxes) if is_high_mark(box, metrics)}

@@ -4,7 +4,8 @@ A dash or dot between digit groups (``1234-5678``) is dropped: people write them
 and banks ignore them. A star, ``#`` or currency mark before or after the digits is a filler.
 A glyph of the reject class (a letter, a scribble) between digits makes the value unknown
 (``unexpected_symbol``); at the ends (a bit of a printed "A/c No." label) it is dropped but still
-flagged. A length outside ``[min, max]`` keeps the value but flags ``account_length``.
+flagged, except in a row of printed cells, where it is a character of its own. A length outside
+``[min, max]`` keeps the value but flags ``account_length``.
 
 >>> parse_account(list("0012345678"), (8, 16)).value
 '0012345678'
@@ -24,12 +25,18 @@ END_FILLERS = frozenset({*CURRENCY, "*", "#", *SEPARATORS})
 _DIGITS = frozenset(DIGITS)
 
 
-def parse_account(labels: Sequence[str], length: tuple[int, int]) -> Reading:
-    """Assemble an account number from glyph labels in reading order."""
+def parse_account(labels: Sequence[str], length: tuple[int, int], cells: bool = False) -> Reading:
+    """Assemble an account number from glyph labels in reading order.
+
+    ``cells``: the glyphs were read one per printed cell. No label is printed inside the cells,
+    so a reject glyph there, at the ends too, is a character we could not read: no value.
+    """
     tokens = list(labels)
     span = digit_span(tokens)
     if isinstance(span, Reading):
         return span
+    if cells and REJECT in tokens:
+        return Reading(None, ("unexpected_symbol",))
     first, last = span
     flags: list[str] = []
     ends = tokens[:first] + tokens[last + 1 :]

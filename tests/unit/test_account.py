@@ -63,6 +63,14 @@ def test_a_reject_at_the_ends_is_flagged() -> None:
     assert reading.flags == ("unexpected_symbol",)
 
 
+def test_a_reject_in_a_cell_at_the_ends_leaves_no_value() -> None:
+    # one glyph per printed cell: an unread first digit is not a label to drop
+    labels = [R, *"2345678901"]
+    assert parse_account(labels, (8, 16)).value == "2345678901"
+    assert parse_account(labels, (8, 16), cells=True).value is None
+    assert parse_account([*"2345678901", R], (8, 16), cells=True).flags == ("unexpected_symbol",)
+
+
 def test_no_digits_is_an_empty_field() -> None:
     assert parse_account([], (8, 16)).flags == ("field_empty",)
     assert parse_account([R], (8, 16)).flags == ("unexpected_symbol", "field_empty")
