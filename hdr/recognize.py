@@ -162,7 +162,7 @@ def _choose(work: _Work, seg: Segment, batches: Sequence[_Batch]) -> tuple[tuple
     width = seg.piece.box[2] - seg.piece.box[0]
     ratio = width / max(1.0, work.seg.metrics.digit_width)
     scored: list[tuple[float, tuple[Piece, ...], str]] = []
-    for option in ((seg.piece,), *seg.options):
+    for option in ((seg.piece,), *seg.options) if seg.whole_ok else seg.options:
         posts = [post_of(p) for p in option]
         if any(p is None for p in posts):
             continue  # not classified: not worth it

@@ -1,8 +1,10 @@
 """Cell mode: one glyph per printed cell of an account-number row, empty cells skipped.
 
 Every component goes to the cell holding its centre. Two digits that touch across a cell line
-are one component: when it is wider than a cell and a half it is cut at the cell lines; when
-it is narrower, the cut is offered as an option and the recognizer keeps whichever reading the
+are one component: when it is wider than a cell and a quarter it is cut at the cell lines, and
+when it spans two cells, cuts along the gap between the two digits near the line are offered
+beside that straight cut (a digit written over the line is not sliced by it); when it is
+narrower, the cut is offered as an option. The recognizer keeps whichever reading the
 classifier is surer of (a ``5`` leaning into the next cell stays whole; a ``51`` is cut).
 
 >>> import numpy as np
@@ -22,8 +24,11 @@ import cv2
 import numpy as np
 
 from hdr.segment.components import Component, measure
+from hdr.segment.split import apply_cuts, paths_near
 from hdr.types import Box
 
+PAIR_MIN_HEIGHT = 0.6  # of the digit height: each piece of such a cut is a whole digit
+PAIR_REACH = 0.3  # of a cell's width: how far from the cell line a cut between two digits may run
 FORCED_CUT = 1.25  # component width over cell width from which it is always cut at the lines
 TALL_PART = 0.5  # a cut part is a glyph of its own from this share of the cell height
 
@@ -90,6 +95,7 @@ def segment_cells(
     canvases: dict[int, np.ndarray] = {}
     count: dict[int, int] = {}
     offers: list[tuple[int, int, np.ndarray]] = []  # (home, neighbour, mask of the far part)
+    crossings: list[tuple[int, Component, dict[int, np.ndarray]]] = []  # (left cell, comp, parts)
     for comp in comps:
         home = homes.get(comp.label)
         if home is None:
@@ -101,6 +107,8 @@ def segment_cells(
         tall = {i: p for i, p in shares.items() if i != home and _height(p) >= TALL_PART * ch}
         if comp.width > FORCED_CUT * cw and len(shares) > 1:
             placed = {home: shares[home], **tall} if home in shares else tall
+            if len(placed) == 2 and abs(max(placed) - min(placed)) == 1:
+                crossings.append((min(placed), comp, placed))
         else:
             placed = {home: own}
             for i, part in tall.items():
@@ -122,9 +130,17 @@ def segment_cells(
         away = _to_piece(far, neighbour, True)
         if near is not None and away is not None:
             options[home] = ((near, away),)
+    pairs = _pair_options(labels, cells, canvases, crossings, set(options), metrics.digit_height)
     segments = []
     for i in sorted(pieces):
+        if i - 1 in pairs:
+            continue  # read with the cell before it
         piece = pieces[i]
+        if i in pairs:
+            whole, cuts = pairs[i]
+            merged = count[i] > 1 or count.get(i + 1, 0) > 1
+            segments.append(Segment(whole, cuts, True, merged, cell=i, whole_ok=False))
+            continue
         rel_h = (piece.box[3] - piece.box[1]) / max(1.0, metrics.digit_height)
         rel_w = (piece.box[2] - piece.box[0]) / max(1.0, metrics.digit_height)
         if max(rel_h, rel_w) < 0.25:
@@ -132,3 +148,62 @@ def segment_cells(
         opts = options.get(i, ())
         segments.append(Segment(piece, opts, bool(opts), count[i] > 1, cell=i))
     return Segmentation(tuple(segments), metrics, tuple(flags), ink, tuple(cells))
+
+
+def _pair_options(
+    labels: np.ndarray,
+    cells: Sequence[Box],
+    canvases: dict[int, np.ndarray],
+    crossings: Sequence[tuple[int, Component, dict[int, np.ndarray]]],
+    taken: set[int],
+    digit_height: float,
+) -> dict[int, tuple]:
+    """Two digits that touch across a cell line: besides the straight cut at the line, cuts
+    that follow the gap between them (the waist of the outline, drop-fall paths) within
+    :data:`PAIR_REACH` of a cell's width; the recognizer keeps the cut it reads best.
+
+    Returns, per left cell, the uncut ink of both cells and the candidate cuts, each a pair of
+    pieces (left cell, right cell).
+    """
+    out: dict[int, tuple] = {}
+    for left, comp, placed in crossings:
+        right = left + 1
+        used = {k for i in out for k in (i, i + 1)}
+        if {left, right} & (used | taken) or left not in canvases or right not in canvases:
+            continue
+        bx0, by0, bx1, by1 = comp.box
+        own = labels[by0:by1, bx0:bx1] == comp.label
+        base = {}
+        for i in (left, right):
+            rest = canvases[i].copy()
+            rest[by0:by1, bx0:bx1][placed[i]] = 0  # the cell's ink without this component
+            base[i] = rest
+        straight = (_to_piece(canvases[left], left, True), _to_piece(canvases[right], right, True))
+        if straight[0] is None or straight[1] is None:
+            continue
+        cuts: list[tuple] = [straight]
+        edge = cells[left][2] - bx0
+        reach = round(PAIR_REACH * (cells[left][2] - cells[left][0]))
+        mask = own.astype(np.uint8) * 255
+        for paths in paths_near(mask, edge, reach):
+            parts = apply_cuts(mask, paths)
+            if len(parts) != 2:
+                continue
+            pair = []
+            for i, (part, dx, dy) in zip((left, right), parts, strict=True):
+                canvas = base[i].copy()
+                region = canvas[
+                    by0 + dy : by0 + dy + part.shape[0], bx0 + dx : bx0 + dx + part.shape[1]
+                ]
+                np.maximum(region, part, out=region)
+                pair.append(_to_piece(canvas, i, True))
+            if any(
+                pc is None or pc.box[3] - pc.box[1] < PAIR_MIN_HEIGHT * digit_height for pc in pair
+            ):
+                continue  # a sliver is no digit of a cell of its own
+            if all(pc.box != st.box for pc, st in zip(pair, straight, strict=True)):
+                cuts.append(tuple(pair))
+        whole = _to_piece(np.maximum(canvases[left], canvases[right]), left)
+        if whole is not None and len(cuts) > 1:
+            out[left] = (whole, tuple(cuts))
+    return out

@@ -71,6 +71,7 @@ class Segment:
     eager: bool = False  # options are worth classifying at once (clearly too wide)
     merged: bool = False  # the glyph was put together from broken strokes
     cell: int | None = None
+    whole_ok: bool = True  # False: the uncut piece spans two written cells, never one glyph
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,7 @@ def _shaded(seg: Segment, level: np.ndarray) -> Segment:
         seg.eager,
         seg.merged,
         seg.cell,
+        seg.whole_ok,
     )
 
 

@@ -132,6 +132,21 @@ def split_paths(mask: np.ndarray, pieces: int) -> list[list[np.ndarray]]:
     return options[:MAX_OPTIONS]
 
 
+def paths_near(mask: np.ndarray, x: int, reach: int) -> list[list[np.ndarray]]:
+    """Two-piece cut paths within ``reach`` columns of column ``x`` (a printed cell line that
+    two touching digits cross): the straight cuts of :func:`_cut_columns` and drop-fall paths."""
+    h, w = mask.shape
+    lo, hi = max(1, x - reach), min(w - 1, x + reach + 1)
+    if hi - lo < 2:
+        return []
+    columns = _cut_columns(mask, (mask > 0).sum(axis=0), lo, hi)
+    options = [[np.full(h, c, np.int64)] for c in columns[:2]]
+    for c in columns[:1]:
+        options.append([drop_fall(mask, c, from_top=True)])
+        options.append([drop_fall(mask, c, from_top=False)])
+    return options
+
+
 def apply_cuts(mask: np.ndarray, paths: list[np.ndarray]) -> list[tuple[np.ndarray, int, int]]:
     """Pieces (crop, x offset, y offset) left to right; empty list when a piece would be empty."""
     rest = mask

@@ -20,7 +20,9 @@ def _reference(gray, x0, x1, y0, y1, rules, busy_level):  # type: ignore[no-unty
     cover = dark.mean(axis=0)
     if float(np.mean(cover >= busy_level)) > MAX_BUSY:
         return []
-    cover = np.maximum(cover, np.maximum(np.roll(cover, 1), np.roll(cover, -1)))
+    # a row is dark at a column when it is dark there or in a column next to it
+    padded = np.pad(dark, ((0, 0), (1, 1)))
+    cover = (padded[:, :-2] | padded[:, 1:-1] | padded[:, 2:]).mean(axis=0)
     xs = np.flatnonzero(cover >= 0.85)
     runs = np.split(xs, np.flatnonzero(np.diff(xs) > 1) + 1) if xs.size else []
     thin = [r for r in runs if r.size <= max(3, 0.02 * (x1 - x0))]

@@ -159,6 +159,28 @@ def test_the_foot_of_a_two_written_apart_joins_it_and_the_tail_dash_does_not() -
     assert not seg.segments[2].merged and not seg.segments[3].merged
 
 
+def test_two_digits_touching_across_a_cell_line_get_cuts_along_their_gap() -> None:
+    """A "0" written over the line into the next cell, touching the "7" there: the straight cut
+    at the line slices the "0"; a cut where the two meet keeps it whole. Both are offered, the
+    uncut pair never (two written cells are two digits)."""
+    img = blank(80, 250, cells=5)
+    step = (250 - 12) / 5
+    line = round(6 + 2 * step)  # the line between cells 1 and 2
+    cv2.ellipse(img, (line - 8, 40), (16, 22), 0, 0, 360, INK, 4)  # the "0", 8 px over the line
+    cv2.line(img, (line + 2, 24), (line + 34, 20), INK, 4)  # the "7", its bar touching the "0"
+    cv2.line(img, (line + 34, 20), (line + 18, 62), INK, 4)
+    paste_digit(img, DIGITS["4"][0], 20, 64, 44)
+    cells = tuple((round(6 + i * step), 6, round(6 + (i + 1) * step), 74) for i in range(5))
+    seg = segment_field(img, cells)
+    pair = next(s for s in seg.segments if s.options and not s.whole_ok)
+    assert pair.cell == 1
+    assert all([p.cell for p in option] == [1, 2] for option in pair.options)
+    zero_right = line - 8 + 16 + 2  # the right edge of the "0"'s ring
+    lefts = [option[0].box[2] for option in pair.options]
+    assert lefts[0] <= line + 1  # the straight cut at the line
+    assert any(abs(x - zero_right) <= 4 for x in lefts[1:]), (lefts, zero_right)
+
+
 def test_cells_give_one_glyph_per_cell_and_skip_empty_ones() -> None:
     img = blank(60, 412, cells=10)
     step = 400 / 10
