@@ -95,7 +95,8 @@ def segment_cells(
     canvases: dict[int, np.ndarray] = {}
     count: dict[int, int] = {}
     offers: list[tuple[int, int, np.ndarray]] = []  # (home, neighbour, mask of the far part)
-    crossings: list[tuple[int, Component, dict[int, np.ndarray]]] = []  # (left cell, comp, parts)
+    # (left cell, component box, its pixels in that box, its parts per cell)
+    crossings: list[tuple[int, Box, np.ndarray, dict[int, np.ndarray]]] = []
     for comp in comps:
         home = homes.get(comp.label)
         if home is None:
@@ -108,7 +109,7 @@ def segment_cells(
         if comp.width > FORCED_CUT * cw and len(shares) > 1:
             placed = {home: shares[home], **tall} if home in shares else tall
             if len(placed) == 2 and abs(max(placed) - min(placed)) == 1:
-                crossings.append((min(placed), comp, placed))
+                crossings.append((min(placed), comp.box, own, placed))
         else:
             placed = {home: own}
             for i, part in tall.items():
@@ -130,7 +131,7 @@ def segment_cells(
         away = _to_piece(far, neighbour, True)
         if near is not None and away is not None:
             options[home] = ((near, away),)
-    pairs = _pair_options(labels, cells, canvases, crossings, set(options), metrics.digit_height)
+    pairs = _pair_options(cells, canvases, crossings, set(options), metrics.digit_height)
     segments = []
     for i in sorted(pieces):
         if i - 1 in pairs:
@@ -151,10 +152,9 @@ def segment_cells(
 
 
 def _pair_options(
-    labels: np.ndarray,
     cells: Sequence[Box],
     canvases: dict[int, np.ndarray],
-    crossings: Sequence[tuple[int, Component, dict[int, np.ndarray]]],
+    crossings: Sequence[tuple[int, Box, np.ndarray, dict[int, np.ndarray]]],
     taken: set[int],
     digit_height: float,
 ) -> dict[int, tuple]:
@@ -166,13 +166,12 @@ def _pair_options(
     pieces (left cell, right cell).
     """
     out: dict[int, tuple] = {}
-    for left, comp, placed in crossings:
+    for left, box, own, placed in crossings:
         right = left + 1
         used = {k for i in out for k in (i, i + 1)}
         if {left, right} & (used | taken) or left not in canvases or right not in canvases:
             continue
-        bx0, by0, bx1, by1 = comp.box
-        own = labels[by0:by1, bx0:bx1] == comp.label
+        bx0, by0, bx1, by1 = box
         base = {}
         for i in (left, right):
             rest = canvases[i].copy()

@@ -64,6 +64,20 @@ def _cut_columns(mask: np.ndarray, profile: np.ndarray, lo: int, hi: int) -> lis
     return columns
 
 
+def _two_piece_paths(
+    mask: np.ndarray, profile: np.ndarray, lo: int, hi: int, straight: int
+) -> list[list[np.ndarray]]:
+    """Cuts in [lo, hi): up to ``straight`` straight ones, then drop-fall paths from the top
+    and from the bottom at the first column :func:`_cut_columns` proposes."""
+    h = mask.shape[0]
+    columns = _cut_columns(mask, profile, lo, hi)
+    options = [[np.full(h, x, np.int64)] for x in columns[:straight]]
+    for x in columns[:1]:
+        options.append([drop_fall(mask, x, from_top=True)])
+        options.append([drop_fall(mask, x, from_top=False)])
+    return options
+
+
 def drop_fall(mask: np.ndarray, start: int, from_top: bool = True) -> np.ndarray:
     """Column of the cut at every row: a drop starts above ``start`` and falls round the ink."""
     img = mask > 0 if from_top else (mask > 0)[::-1]
@@ -106,12 +120,7 @@ def split_paths(mask: np.ndarray, pieces: int) -> list[list[np.ndarray]]:
     profile = (mask > 0).sum(axis=0)
     options: list[list[np.ndarray]] = []
     if pieces == 2:
-        columns = _cut_columns(mask, profile, round(0.28 * w), round(0.72 * w))
-        for x in columns[:3]:
-            options.append([np.full(h, x, np.int64)])
-        for x in columns[:1]:
-            options.append([drop_fall(mask, x, from_top=True)])
-            options.append([drop_fall(mask, x, from_top=False)])
+        options = _two_piece_paths(mask, profile, round(0.28 * w), round(0.72 * w), 3)
     elif pieces == 3:
         a = _local_minima(profile, round(0.2 * w), round(0.45 * w), 2)
         b = _local_minima(profile, round(0.55 * w), round(0.8 * w), 2)
@@ -135,16 +144,11 @@ def split_paths(mask: np.ndarray, pieces: int) -> list[list[np.ndarray]]:
 def paths_near(mask: np.ndarray, x: int, reach: int) -> list[list[np.ndarray]]:
     """Two-piece cut paths within ``reach`` columns of column ``x`` (a printed cell line that
     two touching digits cross): the straight cuts of :func:`_cut_columns` and drop-fall paths."""
-    h, w = mask.shape
+    w = mask.shape[1]
     lo, hi = max(1, x - reach), min(w - 1, x + reach + 1)
     if hi - lo < 2:
         return []
-    columns = _cut_columns(mask, (mask > 0).sum(axis=0), lo, hi)
-    options = [[np.full(h, c, np.int64)] for c in columns[:2]]
-    for c in columns[:1]:
-        options.append([drop_fall(mask, c, from_top=True)])
-        options.append([drop_fall(mask, c, from_top=False)])
-    return options
+    return _two_piece_paths(mask, (mask > 0).sum(axis=0), lo, hi, 2)
 
 
 def apply_cuts(mask: np.ndarray, paths: list[np.ndarray]) -> list[tuple[np.ndarray, int, int]]:

@@ -24,6 +24,7 @@ TEST_SEED_OFFSET = 2_000_029  # held-out rendered evaluation split (hdr eval dig
 # `hdr eval digits` renders its held-out split from this seed whatever seed a model was trained
 # with, so that every model is measured on the same glyphs (the first shipped config's seed)
 EVAL_SEED = 20240601
+EVAL_RENDER_SEED = EVAL_SEED + TEST_SEED_OFFSET
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from hdr.datasets.document import document_glyph
 from hdr.datasets.mnist import load_mnist, mnist_data_hash
 from hdr.datasets.symbols import make_glyph, rendered_dataset, spec_hash
 from hdr.train.data_config import (
-    EVAL_SEED,
+    EVAL_RENDER_SEED,
     TEST_SEED_OFFSET,
     VALID_SEED_OFFSET,
     DataConfig,
@@ -126,7 +126,7 @@ class GlyphDataModule(L.LightningDataModule):
             "mnist_pickle_sha256": mnist_data_hash(c.data_dir),
             "rendered_train": spec_hash(c.train_render, c.seed),
             "rendered_valid": spec_hash(c.valid_render, c.seed + VALID_SEED_OFFSET),
-            "rendered_test": spec_hash(c.test_render, EVAL_SEED + TEST_SEED_OFFSET),
+            "rendered_test": spec_hash(c.test_render, EVAL_RENDER_SEED),
         }
 
     def setup(self, stage: str | None = None) -> None:

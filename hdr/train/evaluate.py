@@ -15,7 +15,7 @@ from hdr.classify.labels import DIGITS, LABELS
 from hdr.classify.predictor import GlyphClassifier
 from hdr.datasets.symbols import rendered_dataset
 from hdr.train.calibrate import expected_calibration_error
-from hdr.train.data_config import EVAL_SEED, TEST_SEED_OFFSET, DataConfig, mnist_float
+from hdr.train.data_config import EVAL_RENDER_SEED, DataConfig, mnist_float
 
 
 def digits_per_second(
@@ -46,7 +46,7 @@ def evaluate_classifier(
     probs = clf.predict_proba(tx)
     pred = probs.argmax(1)
     errors = int((pred != ty).sum())
-    rx, ry = rendered_dataset(cfg.test_render, EVAL_SEED + TEST_SEED_OFFSET)
+    rx, ry = rendered_dataset(cfg.test_render, EVAL_RENDER_SEED)
     rpred = clf.predict_proba(rx).argmax(1)
     per_class = {LABELS[c]: round(float((rpred[ry == c] == c).mean()), 4) for c in np.unique(ry)}
     nondigit = ry >= len(DIGITS)
