@@ -58,6 +58,35 @@ def data_fetch(
     typer.echo(f"MNIST ready: {target}")
 
 
+@data_app.command("harvest")
+def data_harvest(
+    config: Annotated[Path | None, typer.Option(help="Default: configs/train/digits.yaml")] = None,
+    n: Annotated[int | None, typer.Option(help="Files to generate (default: config's).")] = None,
+    seed: Annotated[int | None, typer.Option(help="Generator seed (default: config's).")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Default: $HDR_DATA_DIR or ~/.cache/hdr")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Rebuild even when the file exists.")] = False,
+) -> None:
+    """Glyphs as the reader cuts them from synthetic pages (MNIST train digits), for training."""
+    from dataclasses import replace
+
+    from hdr.datasets.harvest import HarvestSpec, harvest
+    from hdr.train.run import load_train_config
+
+    base = load_train_config(config).data.harvest or HarvestSpec()
+    spec = replace(base, n=base.n if n is None else n, seed=base.seed if seed is None else seed)
+    target = harvest(spec, data_dir or _settings().data_dir, force=force)
+    import json
+
+    manifest = json.loads(target.with_suffix(".json").read_text(encoding="utf-8"))
+    c = manifest["counts"]
+    typer.echo(
+        f"harvest ready: {target} ({c['glyphs']:,} glyphs from {c['fields_kept']:,} of "
+        f"{c['fields']:,} fields; {c['fields_other_count']:,} cut into another count were left out)"
+    )
+
+
 @train_app.command("digits")
 def train_digits_cmd(
     config: Annotated[Path | None, typer.Option(help="Default: configs/train/digits.yaml")] = None,
@@ -235,6 +264,13 @@ def synth(
     ] = "",
     clean: Annotated[bool, typer.Option(help="No scan effects (for debugging).")] = False,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 2,
+    digit_split: Annotated[
+        str,
+        typer.Option(
+            help="MNIST split of the handwritten digits: test (every set a model is measured "
+            "on) or train (only pages a model learns from)."
+        ),
+    ] = "test",
 ) -> None:
     """Generate synthetic scanned cheques and deposit slips with exact ground truth."""
     from collections import Counter
@@ -252,6 +288,7 @@ def synth(
         layouts=tuple(x.strip() for x in layouts.split(",") if x.strip()),
         clean=clean,
         workers=workers,
+        digit_split=digit_split,
     )
     records = generate(out, opts)
     statuses = Counter(r.expected_status for r in records)

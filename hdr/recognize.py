@@ -95,6 +95,10 @@ class _Batch:
         row = self.keys.get(id(piece))
         return None if row is None else self.probs[row]
 
+    def image(self, piece: Piece) -> np.ndarray | None:
+        row = self.keys.get(id(piece))
+        return None if row is None else self.images[row]
+
 
 @dataclass
 class _Work:
@@ -378,6 +382,7 @@ def _result(work: _Work, batches: Sequence[_Batch], cfg: PipelineConfig) -> Fiel
     glyphs = []
     for (piece, post, cell), label in zip(pieces, labels, strict=True):
         top = np.argsort(-post)[:3]
+        image = next((im for im in (b.image(piece) for b in batches) if im is not None), None)
         glyphs.append(
             GlyphResult(
                 box=piece.box,
@@ -386,6 +391,7 @@ def _result(work: _Work, batches: Sequence[_Batch], cfg: PipelineConfig) -> Fiel
                 topk=tuple((LABELS[int(k)], round(float(post[k]), 6)) for k in top),
                 split=piece.split,
                 cell=piece.cell if piece.cell is not None else cell,
+                image=image,
             )
         )
     return FieldResult(

@@ -70,6 +70,9 @@ class GlyphResult:
     topk: tuple[tuple[str, float], ...]  # best classes first
     split: bool = False
     cell: int | None = None
+    # the 28 x 28 float32 image the classifier was given (training data is harvested from it);
+    # not part of equality or of any stored record
+    image: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

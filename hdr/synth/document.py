@@ -60,6 +60,7 @@ class PageSpec:
     hard_case: str | None = None
     clean: bool = False  # no scan effects, no touching or straying digits, plain paper
     bilevel_ok: bool = False  # the file format can hold a bilevel page (TIFF G4)
+    digit_split: str = "test"  # MNIST split of the handwritten digits (synth.handwriting)
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,7 @@ def render_page(spec: PageSpec, rng: np.random.Generator) -> RenderedPage:
     w, h = _page_size(t, spec.dpi)
     texts = variable_texts(t, rng)
     paper = np.asarray(draw_printed(t, w, h, rng, texts, plain=spec.clean))
-    writer = Writer.draw(rng, spec.dpi, clean=spec.clean)
+    writer = Writer.draw(rng, spec.dpi, clean=spec.clean, digit_split=spec.digit_split)
     layer = np.zeros((h, w), np.float32)
     case = spec.hard_case
 

@@ -29,6 +29,7 @@ from PIL import Image
 
 from hdr.errors import ReasonCode, UsageError
 from hdr.synth.document import PageSpec, RenderedPage, all_templates, render_page
+from hdr.synth.handwriting import DIGIT_SPLITS
 from hdr.synth.truth import HARD_CASES, NOT_A_DOCUMENT, TruthRecord, write_truth
 
 FORMATS = ("png", "jpg", "tif", "pdf")
@@ -57,6 +58,9 @@ class SynthOptions:
     multipage_share: float = 0.4  # share of PDF files with 2-3 pages
     layouts: tuple[str, ...] = ()  # restrict to these layouts (empty: all shipped ones)
     clean: bool = False  # no scan effects, no touching or straying digits (for tests)
+    # MNIST split of the digits: "test" for every set a model is measured on; "train" only for
+    # pages a model learns from (hdr.datasets.harvest)
+    digit_split: str = "test"
     workers: int = 2
 
     def check(self) -> SynthOptions:
@@ -80,6 +84,8 @@ class SynthOptions:
         ):
             if not 0.0 <= share <= 1.0:
                 raise bad(f"--{name} must lie within 0..1, not {share}")
+        if self.digit_split not in DIGIT_SPLITS:
+            raise bad(f"--digit-split must be one of {', '.join(DIGIT_SPLITS)}")
         names = set(all_templates())
         missing = [x for x in self.layouts if x not in names]
         if missing:
@@ -106,7 +112,12 @@ def _page_spec(opts: SynthOptions, rng: np.random.Generator, dpi: int, fmt: str)
         pool = unseen if (unseen and (rng.random() < opts.unseen_share or not seen)) else seen
         layout = pool[int(rng.integers(len(pool)))]
     return PageSpec(
-        layout=layout, dpi=dpi, hard_case=case, clean=opts.clean, bilevel_ok=fmt == "tif"
+        layout=layout,
+        dpi=dpi,
+        hard_case=case,
+        clean=opts.clean,
+        bilevel_ok=fmt == "tif",
+        digit_split=opts.digit_split,
     )
 
 

@@ -1,10 +1,12 @@
 """Handwriting: MNIST TEST-split digits and font-rendered symbols, placed the way people write.
 
-Digits come from the MNIST *test* split only (never train or valid), so a model trained on
-MNIST train is measured honestly on synthetic documents. Separators, currency marks, fillers,
-letters and some digits are rendered with handwriting fonts. Every placed glyph is reported with
-its label, its box on the page and its source (``mnist-test:<index>``, ``font:<file>`` or
-``pen`` for strokes drawn directly), so tests can re-read it.
+Digits come from the MNIST *test* split (never valid), so a model trained on MNIST train is
+measured honestly on synthetic documents. Only pages made for a model to learn from
+(:mod:`hdr.datasets.harvest`) take theirs from the train split (``digit_split="train"``).
+Separators, currency marks, fillers, letters and some digits are rendered with handwriting
+fonts. Every placed glyph is reported with its label, its box on the page and its source
+(``mnist-test:<index>``, ``mnist-train:<index>`` on training pages, ``font:<file>`` or ``pen``
+for strokes drawn directly), so tests can re-read it.
 
 Ink is an alpha layer (float32, 0..1) the size of the page; :func:`composite` lays it on paper.
 
@@ -76,9 +78,12 @@ class Writer:
     cross_p: float  # chance that a glyph strays over a printed border
     mnist_share: float  # share of digits taken from MNIST, the rest from fonts
     font: Path  # this writer's handwriting font
+    digit_split: str = "test"  # MNIST split the digits come from (see DIGIT_SPLITS)
 
     @classmethod
-    def draw(cls, rng: np.random.Generator, dpi: int, clean: bool = False) -> Writer:
+    def draw(
+        cls, rng: np.random.Generator, dpi: int, clean: bool = False, digit_split: str = "test"
+    ) -> Writer:
         fonts = handwriting_fonts()
         inks = sorted(INK_COLOURS)
         return cls(
@@ -92,18 +97,27 @@ class Writer:
             cross_p=0.0 if clean else float(rng.choice([0.0, 0.05, 0.15])),
             mnist_share=1.0 if clean else float(rng.uniform(0.6, 1.0)),
             font=fonts[int(rng.integers(len(fonts)))],
+            digit_split=digit_split,
         )
 
 
-@lru_cache(maxsize=1)
-def _mnist() -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
-    images, labels = load_mnist("test")
+# MNIST splits documents may draw their digits from: "test" for every set that measures a model
+# (benchmark, tuning, samples), "train" only for pages whose glyphs a model learns from
+# (hdr.datasets.harvest). Never "valid": it chooses the checkpoint.
+DIGIT_SPLITS = ("test", "train")
+
+
+@lru_cache(maxsize=2)
+def _mnist(split: str = "test") -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    if split not in DIGIT_SPLITS:
+        raise ValueError(f"digit split must be one of {DIGIT_SPLITS}, not {split!r}")
+    images, labels = load_mnist(split)  # type: ignore[arg-type]
     return images, tuple(np.flatnonzero(labels == d) for d in range(10))
 
 
-def mnist_test_image(index: int) -> np.ndarray:
-    """The 28 x 28 MNIST test image a glyph was drawn from (white ink on black)."""
-    return _mnist()[0][index]
+def mnist_test_image(index: int, split: str = "test") -> np.ndarray:
+    """The 28 x 28 MNIST image a glyph was drawn from (white ink on black), of ``split``."""
+    return _mnist(split)[0][index]
 
 
 def _shear(alpha: np.ndarray, slant: float) -> np.ndarray:
@@ -170,20 +184,22 @@ class GlyphSource:
     """Where a glyph's shape comes from: an MNIST test image, a font, or the pen itself."""
 
     kind: str  # "mnist" | "font" | "pen"
-    index: int = -1  # MNIST test index
+    index: int = -1  # MNIST index (in ``split``)
     font: Path | None = None
+    split: str = "test"  # MNIST split of ``index``
 
     @property
     def name(self) -> str:
         if self.kind == "mnist":
-            return f"mnist-test:{self.index}"
+            return f"mnist-{self.split}:{self.index}"
         return f"font:{self.font.name}" if self.font is not None else "pen"
 
 
 def _source_for(char: str, writer: Writer, rng: np.random.Generator) -> GlyphSource:
     if char.isdigit() and rng.random() < writer.mnist_share:
-        idx = _mnist()[1][int(char)]
-        return GlyphSource("mnist", index=int(idx[int(rng.integers(len(idx)))]))
+        idx = _mnist(writer.digit_split)[1][int(char)]
+        index = int(idx[int(rng.integers(len(idx)))])
+        return GlyphSource("mnist", index=index, split=writer.digit_split)
     if char in ".-":
         return GlyphSource("pen")
     if char in "₹€":  # no handwriting font draws these: a printed sans, slanted like a hand
@@ -203,7 +219,7 @@ def render_glyph(
     """The ink alpha of one glyph, ``height`` pixels tall, slanted the writer's way."""
     height = max(4, height)
     if source.kind == "mnist":
-        ink = _fit_height(mnist_test_image(source.index), height, max_width)
+        ink = _fit_height(mnist_test_image(source.index, source.split), height, max_width)
         alpha = _stroke(ink, writer.pen_px)
     elif source.kind == "pen" or source.font is None:
         alpha = _pen_glyph(char, height, writer.pen_px, rng)

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from hdr.datasets.augment import AugmentConfig
+from hdr.datasets.harvest import HarvestSpec
 from hdr.datasets.mnist import load_mnist
 from hdr.datasets.symbols import RenderSpec
 
@@ -40,6 +41,10 @@ class DataConfig:
     # 0 in the configs of older models, whose samples stay exactly as they were
     p_document: float = 0.0
     mnist_train_limit: int | None = None  # for smoke tests: use only the first N MNIST samples
+    # glyphs the reader cut out of synthetic pages written with MNIST train digits
+    # (hdr.datasets.harvest), each once per epoch; None in the configs of older models
+    harvest: HarvestSpec | None = None
+    p_harvest_shift: float = 0.5  # share of harvested glyphs moved by up to one pixel
     train_render: RenderSpec = field(default_factory=RenderSpec)
     valid_render: RenderSpec = field(
         default_factory=lambda: RenderSpec(digits_per_class=50, symbols_per_class=200, rejects=1200)

@@ -21,8 +21,10 @@ from torch.utils.data import DataLoader, Dataset, Sampler, TensorDataset
 
 from hdr.classify.labels import LABELS
 from hdr.classify.normalize import normalize_glyph
+from hdr.classify.predictor import sha256_file
 from hdr.datasets.augment import AugmentConfig, add_noise, augment_ink
 from hdr.datasets.document import document_glyph
+from hdr.datasets.harvest import harvest_path, load_harvest
 from hdr.datasets.mnist import load_mnist, mnist_data_hash
 from hdr.datasets.symbols import make_glyph, rendered_dataset, spec_hash
 from hdr.train.data_config import (
@@ -73,16 +75,33 @@ class EpochSampler(Sampler[int]):
         return iter((base + order).tolist())
 
 
-class TrainGlyphs(Dataset[tuple[torch.Tensor, int]]):
-    """MNIST train images (augmented at random) followed by freshly rendered samples."""
+def shift_glyph(glyph: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A 28 x 28 glyph moved by up to one pixel each way (its ink stays inside the frame)."""
+    dy, dx = (int(v) for v in rng.integers(-1, 2, size=2))
+    return np.roll(glyph, (dy, dx), axis=(0, 1))
 
-    def __init__(self, mnist_x: np.ndarray, mnist_y: np.ndarray, cfg: DataConfig) -> None:
+
+class TrainGlyphs(Dataset[tuple[torch.Tensor, int]]):
+    """MNIST train images (augmented at random), freshly rendered samples, harvested glyphs."""
+
+    def __init__(
+        self,
+        mnist_x: np.ndarray,
+        mnist_y: np.ndarray,
+        cfg: DataConfig,
+        harvested: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> None:
         self.mnist_x, self.mnist_y, self.cfg = mnist_x, mnist_y, cfg
         self.plan = cfg.train_render.class_plan()
         self.n_mnist = len(mnist_y)
+        empty = (np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.int64))
+        self.harvest_x: np.ndarray
+        self.harvest_y: np.ndarray
+        self.harvest_x, self.harvest_y = harvested if harvested is not None else empty
+        self.n_rendered = len(self.plan)
 
     def __len__(self) -> int:
-        return self.n_mnist + len(self.plan)
+        return self.n_mnist + self.n_rendered + len(self.harvest_y)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
         epoch, i = divmod(int(index), len(self))
@@ -97,10 +116,18 @@ class TrainGlyphs(Dataset[tuple[torch.Tensor, int]]):
                 glyph = self.mnist_x[i].astype(np.float32) / 255.0
             if rng.random() < self.cfg.p_noise:
                 glyph = add_noise(glyph, rng)
-        else:
+        elif i < self.n_mnist + self.n_rendered:
             label = int(self.plan[i - self.n_mnist])
             glyph = make_glyph(LABELS[label], rng, self.cfg.train_render)
-        return torch.from_numpy(glyph).unsqueeze(0), label
+        else:
+            k = i - self.n_mnist - self.n_rendered
+            label = int(self.harvest_y[k])
+            glyph = self.harvest_x[k].astype(np.float32) / 255.0
+            if rng.random() < self.cfg.p_harvest_shift:
+                glyph = shift_glyph(glyph, rng)
+            if rng.random() < self.cfg.p_noise:
+                glyph = add_noise(glyph, rng)
+        return torch.from_numpy(np.ascontiguousarray(glyph)).unsqueeze(0), label
 
 
 def _tensors(x: np.ndarray, y: np.ndarray, n_mnist: int) -> TensorDataset:
@@ -122,12 +149,15 @@ class GlyphDataModule(L.LightningDataModule):
 
     def data_hashes(self) -> dict[str, str]:
         c = self.cfg
-        return {
+        hashes = {
             "mnist_pickle_sha256": mnist_data_hash(c.data_dir),
             "rendered_train": spec_hash(c.train_render, c.seed),
             "rendered_valid": spec_hash(c.valid_render, c.seed + VALID_SEED_OFFSET),
             "rendered_test": spec_hash(c.test_render, EVAL_RENDER_SEED),
         }
+        if c.harvest is not None:
+            hashes["harvest_npz_sha256"] = sha256_file(harvest_path(c.harvest, c.data_dir))
+        return hashes
 
     def setup(self, stage: str | None = None) -> None:
         c = self.cfg
@@ -135,7 +165,8 @@ class GlyphDataModule(L.LightningDataModule):
             mx, my = load_mnist("train", c.data_dir)
             if c.mnist_train_limit is not None:
                 mx, my = mx[: c.mnist_train_limit], my[: c.mnist_train_limit]
-            self.train_set = TrainGlyphs(mx, my, c)
+            harvested = load_harvest(harvest_path(c.harvest, c.data_dir)) if c.harvest else None
+            self.train_set = TrainGlyphs(mx, my, c, harvested)
             vx, vy = mnist_float("valid", c.data_dir)
             rx, ry = rendered_dataset(c.valid_render, c.seed + VALID_SEED_OFFSET)
             self.valid_set = _tensors(np.concatenate([vx, rx]), np.concatenate([vy, ry]), len(vy))

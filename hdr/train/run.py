@@ -19,6 +19,7 @@ from typing import Any
 
 from hdr.config import CONFIG_DIR, load_yaml
 from hdr.datasets.augment import AugmentConfig
+from hdr.datasets.harvest import HarvestSpec
 from hdr.datasets.symbols import RenderSpec
 from hdr.errors import ConfigError, ReasonCode
 from hdr.train.data_config import DataConfig
@@ -96,6 +97,8 @@ def load_train_config(path: Path | str | None = None) -> TrainConfig:
             d["data_dir"] = Path(d["data_dir"]).expanduser()
         if "mnist_augment" in d:
             d["mnist_augment"] = AugmentConfig(**d["mnist_augment"])
+        if d.get("harvest") is not None:
+            d["harvest"] = HarvestSpec(**d["harvest"])
         data = DataConfig(seed=seed, **d)
         return TrainConfig(
             seed=seed,
@@ -110,6 +113,19 @@ def load_train_config(path: Path | str | None = None) -> TrainConfig:
         raise ConfigError(ReasonCode.CONFIG_INVALID, f"{cfg_path}: {exc}") from exc
 
 
+def prepare_harvest(data: DataConfig) -> float | None:
+    """Make the config's harvested glyphs when they are missing; the seconds it took, or None."""
+    if data.harvest is None:
+        return None
+    from hdr.datasets.harvest import harvest, harvest_path
+
+    if harvest_path(data.harvest, data.data_dir).exists():
+        return None
+    started = time.perf_counter()
+    harvest(data.harvest, data.data_dir)
+    return round(time.perf_counter() - started, 1)
+
+
 def train_digits(
     config: TrainConfig,
     out_dir: Path,
@@ -121,6 +137,7 @@ def train_digits(
     from hdr.datasets.mnist import load_mnist
 
     load_mnist("valid", config.data.data_dir)  # fail in a second, not after importing Lightning
+    harvest_seconds = prepare_harvest(config.data)
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # spinning threads starve a shared CPU
     import lightning as L
     import torch
@@ -221,6 +238,8 @@ def train_digits(
             "lightning": L.__version__,
             "config": config.source,
             "init_state_dict_sha256": init_sha,
+            # reading the pages of the harvest, when this run had to make it (else null)
+            "harvest_seconds": harvest_seconds,
         },
     )
     paths = export_model(module.net, temperature, out_dir, card)
