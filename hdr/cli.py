@@ -69,6 +69,7 @@ def data_harvest(
     force: Annotated[bool, typer.Option(help="Rebuild even when the file exists.")] = False,
 ) -> None:
     """Glyphs as the reader cuts them from synthetic pages (MNIST train digits), for training."""
+    import json
     from dataclasses import replace
 
     from hdr.datasets.harvest import HarvestSpec, harvest
@@ -77,8 +78,6 @@ def data_harvest(
     base = load_train_config(config).data.harvest or HarvestSpec()
     spec = replace(base, n=base.n if n is None else n, seed=base.seed if seed is None else seed)
     target = harvest(spec, data_dir or _settings().data_dir, force=force)
-    import json
-
     manifest = json.loads(target.with_suffix(".json").read_text(encoding="utf-8"))
     c = manifest["counts"]
     typer.echo(

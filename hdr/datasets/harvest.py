@@ -20,12 +20,11 @@ follow the classifier's confidence), so both are in the file name and the manife
 
 from __future__ import annotations
 
-import hashlib
 import json
 import tempfile
 import time
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -109,15 +108,17 @@ def aligned_glyphs(read: Iterable[Any], written: Iterable[str]) -> list[tuple[np
     return [(g.image, label_of(c)) for g, c in zip(read, written, strict=True)]
 
 
-def harvest_folder(folder: Path, classifier: Any, counts: HarvestCounts) -> list[tuple[Any, ...]]:
-    """Read every page of an ``hdr synth`` folder; (image, label, source) of every kept glyph."""
+def harvest_folder(
+    folder: Path, classifier: Any, counts: HarvestCounts
+) -> list[tuple[np.ndarray, int]]:
+    """Read every page of an ``hdr synth`` folder; (image, label) of every kept glyph."""
     from hdr.config import load_pipeline_config
     from hdr.pipeline import read_documents
     from hdr.synth.truth import read_truth
 
     truth = {(r.file, r.page): r for r in read_truth(folder / "truth.jsonl")}
     files = sorted({f for f, _ in truth})
-    out: list[tuple[Any, ...]] = []
+    out: list[tuple[np.ndarray, int]] = []
     cfg = load_pipeline_config()
     for result in read_documents([folder / f for f in files], cfg, classifier=classifier):
         name = Path(result.source).name
@@ -138,7 +139,7 @@ def harvest_folder(folder: Path, classifier: Any, counts: HarvestCounts) -> list
                     continue
                 counts.fields_kept += 1
                 counts.glyphs += len(pairs)
-                out += [(image, label, f"{name}#{page.index}:{field}") for image, label in pairs]
+                out += pairs
     return out
 
 
@@ -150,21 +151,27 @@ def harvest(
     The pages are generated in a temporary folder and removed afterwards; a manifest
     (``.json`` beside the ``.npz``) records the spec, the model, the counts and the time taken.
     """
-    from hdr.classify.predictor import load_classifier
+    from hdr.classify.predictor import load_classifier, sha256_file
     from hdr.synth import SynthOptions, generate
     from hdr.synth.document import all_templates
 
-    classifier = load_classifier(*reader_of(spec))
     target = harvest_path(spec, data_dir)
     if target.exists() and not force:
-        return target
+        return target  # found: no model to load, no page to read
+    classifier = load_classifier(*reader_of(spec))
     if spec.n < 1:
         raise UsageError(ReasonCode.USAGE, f"a harvest needs at least one file, not {spec.n}")
     start = time.perf_counter()
     counts = HarvestCounts()
     seen = tuple(sorted(n for n in all_templates() if not n.startswith("unseen_")))
-    opts = SynthOptions(n=spec.n, seed=spec.seed, formats=FORMATS, layouts=seen, workers=workers)
-    opts = replace(opts, digit_split="train")
+    opts = SynthOptions(
+        n=spec.n,
+        seed=spec.seed,
+        formats=FORMATS,
+        layouts=seen,
+        digit_split="train",
+        workers=workers,
+    )
     with tempfile.TemporaryDirectory(prefix="hdr-harvest-") as tmp:
         generate(Path(tmp), opts.check())
         rows = harvest_folder(Path(tmp), classifier, counts)
@@ -183,7 +190,7 @@ def harvest(
         "counts": asdict(counts),
         "per_class": {LABELS[k]: int((labels == k).sum()) for k in range(len(LABELS))},
         "seconds": round(time.perf_counter() - start, 1),
-        "npz_sha256": hashlib.sha256(target.read_bytes()).hexdigest(),
+        "npz_sha256": sha256_file(target),
     }
     target.with_suffix(".json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return target

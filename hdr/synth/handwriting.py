@@ -115,7 +115,7 @@ def _mnist(split: str = "test") -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
     return images, tuple(np.flatnonzero(labels == d) for d in range(10))
 
 
-def mnist_test_image(index: int, split: str = "test") -> np.ndarray:
+def mnist_image(index: int, split: str = "test") -> np.ndarray:
     """The 28 x 28 MNIST image a glyph was drawn from (white ink on black), of ``split``."""
     return _mnist(split)[0][index]
 
@@ -219,7 +219,7 @@ def render_glyph(
     """The ink alpha of one glyph, ``height`` pixels tall, slanted the writer's way."""
     height = max(4, height)
     if source.kind == "mnist":
-        ink = _fit_height(mnist_test_image(source.index, source.split), height, max_width)
+        ink = _fit_height(mnist_image(source.index, source.split), height, max_width)
         alpha = _stroke(ink, writer.pen_px)
     elif source.kind == "pen" or source.font is None:
         alpha = _pen_glyph(char, height, writer.pen_px, rng)
