@@ -26,6 +26,10 @@ from hdr.datasets.fonts import font_has_glyph, handwriting_fonts, printed_fonts,
 #   g q a y d -> 9 (single-storey a, d, and y with a straight tail are a 9 written quickly,
 #   or a 9 / 0 with a stroke attached).
 REJECT_LETTERS = "ACEFHKLMNPRUVWXYcefhkmnprtuvwx"
+# ... and from recipes that train on cursive zeros (``RenderSpec.cursive_zeros``) also
+#   U u V v -> 0: a zero written fast and joined to the next one is open at the top
+#   (``1,00,000`` written ``1,0υυ``), and a model taught "reject" for u and v rejects it.
+CURSIVE_REJECT_LETTERS = "ACEFHKLMNPRWXYcefhkmnprtwx"
 
 # Characters whose glyph in a handwriting font is not the character (Humor Sans draws a face
 # for the euro sign); such pairs are never used.
@@ -219,4 +223,66 @@ def draw_specks(rng: np.random.Generator) -> np.ndarray:
         else:
             d = rng.integers(-5, 6, 2)
             cv2.line(img, c, (int(c[0] + d[0]), int(c[1] + d[1])), 255, 1)
+    return img
+
+
+def _cursive_zero_path(rng: np.random.Generator) -> tuple[np.ndarray, int, float]:
+    """The pen path of one cursive zero on a 64 px canvas, its pen width and jitter."""
+    j, pen = rng.uniform(0.4, 1.6), _pen(rng, 3, 8)
+    ry = rng.uniform(12, 20)
+    rx = ry * rng.uniform(0.55, 1.3)
+    cx, cy = 32.0, 34.0
+    gap = rng.choice([0.0, rng.uniform(15, 60), rng.uniform(60, 110)], p=[0.3, 0.4, 0.3])
+    opening = rng.uniform(-110, -40)  # where the loop stays open: at the top, or top right
+    sweep = 360.0 - gap + (rng.uniform(0, 40) if gap == 0.0 else 0.0)
+    start = opening - 360.0 + gap / 2 + sweep  # the pen goes round counter-clockwise
+    loop = _arc(cx, cy, rx, ry, start, start - sweep, 40)
+    if rng.random() < 0.5:  # a flat bottom or a pointed one: round u, narrow v
+        loop[:, 0] = cx + (loop[:, 0] - cx) * (1.0 - 0.35 * np.clip((loop[:, 1] - cy) / ry, 0, 1))
+    parts = [loop]
+    if rng.random() < 0.6:  # the stroke that joined it to the glyph before
+        first = loop[0]
+        entry = np.array([[first[0] - rng.uniform(6, 18), first[1] + rng.uniform(-4, 14)], first])
+        parts.insert(0, entry)
+    if rng.random() < 0.7:  # and the one that leaves for the next
+        last = loop[-1]
+        exit_ = np.array([last, [last[0] + rng.uniform(6, 20), last[1] - rng.uniform(-4, 10)]])
+        parts.append(exit_)
+    path = np.vstack(parts)
+    path[:, 0] += rng.uniform(-0.1, 0.4) * (cy - path[:, 1])  # slant
+    return path, pen, j
+
+
+def draw_cursive_zero(rng: np.random.Generator) -> np.ndarray:
+    """A zero as written fast inside a run (``000``): a loop, often open at the top, often small
+    and wide, with the joining strokes to the glyphs before and after it.
+
+    Fonts and MNIST draw a zero as a closed oval; in cursive runs the pen enters at the top
+    left, goes round and leaves up to the right before the loop closes, which leaves a ``u`` or
+    ``v`` shape with a tail on either side (what the splitter cuts out of ``υυυ``).
+    """
+    img = _canvas()
+    path, pen, j = _cursive_zero_path(rng)
+    _polyline(img, _jitter(path, rng, j), pen)
+    return img
+
+
+def draw_joined_zero(rng: np.random.Generator) -> np.ndarray:
+    """A cursive zero joined to what follows it, as one stroke: the ``/`` of a closing ``/-``
+    (``000/-`` written without lifting the pen) or the next zero. Not one character: the
+    reject class, so that the reader tries cutting it (a ``0/`` left whole reads as a ``4``).
+    """
+    img = np.zeros((64, 128), np.uint8)
+    path, pen, j = _cursive_zero_path(rng)
+    end = path[-1]
+    if rng.random() < 0.5:  # on into a slash: up to its top, then down through the baseline
+        top = np.array([end[0] + rng.uniform(6, 16), rng.uniform(4, 14)])
+        foot = np.array([top[0] - rng.uniform(8, 16), rng.uniform(52, 62)])
+        path = np.vstack([path, top, foot])
+    else:  # on into the next zero
+        second, _, _ = _cursive_zero_path(rng)
+        second[:, 0] += end[0] - second[:, 0].min() - rng.uniform(0, 6)
+        path = np.vstack([path, second])
+    path[:, 0] += 8.0 - min(0.0, float(path[:, 0].min()))
+    _polyline(img, _jitter(path, rng, j), pen)
     return img

@@ -20,6 +20,7 @@ follow the classifier's confidence), so both are in the file name and the manife
 
 from __future__ import annotations
 
+import hashlib
 import json
 import tempfile
 import time
@@ -191,9 +192,20 @@ def harvest(
         "per_class": {LABELS[k]: int((labels == k).sum()) for k in range(len(LABELS))},
         "seconds": round(time.perf_counter() - start, 1),
         "npz_sha256": sha256_file(target),
+        "content_sha256": harvest_digest(images, labels),
     }
     target.with_suffix(".json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return target
+
+
+def harvest_digest(images: np.ndarray, labels: np.ndarray) -> str:
+    """sha256 of a harvest's glyphs and labels: the same for the same glyphs, unlike the npz
+    file's own hash (a zip archive stores the time it was written)."""
+    digest = hashlib.sha256()
+    for array in (np.ascontiguousarray(images, np.uint8), np.ascontiguousarray(labels, np.int64)):
+        digest.update(f"{array.dtype.str}{array.shape}".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
 
 
 def load_harvest(path: Path) -> tuple[np.ndarray, np.ndarray]:

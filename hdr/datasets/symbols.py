@@ -52,20 +52,39 @@ class RenderSpec:
     rejects: int = 9000
     p_noise: float = 0.15
     augment: AugmentConfig = field(default_factory=AugmentConfig)
+    # zeros as written inside a cursive run (glyphs.draw_cursive_zero), after all the rest;
+    # recipes with them also take U u V v out of the reject letters (glyphs.py says why)
+    cursive_zeros: int = 0
+    p_joined_zeros: float = 0.0  # share of rejects that are a cursive zero joined to a / or a 0
+
+    @property
+    def reject_letters(self) -> str:
+        return glyphs.CURSIVE_REJECT_LETTERS if self.cursive_zeros else glyphs.REJECT_LETTERS
 
     def class_plan(self) -> np.ndarray:
         """Label index of every sample, in generation order."""
         plan = [index_of(d) for d in DIGITS for _ in range(self.digits_per_class)]
         plan += [index_of(s) for s in SYMBOLS for _ in range(self.symbols_per_class)]
         plan += [index_of(REJECT)] * self.rejects
+        plan += [index_of("0")] * self.cursive_zeros
         return np.asarray(plan, dtype=np.int64)
+
+    def is_cursive(self, i: int) -> bool:
+        """Whether sample ``i`` of the plan is one of the cursive zeros at its end."""
+        return i >= 10 * self.digits_per_class + len(SYMBOLS) * self.symbols_per_class + (
+            self.rejects
+        )
 
 
 def spec_hash(spec: RenderSpec, seed: int) -> str:
     """Hash of everything that determines a rendered split: spec, seed, generator, font files."""
     fonts = [(p.name, p.stat().st_size) for p in handwriting_fonts()]
+    settings = asdict(spec)
+    for name in ("cursive_zeros", "p_joined_zeros"):
+        if not settings[name]:  # recipes from before cursive zeros keep their hash
+            del settings[name]
     blob = json.dumps(
-        {"spec": asdict(spec), "seed": seed, "version": GENERATOR_VERSION, "fonts": fonts},
+        {"spec": settings, "seed": seed, "version": GENERATOR_VERSION, "fonts": fonts},
         sort_keys=True,
         default=str,
     )
@@ -134,18 +153,22 @@ RIGID_AUGMENT = AugmentConfig(
 )
 
 
-def _draw_reject(rng: np.random.Generator) -> tuple[np.ndarray, str]:
+def _draw_reject(
+    rng: np.random.Generator, letters: str = glyphs.REJECT_LETTERS, p_joined: float = 0.0
+) -> tuple[np.ndarray, str]:
     """A reject sample's ink and which kind of reject it is."""
+    if p_joined and rng.random() < p_joined:
+        return glyphs.draw_joined_zero(rng), "joined"
     kinds = [k for k, _ in REJECT_KINDS]
     probs = np.array([p for _, p in REJECT_KINDS])
     kind = kinds[int(rng.choice(len(kinds), p=probs / probs.sum()))]
     if kind == "letter":
-        letter = glyphs.REJECT_LETTERS[int(rng.integers(len(glyphs.REJECT_LETTERS)))]
+        letter = letters[int(rng.integers(len(letters)))]
         return glyphs.render_char(letter, rng), kind
     if kind == "pair":
         # Letters and the '/-' that ends amounts; no digits: a pair of digits squeezed into
         # one glyph is too close to a wide single digit, and the splitter handles those.
-        pool = glyphs.REJECT_LETTERS + "/-"
+        pool = letters + "/-"
         text = "".join(pool[int(i)] for i in rng.integers(len(pool), size=2))
         fonts = handwriting_fonts()
         font = fonts[int(rng.integers(len(fonts)))]
@@ -192,11 +215,15 @@ def slant_slash(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return glyphs.cv2.warpAffine(ink, mat, (w + extra, h), flags=glyphs.cv2.INTER_LINEAR)
 
 
-def make_glyph(label: str, rng: np.random.Generator, spec: RenderSpec) -> np.ndarray:
-    """One normalised 28 x 28 float32 glyph of ``label``."""
+def make_glyph(
+    label: str, rng: np.random.Generator, spec: RenderSpec, cursive: bool = False
+) -> np.ndarray:
+    """One normalised 28 x 28 float32 glyph of ``label`` (a cursive zero when ``cursive``)."""
     if label == REJECT:
-        raw, kind = _draw_reject(rng)
+        raw, kind = _draw_reject(rng, spec.reject_letters, spec.p_joined_zeros)
         ink = augment_ink(raw, rng, RIGID_AUGMENT if kind == "box" else spec.augment)
+    elif cursive:
+        ink = augment_ink(glyphs.draw_cursive_zero(rng), rng, spec.augment)
     else:
         aug = spec.augment
         if label in (".", ",", "-") and (aug.p_context or aug.p_bleed):
@@ -213,7 +240,8 @@ def make_glyph(label: str, rng: np.random.Generator, spec: RenderSpec) -> np.nda
 
 def rendered_sample(plan: np.ndarray, seed: int, i: int, spec: RenderSpec) -> np.ndarray:
     """Sample ``i`` of a split with class plan ``plan`` (pure function of seed and index)."""
-    return make_glyph(LABELS[int(plan[i])], np.random.default_rng([seed, i]), spec)
+    rng = np.random.default_rng([seed, i])
+    return make_glyph(LABELS[int(plan[i])], rng, spec, spec.is_cursive(i))
 
 
 def rendered_dataset(spec: RenderSpec, seed: int) -> tuple[np.ndarray, np.ndarray]:

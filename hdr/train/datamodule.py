@@ -21,10 +21,9 @@ from torch.utils.data import DataLoader, Dataset, Sampler, TensorDataset
 
 from hdr.classify.labels import LABELS
 from hdr.classify.normalize import normalize_glyph
-from hdr.classify.predictor import sha256_file
 from hdr.datasets.augment import AugmentConfig, add_noise, augment_ink
 from hdr.datasets.document import document_glyph
-from hdr.datasets.harvest import harvest_path, load_harvest
+from hdr.datasets.harvest import harvest_digest, harvest_path, load_harvest
 from hdr.datasets.mnist import load_mnist, mnist_data_hash
 from hdr.datasets.symbols import make_glyph, rendered_dataset, spec_hash
 from hdr.train.data_config import (
@@ -117,8 +116,10 @@ class TrainGlyphs(Dataset[tuple[torch.Tensor, int]]):
             if rng.random() < self.cfg.p_noise:
                 glyph = add_noise(glyph, rng)
         elif i < self.n_mnist + self.n_rendered:
-            label = int(self.plan[i - self.n_mnist])
-            glyph = make_glyph(LABELS[label], rng, self.cfg.train_render)
+            k = i - self.n_mnist
+            spec = self.cfg.train_render
+            glyph = make_glyph(LABELS[int(self.plan[k])], rng, spec, spec.is_cursive(k))
+            label = int(self.plan[k])
         else:
             k = i - self.n_mnist - self.n_rendered
             label = int(self.harvest_y[k])
@@ -156,7 +157,8 @@ class GlyphDataModule(L.LightningDataModule):
             "rendered_test": spec_hash(c.test_render, EVAL_RENDER_SEED),
         }
         if c.harvest is not None:
-            hashes["harvest_npz_sha256"] = sha256_file(harvest_path(c.harvest, c.data_dir))
+            glyphs = load_harvest(harvest_path(c.harvest, c.data_dir))
+            hashes["harvest_sha256"] = harvest_digest(*glyphs)
         return hashes
 
     def setup(self, stage: str | None = None) -> None:

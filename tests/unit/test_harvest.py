@@ -16,6 +16,7 @@ from hdr.datasets.harvest import (
     HarvestSpec,
     aligned_glyphs,
     harvest,
+    harvest_digest,
     harvest_path,
     label_of,
     load_harvest,
@@ -114,7 +115,21 @@ def test_training_set_takes_harvested_glyphs_after_the_rest(tmp_path: Path, smal
     x, y = ds[len(ds) - 1]
     assert y == int(labels[-1]) and x.shape == torch.Size([1, 28, 28])
     assert abs(float(x.sum()) - images[-1].sum() / 255.0) < 0.2 * images[-1].sum() / 255.0 + 1
-    assert "harvest_npz_sha256" in dm.data_hashes()
+    assert dm.data_hashes()["harvest_sha256"] == harvest_digest(images, labels)
+
+
+def test_harvest_digest_follows_the_glyphs_not_the_file(tmp_path: Path, small_harvest) -> None:
+    _, path = small_harvest
+    images, labels = load_harvest(path)
+    again = tmp_path / "again.npz"
+    np.savez_compressed(again, images=images, labels=labels)  # another write, same glyphs
+    assert harvest_digest(*load_harvest(again)) == harvest_digest(images, labels)
+    changed = images.copy()
+    changed[0, 0, 0] ^= 1
+    assert harvest_digest(changed, labels) != harvest_digest(images, labels)
+    assert json.loads(path.with_suffix(".json").read_text())["content_sha256"] == harvest_digest(
+        images, labels
+    )
 
 
 def test_missing_harvest_names_the_command(tmp_path: Path) -> None:

@@ -9,7 +9,14 @@ import pytest
 from hdr.classify.labels import LABELS, NON_DIGITS, index_of
 from hdr.classify.normalize import normalize_glyph
 from hdr.datasets import augment, glyphs
-from hdr.datasets.symbols import RenderSpec, draw_ink, make_glyph, rendered_dataset, spec_hash
+from hdr.datasets.symbols import (
+    RenderSpec,
+    _draw_reject,
+    draw_ink,
+    make_glyph,
+    rendered_dataset,
+    spec_hash,
+)
 
 SMALL = RenderSpec(digits_per_class=2, symbols_per_class=3, rejects=12)
 
@@ -129,3 +136,71 @@ def test_new_augmentations_are_off_unless_configured() -> None:
     assert np.array_equal(a, b)
     c = augment.augment_ink(ink, np.random.default_rng(5), augment.AugmentConfig(p_context=1.0))
     assert not np.array_equal(a, c)
+
+
+CURSIVE = RenderSpec(digits_per_class=2, symbols_per_class=3, rejects=12, cursive_zeros=5)
+
+
+def test_cursive_zeros_come_after_everything_else_and_are_zeros() -> None:
+    plan, base = CURSIVE.class_plan(), SMALL.class_plan()
+    assert len(plan) == len(base) + 5
+    assert np.array_equal(plan[: len(base)], base), "the older plan is untouched"
+    assert (plan[len(base) :] == index_of("0")).all()
+    assert [CURSIVE.is_cursive(i) for i in range(len(plan))] == [False] * len(base) + [True] * 5
+    x, _ = rendered_dataset(CURSIVE, seed=3)
+    x0, y0 = rendered_dataset(SMALL, seed=3)
+    kept = y0 != index_of("reject")  # rejects draw from another letter set with cursive zeros
+    assert np.array_equal(x[: len(base)][kept], x0[kept])
+    assert (x[len(base) :].reshape(5, -1).max(axis=1) > 0.5).all()
+
+
+def test_recipes_without_cursive_zeros_keep_their_data_hash() -> None:
+    # the shipped model before cursive zeros recorded this hash of its training glyphs
+    from hdr.train.run import load_train_config
+
+    data = load_train_config("configs/train/digits-v4.yaml").data
+    recorded = "bbffca1a0b5a5ef0eaeb35583dac25493fafa8849c8e1ae03014de2aacbf7d9b"
+    assert spec_hash(data.train_render, data.seed) == recorded
+    assert spec_hash(CURSIVE, 1) != spec_hash(SMALL, 1)
+
+
+def test_cursive_recipes_stop_teaching_u_and_v_as_reject() -> None:
+    assert SMALL.reject_letters == glyphs.REJECT_LETTERS
+    for letter in "UuVv":
+        assert letter in glyphs.REJECT_LETTERS and letter not in CURSIVE.reject_letters
+    assert set(CURSIVE.reject_letters) < set(glyphs.REJECT_LETTERS)
+
+
+def _holes(ink: np.ndarray) -> int:
+    """Closed loops of an ink image (contours inside another contour)."""
+    _, binary = cv2.threshold(ink, 127, 255, cv2.THRESH_BINARY)
+    _, hierarchy = cv2.findContours(binary, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    return 0 if hierarchy is None else int((hierarchy[0][:, 3] >= 0).sum())
+
+
+def test_cursive_zeros_are_drawn_open_and_closed_and_repeat_by_seed() -> None:
+    inks = [glyphs.draw_cursive_zero(np.random.default_rng(i)) for i in range(40)]
+    again = glyphs.draw_cursive_zero(np.random.default_rng(0))
+    assert np.array_equal(inks[0], again)
+    assert len({ink.tobytes() for ink in inks}) == 40
+    holes = [_holes(ink) for ink in inks]
+    # open at the top like a u or v (no loop), and closed like an o, both common
+    assert 8 <= sum(h == 0 for h in holes) <= 32
+    assert all(ink.max() == 255 for ink in inks)
+    # never a stroke so small it would normalise into a dot
+    assert all(min(cv2.boundingRect(ink)[2:]) >= 12 for ink in inks)
+
+
+def test_joined_zeros_are_rejects_only_where_a_recipe_asks() -> None:
+    joined = RenderSpec(digits_per_class=1, symbols_per_class=1, rejects=40, p_joined_zeros=0.5)
+    plain = RenderSpec(digits_per_class=1, symbols_per_class=1, rejects=40)
+    kinds = [_draw_reject(np.random.default_rng([4, i]), p_joined=0.5)[1] for i in range(40)]
+    assert 8 <= kinds.count("joined") <= 32
+    plain_kinds = [_draw_reject(np.random.default_rng([4, i]))[1] for i in range(40)]
+    assert "joined" not in plain_kinds
+    assert spec_hash(joined, 1) != spec_hash(plain, 1)
+    ink = glyphs.draw_joined_zero(np.random.default_rng(3))
+    _, _, w, h = cv2.boundingRect(ink)
+    assert w > h, "a zero and what it runs into are wider than high"
+    n, _ = cv2.connectedComponents((ink > 127).astype(np.uint8))
+    assert n == 2, "one stroke: background and one component"
