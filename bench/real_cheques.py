@@ -306,6 +306,9 @@ def main() -> None:
     parser.add_argument("--write", type=Path, help="Markdown file whose section to replace")
     parser.add_argument("--crops", type=Path, help="write the amount crops here (PNG)")
     parser.add_argument(
+        "--why", action="store_true", help="also print each amount's glyphs, confidence, flags"
+    )
+    parser.add_argument(
         "--synthetic", type=int, default=180, help="synthetic pages to locate fields on"
     )
     args = parser.parse_args()
@@ -314,10 +317,12 @@ def main() -> None:
     outcomes, wall = read_all(args.data)
     for o in outcomes:
         a = o.amount
+        why = a is not None and args.why
         print(
             f"{o.file:22} {o.bank:13} label {o.label:>12}  read {a.value if a else None!s:>12} "
             f"{a.status.value if a else '-':8} {'found' if o.box_found else 'MISSED':6} "
             f"{'' if o.exact else 'x'}"
+            + (f"  {a.raw_text:18} {a.confidence:.4f} {','.join(a.flags)}" if why else "")
         )
     if args.crops:
         write_crops(outcomes, args.crops)
