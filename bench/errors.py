@@ -30,9 +30,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.tune import ensure_set  # noqa: E402
-
-FIELDS = ("amount", "account")
+from bench.tune import FIELDS, ensure_set, page_fields  # noqa: E402
 
 
 def written(text: str | None) -> str:
@@ -66,44 +64,31 @@ def main() -> None:
     args = parser.parse_args()
     folder = ensure_set(args.data, args.n, args.seed)
 
-    from hdr.classify.predictor import load_classifier
     from hdr.config import load_pipeline_config
-    from hdr.pipeline import read_documents
-    from hdr.synth.truth import read_truth
 
-    cfg = load_pipeline_config()
-    truth = {(r.file, r.page): r for r in read_truth(folder / "truth.jsonl")}
-    files = sorted({f for f, _ in truth})
     rows = []
-    for result in read_documents([folder / f for f in files], cfg, classifier=load_classifier()):
-        name = Path(result.source).name
-        for page in result.pages:
-            t = truth.get((name, page.index))
-            if t is None or t.layout == "not_a_document":
-                continue
-            for field in FIELDS:
-                tv = getattr(t, field)
-                if tv is None:
-                    continue
-                fr = page.fields.get(field)
-                text = written(getattr(t, f"{field}_text"))
-                raw = fr.raw_text if fr else ""
-                value = fr.value if fr else None
-                rows.append(
-                    {
-                        "field": field,
-                        "source": f"{name}#{page.index}",
-                        "layout": t.layout,
-                        "truth": tv,
-                        "text": text,
-                        "value": value,
-                        "raw": raw,
-                        "status": fr.status.value if fr else "missing",
-                        "confidence": fr.confidence if fr else 0.0,
-                        "flags": list(fr.flags) if fr else ["field_not_found"],
-                        "bucket": bucket(tv, value, raw, text, fr is not None),
-                    }
-                )
+    for source, t, field, fr in page_fields(folder, load_pipeline_config()):
+        tv = getattr(t, field)
+        if tv is None:
+            continue
+        text = written(getattr(t, f"{field}_text"))
+        raw = fr.raw_text if fr else ""
+        value = fr.value if fr else None
+        rows.append(
+            {
+                "field": field,
+                "source": source,
+                "layout": t.layout,
+                "truth": tv,
+                "text": text,
+                "value": value,
+                "raw": raw,
+                "status": fr.status.value if fr else "missing",
+                "confidence": fr.confidence if fr else 0.0,
+                "flags": list(fr.flags) if fr else ["field_not_found"],
+                "bucket": bucket(tv, value, raw, text, fr is not None),
+            }
+        )
     if args.rows:
         args.rows.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
     for field in FIELDS:

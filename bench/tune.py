@@ -22,8 +22,10 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -58,20 +60,16 @@ def ensure_set(folder: Path | None, n: int, seed: int) -> Path:
     return target
 
 
-def read_set(folder: Path) -> list[Row]:
-    """Run the pipeline (thresholds at zero) over every file of a synth folder."""
+def page_fields(folder: Path, cfg: Any) -> Iterator[tuple[str, Any, str, Any]]:
+    """Read every file of a synth folder with ``cfg``; for each field of each bank-document
+    page: the page's ``file#page``, its truth record, the field name and the field's result
+    (None where none was found)."""
     from hdr.classify.predictor import load_classifier
     from hdr.pipeline import read_documents
     from hdr.synth.truth import read_truth
 
-    base = load_pipeline_config()
-    zero = base.decision.model_copy(
-        update={"accept_amount": 0.0, "accept_account": 0.0, "min_glyph_prob": 0.0}
-    )
-    cfg = base.model_copy(update={"decision": zero})
     truth = {(r.file, r.page): r for r in read_truth(folder / "truth.jsonl")}
     files = sorted({f for f, _ in truth})
-    rows: list[Row] = []
     clf = load_classifier()
     for result in read_documents([folder / f for f in files], cfg, classifier=clf):
         name = Path(result.source).name
@@ -80,19 +78,28 @@ def read_set(folder: Path) -> list[Row]:
             if t is None or t.layout == "not_a_document":
                 continue
             for field in FIELDS:
-                fr = page.fields.get(field)
-                rows.append(
-                    Row(
-                        field=field,
-                        truth=getattr(t, field),
-                        value=fr.value if fr else None,
-                        confidence=fr.confidence if fr else 0.0,
-                        clean=fr is not None and fr.status.value == "accepted",
-                        flags=tuple(fr.flags) if fr else ("field_not_found",),
-                        source=f"{name}#{page.index}",
-                    )
-                )
-    return rows
+                yield f"{name}#{page.index}", t, field, page.fields.get(field)
+
+
+def read_set(folder: Path) -> list[Row]:
+    """Run the pipeline (thresholds at zero) over every file of a synth folder."""
+    base = load_pipeline_config()
+    zero = base.decision.model_copy(
+        update={"accept_amount": 0.0, "accept_account": 0.0, "min_glyph_prob": 0.0}
+    )
+    cfg = base.model_copy(update={"decision": zero})
+    return [
+        Row(
+            field=field,
+            truth=getattr(t, field),
+            value=fr.value if fr else None,
+            confidence=fr.confidence if fr else 0.0,
+            clean=fr is not None and fr.status.value == "accepted",
+            flags=tuple(fr.flags) if fr else ("field_not_found",),
+            source=source,
+        )
+        for source, t, field, fr in page_fields(folder, cfg)
+    ]
 
 
 def rates(rows: list[Row], t: float) -> tuple[int, int, int]:
