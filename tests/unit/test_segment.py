@@ -216,3 +216,20 @@ def test_a_line_through_the_writing_is_flagged_not_removed() -> None:
 def test_an_empty_box_has_no_glyphs() -> None:
     assert segment_field(blank(80, 300)).segments == ()
     assert segment_field(np.full((0, 0), 255, np.uint8)).segments == ()
+
+
+def test_small_cursive_zeros_joined_to_a_slash_get_a_four_piece_cut() -> None:
+    """ "000/" of ``1,00,000/-`` written fast: zeros smaller and narrower than the digits
+    before them, so the run is under three digit widths though it holds four glyphs."""
+    img = blank(90, 320)
+    for i, digit in enumerate("14"):
+        paste_digit(img, DIGITS[digit][0], 20 + 34 * i, 70, 48)  # the digits set the width
+    for cx in (110, 131, 152):
+        cv2.ellipse(img, (cx, 52), (9, 13), 0, 0, 360, INK, 3)
+    cv2.line(img, (161, 52), (186, 52), INK, 3)  # the ligature into the slash
+    cv2.line(img, (194, 25), (178, 75), INK, 3)
+    seg = segment_field(img)
+    run = max(seg.segments, key=lambda s: s.piece.box[2] - s.piece.box[0])
+    ratio = (run.piece.box[2] - run.piece.box[0]) / seg.metrics.digit_width
+    assert 2.6 <= ratio < 3.2, "narrower than four digits: once offered only three pieces"
+    assert any(len(option) == 4 for option in run.options)
