@@ -35,8 +35,7 @@ from bench.tune import ensure_set  # noqa: E402
 from hdr.assemble.decide import blocking  # noqa: E402
 from hdr.classify.predictor import load_classifier, sha256_file  # noqa: E402
 from hdr.config import PipelineConfig, load_pipeline_config  # noqa: E402
-from hdr.pipeline import read_documents  # noqa: E402
-from hdr.synth.truth import read_truth  # noqa: E402
+from hdr.synth.truth import read_with_truth  # noqa: E402
 
 REAL = REPO.parent / "shared" / "data" / "real-cheques-dev"
 FIELDS = ("amount", "account")
@@ -60,24 +59,18 @@ def config_for(model: Path) -> PipelineConfig:
 
 
 def score_pages(folder: Path, cfg: PipelineConfig) -> PageScore:
-    truth = {(r.file, r.page): r for r in read_truth(folder / "truth.jsonl")}
-    files = sorted({f for f, _ in truth})
     clf = load_classifier(cfg.model.path, cfg.model.sha256, cfg.model.backend)
     score = PageScore({f: 0 for f in FIELDS}, {f: 0 for f in FIELDS})
-    for result in read_documents([folder / f for f in files], cfg, classifier=clf):
-        for page in result.pages:
-            t = truth.get((Path(result.source).name, page.index))
-            if t is None:
-                continue
-            for name in FIELDS:
-                want, got = getattr(t, name), page.fields.get(name)
-                value = got.value if got else None
-                if want is not None:
-                    score.fields[name] += 1
-                    score.exact[name] += value == want
-                if got is not None and value is not None and not blocking(got.flags, cfg.decision):
-                    score.accepted += 1
-                    score.misread += value != want
+    for _, t, page in read_with_truth(folder, cfg, clf):
+        for name in FIELDS:
+            want, got = getattr(t, name), page.fields.get(name)
+            value = got.value if got else None
+            if want is not None:
+                score.fields[name] += 1
+                score.exact[name] += value == want
+            if got is not None and value is not None and not blocking(got.flags, cfg.decision):
+                score.accepted += 1
+                score.misread += value != want
     return score
 
 

@@ -65,20 +65,13 @@ def page_fields(folder: Path, cfg: Any) -> Iterator[tuple[str, Any, str, Any]]:
     page: the page's ``file#page``, its truth record, the field name and the field's result
     (None where none was found)."""
     from hdr.classify.predictor import load_classifier
-    from hdr.pipeline import read_documents
-    from hdr.synth.truth import read_truth
+    from hdr.synth.truth import read_with_truth
 
-    truth = {(r.file, r.page): r for r in read_truth(folder / "truth.jsonl")}
-    files = sorted({f for f, _ in truth})
-    clf = load_classifier()
-    for result in read_documents([folder / f for f in files], cfg, classifier=clf):
-        name = Path(result.source).name
-        for page in result.pages:
-            t = truth.get((name, page.index))
-            if t is None or t.layout == "not_a_document":
-                continue
-            for field in FIELDS:
-                yield f"{name}#{page.index}", t, field, page.fields.get(field)
+    for source, t, page in read_with_truth(folder, cfg, load_classifier()):
+        if t.layout == "not_a_document":
+            continue
+        for field in FIELDS:
+            yield source, t, field, page.fields.get(field)
 
 
 def read_set(folder: Path) -> list[Row]:

@@ -114,33 +114,26 @@ def harvest_folder(
 ) -> list[tuple[np.ndarray, int]]:
     """Read every page of an ``hdr synth`` folder; (image, label) of every kept glyph."""
     from hdr.config import load_pipeline_config
-    from hdr.pipeline import read_documents
-    from hdr.synth.truth import read_truth
+    from hdr.synth.truth import read_with_truth
 
-    truth = {(r.file, r.page): r for r in read_truth(folder / "truth.jsonl")}
-    files = sorted({f for f, _ in truth})
     out: list[tuple[np.ndarray, int]] = []
-    cfg = load_pipeline_config()
-    for result in read_documents([folder / f for f in files], cfg, classifier=classifier):
-        name = Path(result.source).name
-        for page in result.pages:
-            t = truth.get((name, page.index))
-            if t is None or t.hard_case in SKIPPED_CASES or t.layout == "not_a_document":
+    for _, t, page in read_with_truth(folder, load_pipeline_config(), classifier):
+        if t.hard_case in SKIPPED_CASES or t.layout == "not_a_document":
+            continue
+        counts.pages += 1
+        for field in FIELDS:
+            written = [g.label for g in t.glyphs.get(field, [])]
+            got = page.fields.get(field)
+            if not written or got is None:
                 continue
-            counts.pages += 1
-            for field in FIELDS:
-                written = [g.label for g in t.glyphs.get(field, [])]
-                got = page.fields.get(field)
-                if not written or got is None:
-                    continue
-                counts.fields += 1
-                pairs = aligned_glyphs(got.glyphs, written)
-                if not pairs:
-                    counts.fields_other_count += 1
-                    continue
-                counts.fields_kept += 1
-                counts.glyphs += len(pairs)
-                out += pairs
+            counts.fields += 1
+            pairs = aligned_glyphs(got.glyphs, written)
+            if not pairs:
+                counts.fields_other_count += 1
+                continue
+            counts.fields_kept += 1
+            counts.glyphs += len(pairs)
+            out += pairs
     return out
 
 

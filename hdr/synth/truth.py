@@ -33,12 +33,17 @@ PDF page's pixels are those you get rasterising it at ``dpi``, which is always 2
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from hdr.errors import DataError, ReasonCode
+
+if TYPE_CHECKING:
+    from hdr.config import PipelineConfig
+    from hdr.types import PageResult
 
 HARD_CASES = (
     "blank_amount",
@@ -115,3 +120,20 @@ def read_truth(path: Path | str) -> list[TruthRecord]:
         except ValidationError as exc:
             raise DataError(ReasonCode.DATA_MISSING, f"{path}:{n}: bad truth line: {exc}") from exc
     return records
+
+
+def read_with_truth(
+    folder: Path, cfg: PipelineConfig, classifier: Any
+) -> Iterator[tuple[str, TruthRecord, PageResult]]:
+    """Read every file of an ``hdr synth`` folder with the pipeline; for each page that has a
+    truth line: ``file#page``, its truth record and what the pipeline read."""
+    from hdr.pipeline import read_documents
+
+    truth = {(r.file, r.page): r for r in read_truth(folder / "truth.jsonl")}
+    files = sorted({f for f, _ in truth})
+    for result in read_documents([folder / f for f in files], cfg, classifier=classifier):
+        name = Path(result.source).name
+        for page in result.pages:
+            record = truth.get((name, page.index))
+            if record is not None:
+                yield f"{name}#{page.index}", record, page
