@@ -91,13 +91,19 @@ class _Batch:
             )
         self.probs = probs
 
-    def get(self, piece: Piece) -> np.ndarray | None:
+    def get(self, piece: Piece) -> tuple[np.ndarray, np.ndarray] | None:
+        """The piece's probabilities and the image they were computed from, if queued here."""
         row = self.keys.get(id(piece))
-        return None if row is None else self.probs[row]
+        return None if row is None else (self.probs[row], self.images[row])
 
-    def image(self, piece: Piece) -> np.ndarray | None:
-        row = self.keys.get(id(piece))
-        return None if row is None else self.images[row]
+
+def _classified(batches: Sequence[_Batch], piece: Piece) -> tuple[np.ndarray, np.ndarray] | None:
+    """(probabilities, image) of a piece from the first batch that classified it."""
+    for batch in batches:
+        found = batch.get(piece)
+        if found is not None:
+            return found
+    return None
 
 
 @dataclass
@@ -157,11 +163,8 @@ def _choose(work: _Work, seg: Segment, batches: Sequence[_Batch]) -> tuple[tuple
     assert work.seg is not None
 
     def post_of(piece: Piece) -> np.ndarray | None:
-        for batch in batches:
-            probs = batch.get(piece)
-            if probs is not None:
-                return _posterior(work, piece, probs)
-        return None
+        found = _classified(batches, piece)
+        return None if found is None else _posterior(work, piece, found[0])
 
     width = seg.piece.box[2] - seg.piece.box[0]
     ratio = width / max(1.0, work.seg.metrics.digit_width)
@@ -347,8 +350,9 @@ def _result(work: _Work, batches: Sequence[_Batch], cfg: PipelineConfig) -> Fiel
         if seg.merged:
             flags.append("merged_strokes")
         for piece in chosen:
-            probs = next(p for p in (b.get(piece) for b in batches) if p is not None)
-            pieces.append((piece, _posterior(work, piece, probs), seg.cell))
+            found = _classified(batches, piece)
+            assert found is not None  # a chosen piece was classified
+            pieces.append((piece, _posterior(work, piece, found[0]), seg.cell))
     digits_at = [i for i, (_, post, _) in enumerate(pieces) if int(post.argmax()) < 10]
     if digits_at:  # crumbs before the first or after the last digit are dropped
         lo, hi = digits_at[0], digits_at[-1]
@@ -382,7 +386,7 @@ def _result(work: _Work, batches: Sequence[_Batch], cfg: PipelineConfig) -> Fiel
     glyphs = []
     for (piece, post, cell), label in zip(pieces, labels, strict=True):
         top = np.argsort(-post)[:3]
-        image = next((im for im in (b.image(piece) for b in batches) if im is not None), None)
+        found = _classified(batches, piece)
         glyphs.append(
             GlyphResult(
                 box=piece.box,
@@ -391,7 +395,7 @@ def _result(work: _Work, batches: Sequence[_Batch], cfg: PipelineConfig) -> Fiel
                 topk=tuple((LABELS[int(k)], round(float(post[k]), 6)) for k in top),
                 split=piece.split,
                 cell=piece.cell if piece.cell is not None else cell,
-                image=image,
+                image=None if found is None else found[1],
             )
         )
     return FieldResult(
@@ -431,7 +435,7 @@ def recognize_fields(
             if seg.options and not seg.eager:
                 whole = first.get(seg.piece)
                 if whole is not None and _unsure(
-                    _posterior(work, seg.piece, whole), cfg.decision.min_glyph_prob
+                    _posterior(work, seg.piece, whole[0]), cfg.decision.min_glyph_prob
                 ):
                     for option in seg.options:
                         for piece in option:
