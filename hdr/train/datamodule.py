@@ -156,8 +156,13 @@ class GlyphDataModule(L.LightningDataModule):
             "rendered_valid": spec_hash(c.valid_render, c.seed + VALID_SEED_OFFSET),
             "rendered_test": spec_hash(c.test_render, EVAL_RENDER_SEED),
         }
-        if c.harvest is not None:
-            glyphs = load_harvest(harvest_path(c.harvest, c.data_dir))
+        if c.harvest is not None:  # the glyphs setup() loaded, or the file when not set up
+            ds = self.train_set
+            glyphs = (
+                (ds.harvest_x, ds.harvest_y)
+                if ds is not None
+                else load_harvest(harvest_path(c.harvest, c.data_dir))
+            )
             hashes["harvest_sha256"] = harvest_digest(*glyphs)
         return hashes
 
