@@ -118,6 +118,39 @@ def train_digits_cmd(
     typer.echo(f"pin in configs/pipeline.yaml: model.sha256: {card.files['onnx']['sha256']}")
 
 
+@train_app.command("ensemble")
+def train_ensemble_cmd(
+    members: Annotated[
+        list[Path], typer.Argument(help="Two or more trained models (.onnx or .pt, card beside).")
+    ],
+    out: Annotated[Path, typer.Option(help="Output folder (e.g. models/).")],
+    name: Annotated[str, typer.Option(help="File names: NAME.onnx, NAME.pt, NAME.card.json.")] = (
+        "digits"
+    ),
+    config: Annotated[
+        Path | None,
+        typer.Option(help="Recipe whose validation split calibrates the mean (default: digits)."),
+    ] = None,
+) -> None:
+    """Combine trained models into one: their calibrated probabilities averaged, recalibrated."""
+    from hdr.train.ensemble import combine_models
+    from hdr.train.run import load_train_config
+
+    data = load_train_config(config).data
+    result = combine_models(members, out, data, name=name)
+    card = result["card"]
+    m = card.metrics
+    typer.echo(f"{len(members)} members; ensemble temperature {result['temperature']:.3f}")
+    if "mnist_test_accuracy" in m:
+        typer.echo(
+            f"MNIST test accuracy {m['mnist_test_accuracy']:.4f}, ECE {m['ece']:.4f}, "
+            f"non-digits called a digit {m['nondigit_as_digit_rate']:.4f}"
+        )
+    for kind, path in result["paths"].items():
+        typer.echo(f"{kind}: {path}")
+    typer.echo(f"pin in configs/pipeline.yaml: model.sha256: {card.files['onnx']['sha256']}")
+
+
 @eval_app.command("digits")
 def eval_digits_cmd(
     model: Annotated[

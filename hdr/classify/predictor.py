@@ -108,15 +108,23 @@ def _onnx_runner(path: Path) -> Any:
 def _torch_runner(pt_path: Path, card: ModelCard) -> Any:
     import torch
 
-    from hdr.classify.net import CalibratedNet, GlyphNet
+    from hdr.classify.net import CalibratedNet, EnsembleNet, GlyphNet
 
     try:
         state = torch.load(pt_path, map_location="cpu", weights_only=True)
-        net = GlyphNet(**card.architecture)
-        net.load_state_dict(state)
+        members = card.architecture.get("members")
+        model: torch.nn.Module
+        if members:  # an ensemble (hdr.train.ensemble): the temperatures are in the state_dict
+            nets = [CalibratedNet(GlyphNet(**arch), 1.0) for arch in members]
+            model = EnsembleNet(nets, 1.0)
+            model.load_state_dict(state)
+        else:
+            net = GlyphNet(**card.architecture)
+            net.load_state_dict(state)
+            model = CalibratedNet(net, card.temperature)
     except Exception as exc:
         raise ModelError(ReasonCode.MODEL_INVALID, f"cannot load weights {pt_path}: {exc}") from exc
-    model = CalibratedNet(net, card.temperature).eval()
+    model = model.eval()
 
     def run(x: np.ndarray) -> np.ndarray:
         with torch.inference_mode():

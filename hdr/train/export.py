@@ -19,9 +19,13 @@ from hdr.classify.predictor import sha256_file
 ONNX_OPSET = 17
 
 
-def write_onnx(net: nn.Module, temperature: float, path: Path) -> None:
-    """The calibrated net as ONNX: input ``glyphs`` (N x 28 x 28), output ``probs`` (N x C)."""
-    model = CalibratedNet(net, temperature).eval()
+def write_onnx(net: nn.Module, temperature: float, path: Path, calibrated: bool = False) -> None:
+    """The calibrated net as ONNX: input ``glyphs`` (N x 28 x 28), output ``probs`` (N x C).
+
+    ``calibrated``: ``net`` already maps glyphs to calibrated probabilities (an
+    :class:`hdr.classify.net.EnsembleNet`, its temperature inside), so it is exported as it is.
+    """
+    model = net.eval() if calibrated else CalibratedNet(net, temperature).eval()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
@@ -37,15 +41,23 @@ def write_onnx(net: nn.Module, temperature: float, path: Path) -> None:
 
 
 def export_model(
-    net: nn.Module, temperature: float, out_dir: Path, card: ModelCard, name: str = "digits"
+    net: nn.Module,
+    temperature: float,
+    out_dir: Path,
+    card: ModelCard,
+    name: str = "digits",
+    calibrated: bool = False,
 ) -> dict[str, Path]:
-    """Write ``name.pt``, ``name.onnx`` and ``name.card.json`` under ``out_dir``; return paths."""
+    """Write ``name.pt``, ``name.onnx`` and ``name.card.json`` under ``out_dir``; return paths.
+
+    ``calibrated``: see :func:`write_onnx` (the state_dict then holds the temperatures too).
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     net = net.eval().cpu().to(memory_format=torch.contiguous_format)  # type: ignore[call-overload]
     pt_path, onnx_path = out_dir / f"{name}.pt", out_dir / f"{name}.onnx"
     state = {k: v.detach().clone().contiguous() for k, v in net.state_dict().items()}
     torch.save(state, pt_path)
-    write_onnx(net, temperature, onnx_path)
+    write_onnx(net, temperature, onnx_path, calibrated)
     card.temperature = float(temperature)
     card.files = {
         "onnx": {"name": onnx_path.name, "sha256": sha256_file(onnx_path)},

@@ -1,0 +1,188 @@
+"""`hdr train ensemble`: several trained glyph models combined into one model file.
+
+The pipeline reads with one model, pinned by one sha256. An ensemble is therefore built into a
+model of its own: :class:`hdr.classify.net.EnsembleNet` holds the members (each with its own
+temperature) and averages their probabilities; one more temperature, fitted on the validation
+split (MNIST valid and the recipe's held-out rendered glyphs, never test), calibrates the mean.
+It is exported like any trained model: a state_dict (``.pt``), an ONNX file and a card. The
+card lists every member (its files' sha256, its recipe, its training command and date) under
+``training.members`` and its architecture under ``architecture.members``, so the torch fallback
+rebuilds the same network.
+
+Members are taken from their ``.onnx`` or ``.pt`` file with the card beside it; the state_dict
+is checked against the card's sha256 before it is loaded (``weights_only=True``).
+
+>>> from hdr.train.ensemble import combine_models   # combine_models([a, b], out_dir, data)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hdr.classify.card import ModelCard, card_path
+from hdr.classify.labels import LABELS
+from hdr.classify.predictor import verify_file
+from hdr.errors import ModelError, ReasonCode, UsageError
+from hdr.train.data_config import VALID_SEED_OFFSET, DataConfig, mnist_float
+
+MEMBER_ARCH_KEYS = ("widths", "convs_per_block", "hidden", "dropout")
+
+
+def _member_files(path: Path, card: ModelCard) -> tuple[Path, str]:
+    """The member's state_dict and its sha256, checked against the card (and the ONNX file
+    against the card too, when that is the file given)."""
+    pt = card.files.get("state_dict")
+    if not pt:
+        raise ModelError(ReasonCode.MODEL_INVALID, f"{card_path(path)} names no state_dict file")
+    if path.suffix == ".onnx":
+        verify_file(path, card.files.get("onnx", {}).get("sha256"))
+    pt_path = path if path.suffix == ".pt" else path.with_name(pt["name"])
+    return pt_path, verify_file(pt_path, pt["sha256"], "state_dict")
+
+
+def load_member(path: Path) -> tuple[Any, ModelCard]:
+    """One trained model as a :class:`hdr.classify.net.CalibratedNet`, with its card."""
+    import torch
+
+    from hdr.classify.net import CalibratedNet, GlyphNet
+
+    card = ModelCard.read(card_path(path))
+    if tuple(card.labels) != LABELS:
+        raise ModelError(
+            ReasonCode.MODEL_INVALID, f"{path} was trained for labels {card.labels}, not {LABELS}"
+        )
+    if "members" in card.architecture:
+        raise UsageError(
+            ReasonCode.USAGE,
+            f"{path} is an ensemble already",
+            "combine its members instead (its card lists them under training.members)",
+        )
+    pt_path, _ = _member_files(path, card)
+    net = GlyphNet(**{k: card.architecture[k] for k in MEMBER_ARCH_KEYS if k in card.architecture})
+    net.load_state_dict(torch.load(pt_path, map_location="cpu", weights_only=True))
+    return CalibratedNet(net, card.temperature).eval(), card
+
+
+def validation_split(data: DataConfig) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST valid and the recipe's held-out rendered validation glyphs (as in training)."""
+    from hdr.datasets.symbols import rendered_dataset
+
+    vx, vy = mnist_float("valid", data.data_dir)
+    rx, ry = rendered_dataset(data.valid_render, data.seed + VALID_SEED_OFFSET)
+    return np.concatenate([vx, rx]).astype(np.float32), np.concatenate([vy, ry])
+
+
+def _mean_log_probs(ensemble: Any, x: np.ndarray, batch: int = 2048) -> np.ndarray:
+    import torch
+
+    out = []
+    with torch.inference_mode():
+        for i in range(0, len(x), batch):
+            mean = ensemble.mean_probs(torch.from_numpy(x[i : i + batch]))
+            out.append(torch.log(mean.clamp_min(1e-12)).numpy())
+    return np.concatenate(out).astype(np.float64)
+
+
+def combine_models(
+    members: Sequence[Path],
+    out_dir: Path,
+    data: DataConfig,
+    name: str = "digits",
+    command: str | None = None,
+    calibration: tuple[np.ndarray, np.ndarray] | None = None,
+    evaluate: bool = True,
+) -> dict[str, Any]:
+    """Write ``name.pt``, ``name.onnx`` and ``name.card.json`` of the ensemble of ``members``.
+
+    ``calibration`` (glyphs, labels) replaces the validation split (tests); ``evaluate`` adds
+    the `hdr eval digits` report to the card's metrics. Returns the card, the paths and the
+    ensemble's temperature.
+    """
+    import torch
+
+    from hdr.classify.net import EnsembleNet
+    from hdr.classify.predictor import load_classifier
+    from hdr.train.calibrate import expected_calibration_error, fit_temperature, softmax
+    from hdr.train.evaluate import evaluate_classifier
+    from hdr.train.export import export_model
+
+    paths = [Path(m) for m in members]
+    if len(paths) < 2:
+        raise UsageError(ReasonCode.USAGE, "an ensemble needs at least two models")
+    targets = {(out_dir / f"{name}{ext}").resolve() for ext in (".onnx", ".pt", ".card.json")}
+    for p in paths:
+        card = ModelCard.read(card_path(p)) if card_path(p).exists() else None
+        own = {p.resolve(), card_path(p).resolve()}
+        own |= {p.with_name(f["name"]).resolve() for f in (card.files if card else {}).values()}
+        if own & targets:
+            raise UsageError(
+                ReasonCode.USAGE,
+                f"the ensemble would overwrite its member {p}",
+                "write it to another folder or under another --name",
+            )
+    loaded = [load_member(p) for p in paths]
+    ensemble = EnsembleNet([net for net, _ in loaded], 1.0).eval()
+    x, y = calibration if calibration is not None else validation_split(data)
+    z = _mean_log_probs(ensemble, np.asarray(x, np.float32))
+    temperature = fit_temperature(z, np.asarray(y))
+    ensemble.temperature.fill_(float(temperature))
+    val_probs = softmax(z, temperature)
+    metrics = {
+        "valid_acc": round(float((val_probs.argmax(1) == y).mean()), 6),
+        "valid_ece_before": expected_calibration_error(softmax(z), np.asarray(y)),
+        "valid_ece_after": expected_calibration_error(val_probs, np.asarray(y)),
+    }
+    card = ModelCard(
+        labels=list(LABELS),
+        name="hdr-digits-ensemble",
+        architecture={
+            "members": [
+                {k: c.architecture[k] for k in MEMBER_ARCH_KEYS if k in c.architecture}
+                for _, c in loaded
+            ]
+        },
+        data_hashes={
+            f"member{i}.{k}": v for i, (_, c) in enumerate(loaded) for k, v in c.data_hashes.items()
+        },
+        metrics=metrics,
+        training={
+            "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "command": command or " ".join(sys.argv),
+            "kind": "ensemble: mean of the members' calibrated probabilities, recalibrated",
+            "calibration": "validation split" if calibration is None else "given by the caller",
+            "torch": torch.__version__,
+            "members": [
+                {
+                    "file": p.name,
+                    "onnx_sha256": c.files.get("onnx", {}).get("sha256"),
+                    "state_dict_sha256": c.files.get("state_dict", {}).get("sha256"),
+                    "temperature": c.temperature,
+                    "config": c.training.get("config"),
+                    "command": c.training.get("command"),
+                    "date": c.training.get("date"),
+                    "seconds": c.training.get("seconds"),
+                    "mnist_test_accuracy": c.metrics.get("mnist_test_accuracy"),
+                }
+                for p, (_, c) in zip(paths, loaded, strict=True)
+            ],
+        },
+    )
+    out = export_model(ensemble, temperature, out_dir, card, name=name, calibrated=True)
+    if evaluate:
+        clf = load_classifier(out["onnx"], card.files["onnx"]["sha256"], "onnx")
+        report = evaluate_classifier(clf, data, speed_seconds=1.0)
+        card.metrics.update(
+            {
+                k: float(v)
+                for k, v in report.items()
+                if isinstance(v, (int, float)) and not isinstance(v, bool)
+            }
+        )
+        card.write(out["card"])
+    return {"card": card, "paths": out, "temperature": temperature}
