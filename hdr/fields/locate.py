@@ -145,6 +145,47 @@ def pad_box(box: Box, width: int, height: int, stop_left: int | None = None) -> 
     return _clip((x0, box[1] - py, box[2] + px, box[3] + py), width, height)
 
 
+def widen_over_cut_ink(ink: np.ndarray, box: Box, stop_left: int | None = None) -> Box:
+    """``box`` widened so that handwriting cut by its left or right side is whole inside it.
+
+    A writer who starts left of the amount box, or runs past its right end, leaves a glyph
+    that the crop's side would cut: the sliver left inside reads as nothing, or as a ``1``,
+    and ``11475`` becomes ``1475``. Ink pieces the size of a written character that cross a
+    side pull that side out to their far end, by at most one box height, and never on the left
+    past ``stop_left`` (a printed mark or divider). Printed rules crossing the side do not
+    count: long horizontal ones are taken out first, and a straight upright stroke no wider
+    than the pen is taken for the box's side.
+    """
+    x0, y0, x1, y1 = box
+    h, w = y1 - y0, ink.shape[1]
+    reach = max(1, h)
+    lo, hi = max(0, x0 - reach), min(w, x1 + reach)
+    if stop_left is not None:
+        lo = max(lo, min(stop_left, x0))
+    band = (np.ascontiguousarray(ink[y0:y1, lo:hi]) > 0).astype(np.uint8)
+    if band.size == 0 or not band.any():
+        return box
+    # the box's own rules, which the writing often touches, are not part of any glyph
+    rules = cv2.morphologyEx(band, cv2.MORPH_OPEN, np.ones((1, reach), np.uint8))
+    band &= 1 - rules
+    n, _, stats, _ = cv2.connectedComponentsWithStats(band, connectivity=8)
+    new0, new1 = x0, x1
+    for i in range(1, n):
+        cx, _, cw, ch, _ = (int(v) for v in stats[i])
+        left, right = lo + cx, lo + cx + cw
+        if cw > h or ch < 0.25 * h or cw <= max(3, 0.05 * h):
+            continue  # a rule (a box side is as thin as the pen), or a speck
+        if left < x0 < right - 1:
+            new0 = min(new0, left)
+        if left + 1 < x1 < right:
+            new1 = max(new1, right)
+    if new0 < x0:
+        new0 = max(lo, new0 - 2)  # a little paper beyond the glyph
+    if new1 > x1:
+        new1 = min(hi, new1 + 2)
+    return (new0, y0, new1, y1)
+
+
 def _crop(
     page: PageLike,
     name: str,
@@ -186,7 +227,8 @@ def _template_crops(page: PageLike, match: Match, structure: Structure) -> dict[
         m = tf.box(mm_box(template, mark.box))
         if m[2] <= field_box[0] + 2 and m[1] < field_box[3] and field_box[1] < m[3]:
             stop = m[2] + 1
-    crops["amount"] = _crop(page, "amount", pad_box(field_box, W, H, stop), by)
+    amount_box = widen_over_cut_ink(page.ink, pad_box(field_box, W, H, stop), stop)
+    crops["amount"] = _crop(page, "amount", amount_box, by)
     # account: the cells found, the missing ones placed from their neighbours
     spec = template.fields.account
     anchor = template.anchor("account_cells")
@@ -242,7 +284,7 @@ def _generic(page: PageLike, structure: Structure, cfg: PipelineConfig) -> Layou
         crop_flags = [] if amount.boxed else ["amount_unboxed"]
         if amount.contested or amount.score < AMOUNT_SURE_SCORE:
             crop_flags.append("layout_unsure")
-        box = pad_box(amount.box, W, H, stop)
+        box = widen_over_cut_ink(page.ink, pad_box(amount.box, W, H, stop), stop)
         crops["amount"] = _crop(page, "amount", box, "generic", flags=crop_flags)
     if account is None:
         flags.append("field_not_found:account")

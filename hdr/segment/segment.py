@@ -213,6 +213,27 @@ def _in_interior(comp: Component, interior: Box) -> bool:
     return interior[0] <= comp.cx <= interior[2] and interior[1] <= comp.cy <= interior[3]
 
 
+def _written_beside(
+    comps: Sequence[Component], inside: Sequence[Component], sw: float
+) -> list[Component]:
+    """Characters written just past a side of the box: outside it, as tall as the digits
+    inside, on their line and next to them (``11475`` begun left of the box). Printed marks
+    beside the box are left out of the crop already (:mod:`hdr.fields.locate`)."""
+    if not inside:
+        return []
+    metrics = measure([c.box for c in inside], sw)
+    dh = max(1.0, metrics.digit_height)
+    lo, hi = min(c.box[0] for c in inside), max(c.box[2] for c in inside)
+    found = []
+    for comp in comps:
+        if comp in inside or comp.height < 0.6 * dh or comp.width > 1.2 * dh:
+            continue
+        gap = lo - comp.box[2] if comp.cx < lo else comp.box[0] - hi
+        if gap <= 0.6 * dh and metrics.top - 0.3 * dh <= comp.cy <= metrics.base + 0.3 * dh:
+            found.append(comp)
+    return found
+
+
 def _faint_glyphs(faint: np.ndarray, comps: Sequence[Component], sw: float) -> np.ndarray | None:
     """Faint pieces the size of a glyph, on the line of the writing (None when there is none).
 
@@ -296,6 +317,10 @@ def segment_field(
     comps = [c for c in comps if not is_speck(c, raw)]
     if not cell_boxes and lines.interior != (0, 0, ink.shape[1], ink.shape[0]):
         inside = [c for c in comps if _in_interior(c, lines.interior)]
+        beside = _written_beside(comps, inside, sw)
+        if beside:  # read, but a person checks: the writer went past the box
+            flags.append("writing_outside_box")
+            inside = [c for c in comps if c in inside or c in beside]
         if len(inside) < len(comps):
             flags.append("outside_box_ignored")
         comps = inside

@@ -413,3 +413,28 @@ def test_neighbour_correlation_is_the_pearson_correlation_of_neighbours(dtype: t
         down = np.corrcoef(g[:-1, ::2].ravel(), g[1:, ::2].ravel())[0, 1]
         assert neighbour_correlation(g) == pytest.approx(min(right, down), abs=1e-6)
     assert neighbour_correlation(np.full((50, 60), 240, np.uint8)) == 1.0  # flat: no verdict
+
+
+def _box_ink(first_x: int, side: bool = False) -> np.ndarray:
+    """Page ink: an amount box (rules at y 100 and 200 from x 300 to 700), a tall stroke from
+    ``first_x`` (a written ``1``, or the box's left side when ``side``)."""
+    ink = np.zeros((400, 900), np.uint8)
+    ink[100:103, 300:700] = 255
+    ink[198:201, 300:700] = 255
+    if side:
+        ink[100:201, first_x : first_x + 3] = 255
+    else:
+        cv2.line(ink, (first_x + 10, 120), (first_x, 190), 255, 6)
+    return ink
+
+
+def test_a_crop_side_that_cuts_a_written_glyph_is_moved_past_it() -> None:
+    from hdr.fields.locate import widen_over_cut_ink
+
+    box = (310, 80, 720, 220)
+    assert widen_over_cut_ink(_box_ink(302), box)[0] < 302  # the "1" is whole now
+    assert widen_over_cut_ink(_box_ink(302), box, stop_left=305)[0] == 305  # not into a mark
+    assert widen_over_cut_ink(_box_ink(309, side=True), box) == box  # a box side is no glyph
+    assert widen_over_cut_ink(_box_ink(400), box) == box  # nothing cut: nothing moves
+    right = widen_over_cut_ink(_box_ink(712), box)  # a stroke cut by the right side
+    assert right[0] == 310 and right[2] > 722 and right[1:4:2] == (80, 220)

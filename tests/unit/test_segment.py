@@ -233,3 +233,25 @@ def test_small_cursive_zeros_joined_to_a_slash_get_a_four_piece_cut() -> None:
     ratio = (run.piece.box[2] - run.piece.box[0]) / seg.metrics.digit_width
     assert 2.6 <= ratio < 3.2, "narrower than four digits: once offered only three pieces"
     assert any(len(option) == 4 for option in run.options)
+
+
+def test_a_digit_written_just_left_of_the_box_is_read_and_flagged() -> None:
+    img = blank(80, 260, border=False)
+    cv2.rectangle(img, (40, 6), (253, 73), 70, 2)  # the box starts 40 px into the crop
+    x = 60
+    for d in "475":
+        x = paste_digit(img, DIGITS[d][0], x, 62, 44)[2] + 10
+    paste_digit(img, DIGITS["1"][0], 8, 62, 44)  # the writer began left of the box
+    seg = segment_field(img)
+    assert "writing_outside_box" in seg.flags
+    assert len(seg.segments) == 4 and seg.segments[0].piece.box[0] < 40
+    # a small mark outside the box is still left out, as before
+    img = blank(80, 260, border=False)
+    cv2.rectangle(img, (40, 6), (253, 73), 70, 2)
+    x = 60
+    for d in "475":
+        x = paste_digit(img, DIGITS[d][0], x, 62, 44)[2] + 10
+    cv2.circle(img, (25, 40), 4, INK, -1)
+    seg = segment_field(img)
+    assert "writing_outside_box" not in seg.flags and "outside_box_ignored" in seg.flags
+    assert len(seg.segments) == 3
