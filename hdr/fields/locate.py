@@ -166,8 +166,8 @@ def widen_over_cut_ink(ink: np.ndarray, box: Box, stop_left: int | None = None) 
     if band.size == 0 or not band.any():
         return box
     # the box's own rules, which the writing often touches, are not part of any glyph
-    rules = cv2.morphologyEx(band, cv2.MORPH_OPEN, np.ones((1, reach), np.uint8))
-    band &= 1 - rules
+    rules = np.asarray(cv2.morphologyEx(band, cv2.MORPH_OPEN, np.ones((1, reach), np.uint8)))
+    band[rules > 0] = 0
     n, _, stats, _ = cv2.connectedComponentsWithStats(band, connectivity=8)
     new0, new1 = x0, x1
     for i in range(1, n):
