@@ -106,8 +106,14 @@ def train_digits_cmd(
     cfg = load_train_config(config)
     result = train_digits(cfg, out or MODELS_DIR, fast_dev_run=fast_dev_run, progress=progress)
     card = result["card"]
-    m = card.metrics
     typer.echo(f"trained in {card.training['seconds']:.0f} s; temperature {card.temperature:.3f}")
+    _report_model(result)
+
+
+def _report_model(result: dict) -> None:
+    """What `hdr train digits` and `hdr train ensemble` print about the model they wrote."""
+    card = result["card"]
+    m = card.metrics
     if "mnist_test_accuracy" in m:
         typer.echo(
             f"MNIST test accuracy {m['mnist_test_accuracy']:.4f}, ECE {m['ece']:.4f}, "
@@ -138,17 +144,8 @@ def train_ensemble_cmd(
 
     data = load_train_config(config).data
     result = combine_models(members, out, data, name=name)
-    card = result["card"]
-    m = card.metrics
     typer.echo(f"{len(members)} members; ensemble temperature {result['temperature']:.3f}")
-    if "mnist_test_accuracy" in m:
-        typer.echo(
-            f"MNIST test accuracy {m['mnist_test_accuracy']:.4f}, ECE {m['ece']:.4f}, "
-            f"non-digits called a digit {m['nondigit_as_digit_rate']:.4f}"
-        )
-    for kind, path in result["paths"].items():
-        typer.echo(f"{kind}: {path}")
-    typer.echo(f"pin in configs/pipeline.yaml: model.sha256: {card.files['onnx']['sha256']}")
+    _report_model(result)
 
 
 @eval_app.command("digits")
