@@ -114,6 +114,13 @@ def choose(rows: list[Row], limit: float) -> float:
     return chosen
 
 
+def threshold_text(t: float) -> str:
+    """A threshold as written to the config: six decimals, as precise as the confidences
+    it was chosen among. (Four decimals rounded 0.999012 down to 0.9990, which let back in
+    the misread at 0.99901 that the choice had left out.)"""
+    return f"{t:.6f}"
+
+
 def model_note() -> str:
     cfg = load_pipeline_config()
     return f"{cfg.model.path} sha256 {(cfg.model.sha256 or 'unpinned')[:12]}"
@@ -125,8 +132,8 @@ def write_config(thresholds: dict[str, float], min_prob: float, command: str) ->
     text = path.read_text(encoding="utf-8")
     section = (
         f"decision:  # chosen by `{command}` on its own tuning set (never the benchmark set)\n"
-        f"  accept_amount: {thresholds['amount']:.4f}\n"
-        f"  accept_account: {thresholds['account']:.4f}\n"
+        f"  accept_amount: {threshold_text(thresholds['amount'])}\n"
+        f"  accept_account: {threshold_text(thresholds['account'])}\n"
         f"  min_glyph_prob: {min_prob:.4f}\n"
     )
     new, count = re.subn(r"(?m)^decision:.*\n(?:^[ #].*\n)*", section, text)
@@ -188,7 +195,7 @@ def main() -> None:
         n = max(len(valued), 1)
         accepted = sum(r.clean and r.confidence >= thresholds[f] for r in valued)
         report.append(
-            f"| {f} | {thresholds[f]:.4f} | {exact / n:.1%} ({exact}/{len(valued)}) | "
+            f"| {f} | {threshold_text(thresholds[f])} | {exact / n:.1%} ({exact}/{len(valued)}) | "
             f"{accepted / n:.1%} | {wrong / max(acc, 1):.2%} ({wrong}/{acc}) |"
         )
     worst = sorted(
@@ -205,7 +212,7 @@ def main() -> None:
         "",
         *(
             f"- {r.field} {r.source}: read `{r.value}` for `{r.truth}` "
-            f"(confidence {r.confidence:.4f})"
+            f"(confidence {r.confidence:.6f})"
             for r in worst
         ),
     ]
