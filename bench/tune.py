@@ -67,16 +67,26 @@ def page_fields(folder: Path, cfg: Any) -> Iterator[tuple[str, Any, str, Any]]:
     from hdr.classify.predictor import load_classifier
     from hdr.synth.truth import read_with_truth
 
-    for source, t, page in read_with_truth(folder, cfg, load_classifier()):
+    ref = cfg.model
+    classifier = load_classifier(cfg.resolve(ref.path), ref.sha256, ref.backend)
+    for source, t, page in read_with_truth(folder, cfg, classifier):
         if t.layout == "not_a_document":
             continue
         for field in FIELDS:
             yield source, t, field, page.fields.get(field)
 
 
-def read_set(folder: Path) -> list[Row]:
-    """Run the pipeline (thresholds at zero) over every file of a synth folder."""
+def read_set(folder: Path, model: Path | None = None) -> list[Row]:
+    """Run the pipeline (thresholds at zero) over every file of a synth folder, with the
+    configured model or ``model`` (pinned to its own hash)."""
     base = load_pipeline_config()
+    if model is not None:
+        from hdr.classify.predictor import sha256_file
+
+        ref = base.model.model_copy(
+            update={"path": str(model.resolve()), "sha256": sha256_file(model)}
+        )
+        base = base.model_copy(update={"model": ref})
     zero = base.decision.model_copy(
         update={"accept_amount": 0.0, "accept_account": 0.0, "min_glyph_prob": 0.0}
     )
@@ -102,6 +112,21 @@ def rates(rows: list[Row], t: float) -> tuple[int, int, int]:
     return len(rows), len(accepted), wrong
 
 
+def before_misreads(rows: list[Row], count: int = 5) -> list[int]:
+    """Fields accepted before the 1st, 2nd, ... misread as the threshold falls: the read rate
+    along the curve, which the single most confident misread does not decide alone."""
+    ranked = sorted(
+        (r for r in rows if r.clean and r.value is not None), key=lambda r: -r.confidence
+    )
+    out: list[int] = []
+    for i, r in enumerate(ranked):
+        if r.value != r.truth:
+            out.append(i - len(out))
+            if len(out) == count:
+                break
+    return out
+
+
 def choose(rows: list[Row], limit: float) -> float:
     """Lowest threshold whose misread share among accepted, and every higher one's, is <= limit."""
     candidates = sorted({0.0, *(round(r.confidence, 6) for r in rows)})
@@ -121,7 +146,11 @@ def threshold_text(t: float) -> str:
     return f"{t:.6f}"
 
 
-def model_note() -> str:
+def model_note(model: Path | None = None) -> str:
+    if model is not None:
+        from hdr.classify.predictor import sha256_file
+
+        return f"{model} sha256 {sha256_file(model)[:12]}"
     cfg = load_pipeline_config()
     return f"{cfg.model.path} sha256 {(cfg.model.sha256 or 'unpinned')[:12]}"
 
@@ -164,12 +193,15 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="update pipeline.yaml + BENCHMARKS")
     parser.add_argument("--errors", action="store_true", help="list misread fields")
     parser.add_argument("--rows", type=Path, help="save the per-field rows to this JSON file")
+    parser.add_argument("--model", type=Path, help="read with this model (report only)")
     args = parser.parse_args()
+    if args.model is not None and args.write:
+        parser.error("--model reports only: thresholds are written for the configured model")
     if args.seed == 0 or args.seed >= 2000:
         print("note: seeds 0 and >= 2000 are kept for tests and benchmarks", file=sys.stderr)
     folder = ensure_set(args.data, args.n, args.seed)
     t0 = time.perf_counter()
-    rows = read_set(folder)
+    rows = read_set(folder, args.model)
     elapsed = time.perf_counter() - t0
     if args.rows is not None:
         args.rows.write_text(json.dumps([r.__dict__ for r in rows], indent=0), encoding="utf-8")
@@ -179,6 +211,8 @@ def main() -> None:
     command = f"python bench/tune.py --n {args.n} --seed {args.seed}"
     if args.data is not None:
         command = f"python bench/tune.py --data <hdr synth --seed {args.seed} folder>"
+    if args.model is not None:
+        command += f" --model {args.model}"
     report = [
         f"Command: `{command}{' --write' if args.write else ''}` "
         f"(pipeline over {len(rows) // 2} pages in {elapsed:.0f} s; target: misreads among "
@@ -208,7 +242,15 @@ def main() -> None:
         "bench/read.py does); misreads count every accepted field, blank and crossed-out ones "
         "included. Re-run with `--write` whenever the model or the recognizer changes.",
         "",
-        f"Model: `{model_note()}`. The most confident misreads are what sets the thresholds:",
+        "Fields accepted before the 1st, 2nd, ... 5th misread, as the threshold falls: "
+        + "; ".join(
+            f"{f} {', '.join(map(str, before_misreads([r for r in rows if r.field == f])))}"
+            for f in FIELDS
+        )
+        + ".",
+        "",
+        f"Model: `{model_note(args.model)}`. The most confident misreads are what sets the "
+        "thresholds:",
         "",
         *(
             f"- {r.field} {r.source}: read `{r.value}` for `{r.truth}` "

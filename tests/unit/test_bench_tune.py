@@ -3,7 +3,7 @@ writes them so that they still do."""
 
 from __future__ import annotations
 
-from bench.tune import Row, choose, rates, threshold_text
+from bench.tune import Row, before_misreads, choose, rates, threshold_text
 
 
 def _row(confidence: float, right: bool) -> Row:
@@ -22,3 +22,16 @@ def test_the_written_threshold_still_leaves_the_misread_out() -> None:
 def test_no_misread_means_every_clean_field_is_accepted() -> None:
     rows = [_row(0.9, True), _row(0.5, True), _row(0.7, True)]
     assert rates(rows, float(threshold_text(choose(rows, 0.0015)))) == (3, 3, 0)
+
+
+def test_the_curve_counts_the_fields_accepted_before_each_misread() -> None:
+    rows = [
+        _row(0.99, True),
+        _row(0.98, False),
+        _row(0.97, True),
+        _row(0.96, True),
+        _row(0.95, False),
+        _row(0.5, False),
+    ]
+    assert before_misreads(rows) == [1, 3, 3]
+    assert before_misreads(rows, count=1) == [1]
