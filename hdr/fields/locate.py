@@ -14,7 +14,8 @@ little bare paper, and noise (speckle) has no pixel-to-pixel coherence.
 
 Crops are padded so strokes that cross the printed border are kept, without reaching into a
 printed currency mark, and an amount crop is widened over a written glyph its side would cut
-(:func:`widen_over_cut_ink`). For account rows, ``FieldCrop.cells`` holds each cell relative to the crop.
+(:func:`widen_over_cut_ink`). For account rows, ``FieldCrop.cells`` holds each cell relative to
+the crop.
 
 >>> from hdr.config import PipelineConfig
 >>> from hdr.fields.templates import load_templates
