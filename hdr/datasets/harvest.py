@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import tempfile
 import time
 from collections.abc import Iterable
@@ -38,6 +39,7 @@ FIELDS = ("amount", "account")
 FORMATS = ("png", "jpg", "tif", "pdf")
 SKIPPED_CASES = frozenset({"crossed_out", "not_a_document"})  # no glyph-by-glyph truth to read
 HARVEST_VERSION = 1
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,7 @@ def harvest(
 
     target = harvest_path(spec, data_dir)
     if target.exists() and not force:
+        _warn_if_other_code(target)
         return target  # found: no model to load, no page to read
     classifier = load_classifier(*reader_of(spec))
     if spec.n < 1:
@@ -186,9 +189,41 @@ def harvest(
         "seconds": round(time.perf_counter() - start, 1),
         "npz_sha256": sha256_file(target),
         "content_sha256": harvest_digest(images, labels),
+        "code_sha256": code_digest(),
     }
     target.with_suffix(".json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return target
+
+
+def code_digest(root: Path | None = None) -> str:
+    """sha256 of the code that writes and reads a harvest's pages: every ``.py`` file under
+    ``hdr/`` but the training code. The same reader model gives other glyphs when the
+    segmenter or the generator changes, so a harvest records the code it was made with."""
+    base = root or Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(base.rglob("*.py")):
+        rel = path.relative_to(base).as_posix()
+        if rel.startswith("train/"):
+            continue
+        digest.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _warn_if_other_code(target: Path) -> None:
+    """Say so when a harvest found on disk was made by other code than this (it is used as it
+    is: rebuilding changes the training data, which is the user's call)."""
+    try:
+        made_with = json.loads(target.with_suffix(".json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    recorded = made_with.get("code_sha256") if isinstance(made_with, dict) else None
+    if recorded != code_digest():
+        log.warning(
+            "%s was made by other reading code (%s); `hdr data harvest --force` makes it again "
+            "with this code, which may give other glyphs",
+            target.name,
+            (recorded or "not recorded")[:12],
+        )
 
 
 def harvest_digest(images: np.ndarray, labels: np.ndarray) -> str:

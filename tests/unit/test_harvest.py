@@ -4,6 +4,8 @@ by the truth only where the reader's glyphs pair one to one with the written cha
 from __future__ import annotations
 
 import json
+import logging
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from hdr.classify.labels import LABELS, REJECT
 from hdr.datasets.harvest import (
     HarvestSpec,
     aligned_glyphs,
+    code_digest,
     harvest,
     harvest_digest,
     harvest_path,
@@ -166,3 +169,33 @@ def test_shipped_recipe_reads_its_harvest_with_a_committed_pinned_model() -> Non
     assert spec is not None and spec.seed not in (1001, 9001, 9002, 9003, 9004, 9300)
     path, pinned = reader_of(spec)
     assert path.is_file() and sha256_file(path) == pinned
+
+
+def test_the_manifest_records_the_code_and_a_harvest_of_other_code_is_named(
+    tmp_path: Path, small_harvest, caplog: pytest.LogCaptureFixture
+) -> None:
+    spec, path = small_harvest
+    manifest = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    assert manifest["code_sha256"] == code_digest()
+    shutil.copy(path, tmp_path / path.name)
+    manifest["code_sha256"] = "0" * 64  # as if made before a change to the segmenter
+    (tmp_path / path.name).with_suffix(".json").write_text(json.dumps(manifest), "utf-8")
+    with caplog.at_level(logging.WARNING, logger="hdr.datasets.harvest"):
+        assert harvest(spec, tmp_path) == tmp_path / path.name  # used as it is, not rebuilt
+    assert "other reading code (000000000000)" in caplog.text and "--force" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="hdr.datasets.harvest"):
+        harvest(spec, path.parent)
+    assert "other reading code" not in caplog.text
+
+
+def test_the_code_digest_follows_the_reading_code_not_the_training_code(tmp_path: Path) -> None:
+    (tmp_path / "segment").mkdir()
+    (tmp_path / "train").mkdir()
+    (tmp_path / "segment" / "cut.py").write_text("A = 1\n", "utf-8")
+    (tmp_path / "train" / "fit.py").write_text("B = 1\n", "utf-8")
+    before = code_digest(tmp_path)
+    (tmp_path / "train" / "fit.py").write_text("B = 2\n", "utf-8")
+    assert code_digest(tmp_path) == before
+    (tmp_path / "segment" / "cut.py").write_text("A = 2\n", "utf-8")
+    assert code_digest(tmp_path) != before
