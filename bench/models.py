@@ -31,10 +31,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.real_cheques import read_all  # noqa: E402
-from bench.tune import ensure_set  # noqa: E402
+from bench.tune import config_for, ensure_set  # noqa: E402
 from hdr.assemble.decide import blocking  # noqa: E402
 from hdr.classify.predictor import load_classifier, sha256_file  # noqa: E402
-from hdr.config import PipelineConfig, load_pipeline_config  # noqa: E402
+from hdr.config import PipelineConfig  # noqa: E402
 from hdr.synth.truth import read_with_truth  # noqa: E402
 
 REAL = REPO.parent / "shared" / "data" / "real-cheques-dev"
@@ -49,13 +49,6 @@ class PageScore:
     exact: dict[str, int]
     accepted: int = 0  # every accepted field, blank and crossed-out ones included
     misread: int = 0
-
-
-def config_for(model: Path) -> PipelineConfig:
-    """The shipped pipeline configuration, reading with ``model`` (pinned to its hash)."""
-    base = load_pipeline_config()
-    ref = base.model.model_copy(update={"path": str(model.resolve()), "sha256": sha256_file(model)})
-    return base.model_copy(update={"model": ref})
 
 
 def score_pages(folder: Path, cfg: PipelineConfig) -> PageScore:

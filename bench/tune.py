@@ -76,17 +76,19 @@ def page_fields(folder: Path, cfg: Any) -> Iterator[tuple[str, Any, str, Any]]:
             yield source, t, field, page.fields.get(field)
 
 
+def config_for(model: Path) -> Any:
+    """The shipped pipeline configuration, reading with ``model`` (pinned to its hash)."""
+    from hdr.classify.predictor import sha256_file
+
+    base = load_pipeline_config()
+    ref = base.model.model_copy(update={"path": str(model.resolve()), "sha256": sha256_file(model)})
+    return base.model_copy(update={"model": ref})
+
+
 def read_set(folder: Path, model: Path | None = None) -> list[Row]:
     """Run the pipeline (thresholds at zero) over every file of a synth folder, with the
     configured model or ``model`` (pinned to its own hash)."""
-    base = load_pipeline_config()
-    if model is not None:
-        from hdr.classify.predictor import sha256_file
-
-        ref = base.model.model_copy(
-            update={"path": str(model.resolve()), "sha256": sha256_file(model)}
-        )
-        base = base.model_copy(update={"model": ref})
+    base = load_pipeline_config() if model is None else config_for(model)
     zero = base.decision.model_copy(
         update={"accept_amount": 0.0, "accept_account": 0.0, "min_glyph_prob": 0.0}
     )

@@ -34,16 +34,17 @@ from hdr.train.data_config import VALID_SEED_OFFSET, DataConfig, mnist_float
 MEMBER_ARCH_KEYS = ("widths", "convs_per_block", "hidden", "dropout")
 
 
-def _member_files(path: Path, card: ModelCard) -> tuple[Path, str]:
-    """The member's state_dict and its sha256, checked against the card (and the ONNX file
-    against the card too, when that is the file given)."""
+def _member_files(path: Path, card: ModelCard) -> Path:
+    """The member's state_dict, checked against the card's sha256 (and the ONNX file against
+    the card too, when that is the file given)."""
     pt = card.files.get("state_dict")
     if not pt:
         raise ModelError(ReasonCode.MODEL_INVALID, f"{card_path(path)} names no state_dict file")
     if path.suffix == ".onnx":
         verify_file(path, card.files.get("onnx", {}).get("sha256"))
     pt_path = path if path.suffix == ".pt" else path.with_name(pt["name"])
-    return pt_path, verify_file(pt_path, pt["sha256"], "state_dict")
+    verify_file(pt_path, pt["sha256"], "state_dict")
+    return pt_path
 
 
 def load_member(path: Path) -> tuple[Any, ModelCard]:
@@ -63,7 +64,7 @@ def load_member(path: Path) -> tuple[Any, ModelCard]:
             f"{path} is an ensemble already",
             "combine its members instead (its card lists them under training.members)",
         )
-    pt_path, _ = _member_files(path, card)
+    pt_path = _member_files(path, card)
     net = GlyphNet(**{k: card.architecture[k] for k in MEMBER_ARCH_KEYS if k in card.architecture})
     net.load_state_dict(torch.load(pt_path, map_location="cpu", weights_only=True))
     return CalibratedNet(net, card.temperature).eval(), card
@@ -115,18 +116,17 @@ def combine_models(
     paths = [Path(m) for m in members]
     if len(paths) < 2:
         raise UsageError(ReasonCode.USAGE, "an ensemble needs at least two models")
+    loaded = [load_member(p) for p in paths]
     targets = {(out_dir / f"{name}{ext}").resolve() for ext in (".onnx", ".pt", ".card.json")}
-    for p in paths:
-        card = ModelCard.read(card_path(p)) if card_path(p).exists() else None
+    for p, (_, card) in zip(paths, loaded, strict=True):
         own = {p.resolve(), card_path(p).resolve()}
-        own |= {p.with_name(f["name"]).resolve() for f in (card.files if card else {}).values()}
+        own |= {p.with_name(f["name"]).resolve() for f in card.files.values()}
         if own & targets:
             raise UsageError(
                 ReasonCode.USAGE,
                 f"the ensemble would overwrite its member {p}",
                 "write it to another folder or under another --name",
             )
-    loaded = [load_member(p) for p in paths]
     ensemble = EnsembleNet([net for net, _ in loaded], 1.0).eval()
     x, y = calibration if calibration is not None else validation_split(data)
     z = _mean_log_probs(ensemble, np.asarray(x, np.float32))
