@@ -2,8 +2,9 @@
 
 Every component goes to the cell holding its centre. Two digits that touch across a cell line
 are one component: when it is wider than a cell and a quarter it is cut at the cell lines, and
-when it spans two cells, cuts along the gap between the two digits near the line are offered
-beside that straight cut (a digit written over the line is not sliced by it); when it is
+when it spans two cells, cuts along the gap between the two digits (anywhere within nearly half a
+cell of the line: a digit written over the line often reaches that far) are offered beside that
+straight cut, so a digit written over the line is not sliced by it; when it is
 narrower, the cut is offered as an option. The recognizer keeps whichever reading the
 classifier is surer of (a ``5`` leaning into the next cell stays whole; a ``51`` is cut).
 
@@ -24,11 +25,11 @@ import cv2
 import numpy as np
 
 from hdr.segment.components import Component, measure
-from hdr.segment.split import apply_cuts, paths_near
+from hdr.segment.split import apply_cuts, paths_across
 from hdr.types import Box
 
 PAIR_MIN_HEIGHT = 0.6  # of the digit height: each piece of such a cut is a whole digit
-PAIR_REACH = 0.3  # of a cell's width: how far from the cell line a cut between two digits may run
+PAIR_REACH = 0.45  # of a cell's width: how far from the cell line a cut between two digits may run
 FORCED_CUT = 1.25  # component width over cell width from which it is always cut at the lines
 TALL_PART = 0.5  # a cut part is a glyph of its own from this share of the cell height
 
@@ -160,7 +161,8 @@ def _pair_options(
 ) -> dict[int, tuple]:
     """Two digits that touch across a cell line: besides the straight cut at the line, cuts
     that follow the gap between them (the waist of the outline, drop-fall paths) within
-    :data:`PAIR_REACH` of a cell's width; the recognizer keeps the cut it reads best.
+    :data:`PAIR_REACH` of a cell's width (:func:`hdr.segment.split.paths_across`); the
+    recognizer keeps the cut it reads best.
 
     Returns, per left cell, the uncut ink of both cells and the candidate cuts, each a pair of
     pieces (left cell, right cell).
@@ -184,7 +186,8 @@ def _pair_options(
         edge = cells[left][2] - bx0
         reach = round(PAIR_REACH * (cells[left][2] - cells[left][0]))
         mask = own.astype(np.uint8) * 255
-        for paths in paths_near(mask, edge, reach):
+        seen: set[bytes] = set()
+        for paths in paths_across(mask, edge, reach):
             parts = apply_cuts(mask, paths)
             if len(parts) != 2:
                 continue
@@ -200,7 +203,11 @@ def _pair_options(
                 pc is None or pc.box[3] - pc.box[1] < PAIR_MIN_HEIGHT * digit_height for pc in pair
             ):
                 continue  # a sliver is no digit of a cell of its own
-            if all(pc.box != st.box for pc, st in zip(pair, straight, strict=True)):
+            key = b"".join(pc.mask.tobytes() + bytes(str(pc.box), "ascii") for pc in pair)
+            if key not in seen and all(
+                pc.box != st.box for pc, st in zip(pair, straight, strict=True)
+            ):
+                seen.add(key)  # (two paths often leave the same two pieces)
                 cuts.append(tuple(pair))
         whole = _to_piece(np.maximum(canvases[left], canvases[right]), left)
         if whole is not None and len(cuts) > 1:

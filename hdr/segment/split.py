@@ -141,14 +141,30 @@ def split_paths(mask: np.ndarray, pieces: int) -> list[list[np.ndarray]]:
     return options[:MAX_OPTIONS]
 
 
-def paths_near(mask: np.ndarray, x: int, reach: int) -> list[list[np.ndarray]]:
-    """Two-piece cut paths within ``reach`` columns of column ``x`` (a printed cell line that
-    two touching digits cross): the straight cuts of :func:`_cut_columns` and drop-fall paths."""
-    w = mask.shape[1]
+def paths_across(mask: np.ndarray, x: int, reach: int, spread: int = 5) -> list[list[np.ndarray]]:
+    """Two-piece cut paths anywhere within ``reach`` columns of column ``x``: straight and
+    drop-fall (from the top and from the bottom) cuts at the columns :func:`_cut_columns`
+    proposes and at ``spread`` columns evenly spaced over the range (two digits written over a
+    cell line often overlap: the gap between them can be far from the line). No path twice."""
+    h, w = mask.shape
     lo, hi = max(1, x - reach), min(w - 1, x + reach + 1)
     if hi - lo < 2:
         return []
-    return _two_piece_paths(mask, (mask > 0).sum(axis=0), lo, hi, 2)
+    starts = _cut_columns(mask, (mask > 0).sum(axis=0), lo, hi)
+    starts += [round(lo + (hi - 1 - lo) * k / max(1, spread - 1)) for k in range(spread)]
+    out: list[list[np.ndarray]] = []
+    seen: set[bytes] = set()
+    for start in starts:
+        for path in (
+            np.full(h, start, np.int64),
+            drop_fall(mask, start, from_top=True),
+            drop_fall(mask, start, from_top=False),
+        ):
+            key = path.tobytes()
+            if key not in seen:
+                seen.add(key)
+                out.append([path])
+    return out
 
 
 def apply_cuts(mask: np.ndarray, paths: list[np.ndarray]) -> list[tuple[np.ndarray, int, int]]:

@@ -8,6 +8,7 @@ import numpy as np
 from hdr.segment import remove_lines, segment_field
 from hdr.segment.binarize import binarize_crop
 from hdr.segment.components import find_components
+from hdr.segment.split import paths_across
 from tests.helpers.fields import INK, blank, comb, draw_field, font_digits, paste_digit
 
 DIGITS = font_digits(thickness=1)
@@ -179,6 +180,38 @@ def test_two_digits_touching_across_a_cell_line_get_cuts_along_their_gap() -> No
     lefts = [option[0].box[2] for option in pair.options]
     assert lefts[0] <= line + 1  # the straight cut at the line
     assert any(abs(x - zero_right) <= 4 for x in lefts[1:]), (lefts, zero_right)
+
+
+def test_a_digit_written_far_over_the_cell_line_gets_a_cut_where_it_ends() -> None:
+    """The "0" is centred near the line, so its right side lies 0.4 of a cell into the next cell,
+    where the "7" touches it: the gap between them is far from the line, and a cut along it is
+    still offered (the reader keeps the cut it reads best)."""
+    img = blank(80, 250, cells=5)
+    step = (250 - 12) / 5
+    line = round(6 + 2 * step)
+    cv2.ellipse(img, (line, 40), (20, 22), 0, 0, 360, INK, 4)  # right edge at line + 22
+    cv2.line(img, (line + 18, 30), (line + 50, 24), INK, 4)  # the "7", its bar touching the "0"
+    cv2.line(img, (line + 50, 24), (line + 36, 66), INK, 4)
+    paste_digit(img, DIGITS["4"][0], 20, 64, 44)
+    cells = tuple((round(6 + i * step), 6, round(6 + (i + 1) * step), 74) for i in range(5))
+    seg = segment_field(img, cells)
+    pair = next(s for s in seg.segments if s.options and not s.whole_ok)
+    zero_right = line + 20 + 2
+    assert 0.3 * step < zero_right - line  # beyond the reach of the cuts near the line alone
+    lefts = [option[0].box[2] for option in pair.options]
+    assert any(abs(x - zero_right) <= 4 for x in lefts), (lefts, zero_right)
+
+
+def test_paths_across_offer_every_cut_once() -> None:
+    mask = np.zeros((40, 60), np.uint8)
+    mask[5:35, 10:14] = 255
+    mask[5:35, 40:44] = 255
+    mask[18:21, 14:40] = 255  # a bar joining two strokes
+    paths = paths_across(mask, 30, 20)
+    keys = [p[0].tobytes() for p in paths]
+    assert len(keys) == len(set(keys)) and len(paths) >= 3
+    assert all(int(p[0].min()) >= 1 and int(p[0].max()) <= 58 for p in paths)
+    assert paths_across(mask[:, :2], 1, 5) == []
 
 
 def test_cells_give_one_glyph_per_cell_and_skip_empty_ones() -> None:
