@@ -158,6 +158,10 @@ def _unsure(post: np.ndarray, min_prob: float) -> bool:
     return int(post.argmax()) == _REJECT or float(post.max()) < min_prob
 
 
+def _is_cut(option: tuple[Piece, ...]) -> bool:
+    return any(piece.split for piece in option)
+
+
 def _choose(work: _Work, seg: Segment, batches: Sequence[_Batch]) -> tuple[tuple[Piece, ...], bool]:
     """The pieces to read for a segment, and whether the choice between cuts was a close call."""
     assert work.seg is not None
@@ -180,6 +184,9 @@ def _choose(work: _Work, seg: Segment, batches: Sequence[_Batch]) -> tuple[tuple
         scored.append((score, option, reading))
     scored.sort(key=lambda s: -s[0])
     best = scored[0]
+    if _is_cut(best[1]):
+        # a cut that reads just what the glyphs as placed read adds nothing but doubt
+        best = next((s for s in scored if s[2] == best[2] and not _is_cut(s[1])), best)
     close = any(s[2] != best[2] and best[0] - s[0] < SPLIT_MARGIN for s in scored[1:])
     return best[1], close
 
@@ -342,7 +349,7 @@ def _result(work: _Work, batches: Sequence[_Batch], cfg: PipelineConfig) -> Fiel
     pieces: list[tuple[Piece, np.ndarray, int | None]] = []
     for seg in work.seg.segments:
         chosen, close = _choose(work, seg, batches)
-        if len(chosen) > 1:
+        if len(chosen) > 1 and _is_cut(chosen):
             flags.append("touching_split")
             seg_score *= cfg.decision.split_penalty
         if close:

@@ -5,8 +5,10 @@ are one component: when it is wider than a cell and a quarter it is cut at the c
 when it spans two cells, cuts along the gap between the two digits (anywhere within nearly half a
 cell of the line: a digit written over the line often reaches that far) are offered beside that
 straight cut, so a digit written over the line is not sliced by it; when it is
-narrower, the cut is offered as an option. The recognizer keeps whichever reading the
-classifier is surer of (a ``5`` leaning into the next cell stays whole; a ``51`` is cut).
+narrower, the cut is offered as an option, and when it reaches well into a neighbour cell that
+has a glyph of its own, the two cells are read together, as placed or cut. The recognizer keeps
+whichever reading the classifier is surer of (a ``5`` leaning into the next cell stays whole; a
+``51`` is cut).
 
 >>> import numpy as np
 >>> from hdr.segment import segment_field
@@ -114,10 +116,16 @@ def segment_cells(
         else:
             placed = {home: own}
             for i, part in tall.items():
-                if i not in occupied and abs(i - home) == 1:
+                if abs(i - home) != 1:
+                    continue
+                if i not in occupied:
                     far = np.zeros(labels.shape, np.uint8)
                     far[by0:by1, bx0:bx1][part] = 255
                     offers.append((home, i, far))
+                elif len(tall) == 1:
+                    # it reaches well into a cell with a glyph of its own: as placed (a digit
+                    # leaning over the line) or cut (two digits that touch), the reader decides
+                    crossings.append((min(home, i), comp.box, own, {home: own, i: own & False}))
         for i, part in placed.items():
             canvas = canvases.setdefault(i, np.zeros(labels.shape, np.uint8))
             canvas[by0:by1, bx0:bx1][part] = 255
@@ -179,7 +187,10 @@ def _pair_options(
             rest = canvases[i].copy()
             rest[by0:by1, bx0:bx1][placed[i]] = 0  # the cell's ink without this component
             base[i] = rest
-        straight = (_to_piece(canvases[left], left, True), _to_piece(canvases[right], right, True))
+        # the cut at the line; or, for a glyph that reached into a written cell, the two cells
+        # as placed, which is no cut (the pieces are not split)
+        cut = all(part.any() for part in placed.values())
+        straight = (_to_piece(canvases[left], left, cut), _to_piece(canvases[right], right, cut))
         if straight[0] is None or straight[1] is None:
             continue
         cuts: list[tuple] = [straight]

@@ -202,6 +202,28 @@ def test_a_digit_written_far_over_the_cell_line_gets_a_cut_where_it_ends() -> No
     assert any(abs(x - zero_right) <= 4 for x in lefts), (lefts, zero_right)
 
 
+def test_a_digit_reaching_into_a_written_cell_is_read_as_placed_or_cut() -> None:
+    """The "0" of cell 1 reaches well into cell 2, which has a "1" of its own: the two cells are
+    read together, as placed (the "0" whole, the "1" alone) or with the "0" cut, and the reader
+    keeps the pair it reads best; the "1" is in every right-hand piece."""
+    img = blank(80, 250, cells=5)
+    step = (250 - 12) / 5
+    line = round(6 + 2 * step)
+    cv2.ellipse(img, (line - 6, 40), (18, 24), 0, 0, 360, INK, 4)  # 14 px into cell 2
+    cv2.line(img, (line + 26, 18), (line + 26, 64), INK, 4)  # the "1", not touching it
+    cells = tuple((round(6 + i * step), 6, round(6 + (i + 1) * step), 74) for i in range(5))
+    seg = segment_field(img, cells)
+    assert len(seg.segments) == 1
+    pair = seg.segments[0]
+    assert pair.cell == 1 and not pair.whole_ok and len(pair.options) > 1
+    zero, one = pair.options[0]
+    assert zero.box[0] < line < zero.box[2] <= line + 16  # as placed: the "0" whole
+    assert one.box[0] >= line + 20  # ... and the "1" alone
+    assert not zero.split and not one.split  # no cut: no touching_split for the reader
+    assert all(left.split and right.split for left, right in pair.options[1:])
+    assert all(right.box[2] >= line + 26 for _, right in pair.options)
+
+
 def test_paths_across_offer_every_cut_once() -> None:
     mask = np.zeros((40, 60), np.uint8)
     mask[5:35, 10:14] = 255
