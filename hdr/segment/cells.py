@@ -4,7 +4,8 @@ Every component goes to the cell holding its centre. Two digits that touch acros
 are one component: when it is wider than a cell and a quarter it is cut at the cell lines, and
 when it spans two cells, cuts along the gap between the two digits (anywhere within nearly half a
 cell of the line: a digit written over the line often reaches that far) are offered beside that
-straight cut, so a digit written over the line is not sliced by it; when it is
+straight cut, so a digit written over the line is not sliced by it (a short part past the
+line, in a cell with a glyph of its own, is read with that glyph or left out); when it is
 narrower, the cut is offered as an option, and when it reaches well into a neighbour cell that
 has a glyph of its own, the two cells are read together, as placed or cut. The recognizer keeps
 whichever reading the classifier is surer of (a ``5`` leaning into the next cell stays whole; a
@@ -100,6 +101,7 @@ def segment_cells(
     offers: list[tuple[int, int, np.ndarray]] = []  # (home, neighbour, mask of the far part)
     # (left cell, component box, its pixels in that box, its parts per cell)
     crossings: list[tuple[int, Box, np.ndarray, dict[int, np.ndarray]]] = []
+    loose: dict[int, tuple[int, Box, np.ndarray]] = {}  # left cell: (cell, box, short part)
     for comp in comps:
         home = homes.get(comp.label)
         if home is None:
@@ -111,6 +113,13 @@ def segment_cells(
         tall = {i: p for i, p in shares.items() if i != home and _height(p) >= TALL_PART * ch}
         if comp.width > FORCED_CUT * cw and len(shares) > 1:
             placed = {home: shares[home], **tall} if home in shares else tall
+            if len(placed) == 1 and home in placed:
+                # a short part over the line, in a cell with a glyph of its own: a stroke of
+                # that glyph (read with it), or the end of this one's (left out, as before)
+                short = [i for i in shares if i in occupied and abs(i - home) == 1]
+                if len(short) == 1:
+                    placed[short[0]] = shares[short[0]]
+                    loose[min(home, short[0])] = (short[0], comp.box, shares[short[0]])
             if len(placed) == 2 and abs(max(placed) - min(placed)) == 1:
                 crossings.append((min(placed), comp.box, own, placed))
         else:
@@ -140,7 +149,7 @@ def segment_cells(
         away = _to_piece(far, neighbour, True)
         if near is not None and away is not None:
             options[home] = ((near, away),)
-    pairs = _pair_options(cells, canvases, crossings, set(options), metrics.digit_height)
+    pairs = _pair_options(cells, canvases, crossings, set(options), metrics.digit_height, loose)
     segments = []
     for i in sorted(pieces):
         if i - 1 in pairs:
@@ -166,6 +175,7 @@ def _pair_options(
     crossings: Sequence[tuple[int, Box, np.ndarray, dict[int, np.ndarray]]],
     taken: set[int],
     digit_height: float,
+    loose: dict[int, tuple[int, Box, np.ndarray]] | None = None,
 ) -> dict[int, tuple]:
     """Two digits that touch across a cell line: besides the straight cut at the line, cuts
     that follow the gap between them (the waist of the outline, drop-fall paths) within
@@ -194,6 +204,15 @@ def _pair_options(
         if straight[0] is None or straight[1] is None:
             continue
         cuts: list[tuple] = [straight]
+        if loose and left in loose:  # the short part left out
+            cell, (lx0, ly0, lx1, ly1), part = loose[left]
+            without = canvases[cell].copy()
+            without[ly0:ly1, lx0:lx1][part] = 0
+            dropped = tuple(
+                _to_piece(without if i == cell else canvases[i], i, True) for i in (left, right)
+            )
+            if all(pc is not None for pc in dropped):
+                cuts.append(dropped)
         edge = cells[left][2] - bx0
         reach = round(PAIR_REACH * (cells[left][2] - cells[left][0]))
         mask = own.astype(np.uint8) * 255

@@ -224,6 +224,28 @@ def test_a_digit_reaching_into_a_written_cell_is_read_as_placed_or_cut() -> None
     assert all(right.box[2] >= line + 26 for _, right in pair.options)
 
 
+def test_a_short_part_over_the_line_is_read_with_that_cell_or_left_out() -> None:
+    """A long bar runs from cell 1 (which has a hook of its own) over the line into the stem of
+    cell 2, so the two make one component that is cut at the line. The bar's short part in cell
+    1 may be a stroke of the hook's digit (the foot of a "3" written apart) or the end of the
+    bar: both are offered, the part read with cell 1 and the part left out."""
+    img = blank(80, 250, cells=5)
+    step = (250 - 12) / 5
+    line = round(6 + 2 * step)
+    cv2.ellipse(img, (line - 20, 30), (12, 14), 0, -160, 90, INK, 4)  # a hook in cell 1
+    cv2.line(img, (line - 14, 50), (line + 46, 50), INK, 4)  # the bar, over the line
+    cv2.line(img, (line + 36, 14), (line + 36, 66), INK, 4)  # ... joined to the stem in cell 2
+    cells = tuple((round(6 + i * step), 6, round(6 + (i + 1) * step), 74) for i in range(5))
+    seg = segment_field(img, cells)
+    assert len(seg.segments) == 1
+    pair = seg.segments[0]
+    assert pair.cell == 1 and not pair.whole_ok
+    (with_part, right), (hook_alone, right_too) = pair.options[:2]
+    assert with_part.box[3] >= 52 and with_part.box[2] >= line - 1  # hook and short part
+    assert hook_alone.box[3] < 50 and hook_alone.box[2] < line - 2  # the hook alone
+    assert right.box == right_too.box and right.box[0] >= line - 1
+
+
 def test_paths_across_offer_every_cut_once() -> None:
     mask = np.zeros((40, 60), np.uint8)
     mask[5:35, 10:14] = 255
