@@ -38,6 +38,15 @@ def blank(height: int, width: int, border: bool = True, cells: int = 0) -> np.nd
     return img
 
 
+def five_cells() -> tuple[np.ndarray, tuple[tuple[int, int, int, int], ...], float, int]:
+    """An 80 x 250 box of five cells: the image, the cell boxes, the cell pitch and the x of
+    the line between cells 1 and 2 (where the tests write over a line)."""
+    img = blank(80, 250, cells=5)
+    step = (250 - 12) / 5
+    cells = tuple((round(6 + i * step), 6, round(6 + (i + 1) * step), 74) for i in range(5))
+    return img, cells, step, round(6 + 2 * step)
+
+
 def paste_digit(
     img: np.ndarray, digit: np.ndarray, x: int, base: int, height: int
 ) -> tuple[int, int, int, int]:

@@ -10,17 +10,14 @@ from hdr.classify.labels import LABELS, NUM_CLASSES
 from hdr.recognize import _Batch, _choose, _Work
 from hdr.segment import segment_field
 from hdr.types import FieldCrop
-from tests.helpers.fields import INK, blank
+from tests.helpers.fields import INK, five_cells
 
 
 def _pair_work() -> tuple[_Work, object]:
     """A "0" in cell 1 that reaches well into cell 2, which holds a "1" of its own."""
-    img = blank(80, 250, cells=5)
-    step = (250 - 12) / 5
-    line = round(6 + 2 * step)
+    img, cells, _, line = five_cells()
     cv2.ellipse(img, (line - 6, 40), (18, 24), 0, 0, 360, INK, 4)
     cv2.line(img, (line + 26, 18), (line + 26, 64), INK, 4)
-    cells = tuple((round(6 + i * step), 6, round(6 + (i + 1) * step), 74) for i in range(5))
     crop = FieldCrop("account", img, (0, 0, 250, 80), "template:test", cells)
     seg = segment_field(img, cells)
     assert len(seg.segments) == 1 and len(seg.segments[0].options) > 2

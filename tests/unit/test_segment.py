@@ -9,7 +9,15 @@ from hdr.segment import remove_lines, segment_field
 from hdr.segment.binarize import binarize_crop
 from hdr.segment.components import find_components
 from hdr.segment.split import paths_across
-from tests.helpers.fields import INK, blank, comb, draw_field, font_digits, paste_digit
+from tests.helpers.fields import (
+    INK,
+    blank,
+    comb,
+    draw_field,
+    five_cells,
+    font_digits,
+    paste_digit,
+)
 
 DIGITS = font_digits(thickness=1)
 
@@ -164,14 +172,11 @@ def test_two_digits_touching_across_a_cell_line_get_cuts_along_their_gap() -> No
     """A "0" written over the line into the next cell, touching the "7" there: the straight cut
     at the line slices the "0"; a cut where the two meet keeps it whole. Both are offered, the
     uncut pair never (two written cells are two digits)."""
-    img = blank(80, 250, cells=5)
-    step = (250 - 12) / 5
-    line = round(6 + 2 * step)  # the line between cells 1 and 2
+    img, cells, _, line = five_cells()
     cv2.ellipse(img, (line - 8, 40), (16, 22), 0, 0, 360, INK, 4)  # the "0", 8 px over the line
     cv2.line(img, (line + 2, 24), (line + 34, 20), INK, 4)  # the "7", its bar touching the "0"
     cv2.line(img, (line + 34, 20), (line + 18, 62), INK, 4)
     paste_digit(img, DIGITS["4"][0], 20, 64, 44)
-    cells = tuple((round(6 + i * step), 6, round(6 + (i + 1) * step), 74) for i in range(5))
     seg = segment_field(img, cells)
     pair = next(s for s in seg.segments if s.options and not s.whole_ok)
     assert pair.cell == 1
@@ -186,14 +191,11 @@ def test_a_digit_written_far_over_the_cell_line_gets_a_cut_where_it_ends() -> No
     """The "0" is centred near the line, so its right side lies 0.4 of a cell into the next cell,
     where the "7" touches it: the gap between them is far from the line, and a cut along it is
     still offered (the reader keeps the cut it reads best)."""
-    img = blank(80, 250, cells=5)
-    step = (250 - 12) / 5
-    line = round(6 + 2 * step)
+    img, cells, step, line = five_cells()
     cv2.ellipse(img, (line, 40), (20, 22), 0, 0, 360, INK, 4)  # right edge at line + 22
     cv2.line(img, (line + 18, 30), (line + 50, 24), INK, 4)  # the "7", its bar touching the "0"
     cv2.line(img, (line + 50, 24), (line + 36, 66), INK, 4)
     paste_digit(img, DIGITS["4"][0], 20, 64, 44)
-    cells = tuple((round(6 + i * step), 6, round(6 + (i + 1) * step), 74) for i in range(5))
     seg = segment_field(img, cells)
     pair = next(s for s in seg.segments if s.options and not s.whole_ok)
     zero_right = line + 20 + 2
@@ -206,12 +208,9 @@ def test_a_digit_reaching_into_a_written_cell_is_read_as_placed_or_cut() -> None
     """The "0" of cell 1 reaches well into cell 2, which has a "1" of its own: the two cells are
     read together, as placed (the "0" whole, the "1" alone) or with the "0" cut, and the reader
     keeps the pair it reads best; the "1" is in every right-hand piece."""
-    img = blank(80, 250, cells=5)
-    step = (250 - 12) / 5
-    line = round(6 + 2 * step)
+    img, cells, _, line = five_cells()
     cv2.ellipse(img, (line - 6, 40), (18, 24), 0, 0, 360, INK, 4)  # 14 px into cell 2
     cv2.line(img, (line + 26, 18), (line + 26, 64), INK, 4)  # the "1", not touching it
-    cells = tuple((round(6 + i * step), 6, round(6 + (i + 1) * step), 74) for i in range(5))
     seg = segment_field(img, cells)
     assert len(seg.segments) == 1
     pair = seg.segments[0]
@@ -229,13 +228,10 @@ def test_a_short_part_over_the_line_is_read_with_that_cell_or_left_out() -> None
     cell 2, so the two make one component that is cut at the line. The bar's short part in cell
     1 may be a stroke of the hook's digit (the foot of a "3" written apart) or the end of the
     bar: both are offered, the part read with cell 1 and the part left out."""
-    img = blank(80, 250, cells=5)
-    step = (250 - 12) / 5
-    line = round(6 + 2 * step)
+    img, cells, _, line = five_cells()
     cv2.ellipse(img, (line - 20, 30), (12, 14), 0, -160, 90, INK, 4)  # a hook in cell 1
     cv2.line(img, (line - 14, 50), (line + 46, 50), INK, 4)  # the bar, over the line
     cv2.line(img, (line + 36, 14), (line + 36, 66), INK, 4)  # ... joined to the stem in cell 2
-    cells = tuple((round(6 + i * step), 6, round(6 + (i + 1) * step), 74) for i in range(5))
     seg = segment_field(img, cells)
     assert len(seg.segments) == 1
     pair = seg.segments[0]
