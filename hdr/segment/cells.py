@@ -134,7 +134,9 @@ def segment_cells(
                 elif len(tall) == 1:
                     # it reaches well into a cell with a glyph of its own: as placed (a digit
                     # leaning over the line) or cut (two digits that touch), the reader decides
-                    crossings.append((min(home, i), comp.box, own, {home: own, i: own & False}))
+                    crossings.append(
+                        (min(home, i), comp.box, own, {home: own, i: np.zeros_like(own)})
+                    )
         for i, part in placed.items():
             canvas = canvases.setdefault(i, np.zeros(labels.shape, np.uint8))
             canvas[by0:by1, bx0:bx1][part] = 255
