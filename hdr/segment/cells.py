@@ -99,9 +99,9 @@ def segment_cells(
     canvases: dict[int, np.ndarray] = {}
     count: dict[int, int] = {}
     offers: list[tuple[int, int, np.ndarray]] = []  # (home, neighbour, mask of the far part)
-    # (left cell, component box, its pixels in that box, its parts per cell)
-    crossings: list[tuple[int, Box, np.ndarray, dict[int, np.ndarray]]] = []
-    loose: dict[int, tuple[int, Box, np.ndarray]] = {}  # left cell: (cell, box, short part)
+    # (left cell, component box, its pixels in that box, its parts per cell, the cell whose
+    # part is a short one that may also be left out)
+    crossings: list[tuple[int, Box, np.ndarray, dict[int, np.ndarray], int | None]] = []
     for comp in comps:
         home = homes.get(comp.label)
         if home is None:
@@ -113,15 +113,16 @@ def segment_cells(
         tall = {i: p for i, p in shares.items() if i != home and _height(p) >= TALL_PART * ch}
         if comp.width > FORCED_CUT * cw and len(shares) > 1:
             placed = {home: shares[home], **tall} if home in shares else tall
+            loose = None
             if len(placed) == 1 and home in placed:
                 # a short part over the line, in a cell with a glyph of its own: a stroke of
                 # that glyph (read with it), or the end of this one's (left out, as before)
                 short = [i for i in shares if i in occupied and abs(i - home) == 1]
-                if len(short) == 1:
-                    placed[short[0]] = shares[short[0]]
-                    loose[min(home, short[0])] = (short[0], comp.box, shares[short[0]])
+                loose = short[0] if len(short) == 1 else None
+                if loose is not None:
+                    placed[loose] = shares[loose]
             if len(placed) == 2 and abs(max(placed) - min(placed)) == 1:
-                crossings.append((min(placed), comp.box, own, placed))
+                crossings.append((min(placed), comp.box, own, placed, loose))
         else:
             placed = {home: own}
             for i, part in tall.items():
@@ -135,7 +136,7 @@ def segment_cells(
                     # it reaches well into a cell with a glyph of its own: as placed (a digit
                     # leaning over the line) or cut (two digits that touch), the reader decides
                     crossings.append(
-                        (min(home, i), comp.box, own, {home: own, i: np.zeros_like(own)})
+                        (min(home, i), comp.box, own, {home: own, i: np.zeros_like(own)}, None)
                     )
         for i, part in placed.items():
             canvas = canvases.setdefault(i, np.zeros(labels.shape, np.uint8))
@@ -151,7 +152,7 @@ def segment_cells(
         away = _to_piece(far, neighbour, True)
         if near is not None and away is not None:
             options[home] = ((near, away),)
-    pairs = _pair_options(cells, canvases, crossings, set(options), metrics.digit_height, loose)
+    pairs = _pair_options(cells, canvases, crossings, set(options), metrics.digit_height)
     segments = []
     for i in sorted(pieces):
         if i - 1 in pairs:
@@ -174,10 +175,9 @@ def segment_cells(
 def _pair_options(
     cells: Sequence[Box],
     canvases: dict[int, np.ndarray],
-    crossings: Sequence[tuple[int, Box, np.ndarray, dict[int, np.ndarray]]],
+    crossings: Sequence[tuple[int, Box, np.ndarray, dict[int, np.ndarray], int | None]],
     taken: set[int],
     digit_height: float,
-    loose: dict[int, tuple[int, Box, np.ndarray]] | None = None,
 ) -> dict[int, tuple]:
     """Two digits that touch across a cell line: besides the straight cut at the line, cuts
     that follow the gap between them (the waist of the outline, drop-fall paths) within
@@ -188,7 +188,7 @@ def _pair_options(
     pieces (left cell, right cell).
     """
     out: dict[int, tuple] = {}
-    for left, box, own, placed in crossings:
+    for left, box, own, placed, loose in crossings:
         right = left + 1
         used = {k for i in out for k in (i, i + 1)}
         if {left, right} & (used | taken) or left not in canvases or right not in canvases:
@@ -206,12 +206,9 @@ def _pair_options(
         if straight[0] is None or straight[1] is None:
             continue
         cuts: list[tuple] = [straight]
-        if loose and left in loose:  # the short part left out
-            cell, (lx0, ly0, lx1, ly1), part = loose[left]
-            without = canvases[cell].copy()
-            without[ly0:ly1, lx0:lx1][part] = 0
+        if loose is not None:  # the short part left out
             dropped = tuple(
-                _to_piece(without if i == cell else canvases[i], i, True) for i in (left, right)
+                _to_piece(base[i] if i == loose else canvases[i], i, True) for i in (left, right)
             )
             if all(pc is not None for pc in dropped):
                 cuts.append(dropped)
