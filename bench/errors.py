@@ -30,12 +30,16 @@ import argparse
 import collections
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.tune import FIELDS, ensure_set, page_fields  # noqa: E402
+from hdr.synth.truth import GlyphTruth  # noqa: E402
+from hdr.types import Box  # noqa: E402
 
 
 def written(text: str | None) -> str:
@@ -62,33 +66,36 @@ def bucket(truth_value: str | None, value: str | None, raw: str, text: str, foun
 PLACEMENTS = ("in its cell", "a neighbour reaches in", "over the line")
 
 
-def placement(cells: list, glyphs: list, i: int) -> str:
+def placement(cells: Sequence[Box], glyphs: Sequence[GlyphTruth], i: int) -> str:
     """Where digit ``i`` (glyphs sorted left to right) was written: see the module docstring."""
-    x0, _, x1, _ = cells[glyphs[i]["cell"]]
-    gx0, _, gx1, _ = glyphs[i]["box"]
+    cell = glyphs[i].cell
+    assert cell is not None  # account_placements takes only digits written in a cell
+    x0, _, x1, _ = cells[cell]
+    gx0, _, gx1, _ = glyphs[i].box
     width = max(1, x1 - x0)
     if (max(0, x0 - gx0) + max(0, gx1 - x1)) / width > 0.15:
         return PLACEMENTS[2]
     for j in (i - 1, i + 1):
         if 0 <= j < len(glyphs):
-            nx0, _, nx1, _ = glyphs[j]["box"]
+            nx0, _, nx1, _ = glyphs[j].box
             if (min(nx1, x1) - max(nx0, x0)) / width > 0.1:
                 return PLACEMENTS[1]
     return PLACEMENTS[0]
 
 
-def account_placements(rows: list[dict], truths: dict[str, dict]) -> dict[str, tuple[int, int]]:
-    """(digits, misread) per placement, over the account rows read with the right length."""
+def account_placements(rows: list[dict], truths: dict[str, Any]) -> dict[str, tuple[int, int]]:
+    """(digits, misread) per placement, over the account rows read with the right length;
+    ``truths``: the truth record of each row's ``source``."""
     out = {k: [0, 0] for k in PLACEMENTS}
     for r in rows:
         if r["field"] != "account" or len(r["raw"]) != len(r["text"]):
             continue
         record = truths[r["source"]]
-        glyphs = sorted(record["glyphs"]["account"], key=lambda g: g["box"][0])
-        if len(glyphs) != len(r["text"]) or any(g["cell"] is None for g in glyphs):
+        glyphs = sorted(record.glyphs["account"], key=lambda g: g.box[0])
+        if len(glyphs) != len(r["text"]) or any(g.cell is None for g in glyphs):
             continue
         for i in range(len(glyphs)):
-            where = placement(record["cells"], glyphs, i)
+            where = placement(record.cells, glyphs, i)
             out[where][0] += 1
             out[where][1] += r["raw"][i] != r["text"][i]
     return {k: (v[0], v[1]) for k, v in out.items()}
@@ -107,7 +114,9 @@ def main() -> None:
     from hdr.config import load_pipeline_config
 
     rows = []
+    truths: dict[str, Any] = {}  # the truth record of each page read
     for source, t, field, fr in page_fields(folder, load_pipeline_config()):
+        truths[source] = t
         tv = getattr(t, field)
         if tv is None:
             continue
@@ -145,10 +154,6 @@ def main() -> None:
         common = ", ".join(f"{k} {v}" for k, v in conf.most_common(20))
         print("  confusions (written->read):", common)
         if field == "account":
-            truths = {}
-            for line in (folder / "truth.jsonl").read_text(encoding="utf-8").splitlines():
-                t = json.loads(line)
-                truths[f"{t['file']}#{t['page']}"] = t
             for where, (n, bad) in account_placements(sub, truths).items():
                 print(f"  digits {where:24s} {n:5d}, misread {bad:4d} ({bad / max(1, n):6.2%})")
         for b in ("not_found", "fewer", "more", "glyph", "assembly"):

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from bench.errors import PLACEMENTS, account_placements, placement
+from hdr.synth.truth import GlyphTruth
 
-CELLS = [[0, 0, 40, 50], [40, 0, 80, 50], [80, 0, 120, 50]]
+CELLS = ((0, 0, 40, 50), (40, 0, 80, 50), (80, 0, 120, 50))
 
 
-def _glyph(cell: int, x0: int, x1: int) -> dict:
-    return {"label": "1", "box": [x0, 5, x1, 45], "cell": cell}
+def _glyph(cell: int, x0: int, x1: int) -> GlyphTruth:
+    return GlyphTruth(label="1", box=(x0, 5, x1, 45), source="pen", cell=cell)
 
 
 def test_a_digit_is_in_its_cell_over_the_line_or_reached_by_its_neighbour() -> None:
@@ -19,7 +22,8 @@ def test_a_digit_is_in_its_cell_over_the_line_or_reached_by_its_neighbour() -> N
 
 
 def test_misreads_are_counted_per_placement_only_where_the_count_came_out_right() -> None:
-    truths = {"a#0": {"cells": CELLS, "glyphs": {"account": [_glyph(0, 8, 30), _glyph(1, 44, 92)]}}}
+    glyphs = {"account": (_glyph(0, 8, 30), _glyph(1, 44, 92))}
+    truths = {"a#0": SimpleNamespace(cells=CELLS, glyphs=glyphs)}
     rows = [
         {"field": "account", "source": "a#0", "text": "17", "raw": "11"},
         {"field": "account", "source": "a#0", "text": "17", "raw": "1"},  # a glyph lost: skipped
