@@ -77,6 +77,7 @@ class DecisionConfig(_Strict):
     informational_flags: tuple[str, ...] = (
         "touching_split",
         "merged_strokes",
+        "strokes_joined",
         "outside_box_ignored",
         "layout_generic",
         "cells_estimated",

@@ -2,8 +2,9 @@
 
 All glyphs of all crops go to the classifier together (one call; a second, smaller one only for
 components that might be touching digits and were not sure whole). For every component that may
-hold touching digits the reading keeps the candidate cut whose glyphs are most confident. Each
-glyph's probabilities are then weighed with its size and place on the line (a small blob on the
+hold touching digits the reading keeps the candidate cut whose glyphs are most confident; two
+neighbours that may be one glyph whose stroke broke are read joined when that reads better than
+apart (:func:`_plan`). Each glyph's probabilities are then weighed with its size and place on the line (a small blob on the
 baseline is a ``.``, see :mod:`hdr.assemble.geometry`), the labels are assembled into a value by
 the amount grammar or the account rules, and each field gets a confidence, flags and a status.
 
@@ -62,10 +63,13 @@ WIDTH_WEIGHT = 1.0  # log-prior weight of (width / (pieces x digit width) - 1) s
 SPLIT_COST = 1.0  # log-prior cost of each cut: a wide digit is commoner than two touching
 CELL_CUT_COST = 0.3  # ... lower at a printed cell line, where a second digit is expected
 SPLIT_MARGIN = 0.15  # score gap under which two different readings of a component are a tie
+FULL_HEIGHT = 0.9  # of the digit height: a "1" this tall is a whole glyph, never a broken piece
+JOIN_COST = 0.5  # log-prior cost of reading two neighbours as one glyph whose stroke broke
 SLASH_HEIGHT = 0.9  # a stroke before the closing dash this tall (in digit heights) is a "/"
 GAP_WIDTH = 0.6  # see wide_gap
 TAIL_ASPECT = 1.5  # a reject at least this much wider than high, after the amount, is its tail
 _SLASH, _DASH, _ONE = LABELS.index("/"), LABELS.index("-"), LABELS.index("1")
+_MARKS = frozenset(LABELS.index(m) for m in ".,/")
 
 
 class _Batch:
@@ -162,8 +166,11 @@ def _is_cut(option: tuple[Piece, ...]) -> bool:
     return any(piece.split for piece in option)
 
 
-def _choose(work: _Work, seg: Segment, batches: Sequence[_Batch]) -> tuple[tuple[Piece, ...], bool]:
-    """The pieces to read for a segment, and whether the choice between cuts was a close call."""
+def _choose(
+    work: _Work, seg: Segment, batches: Sequence[_Batch]
+) -> tuple[tuple[Piece, ...], bool, float]:
+    """The pieces to read for a segment, whether the choice between cuts was a close call, and
+    the score of the choice (log probabilities with the width and cut priors)."""
     assert work.seg is not None
 
     def post_of(piece: Piece) -> np.ndarray | None:
@@ -188,7 +195,91 @@ def _choose(work: _Work, seg: Segment, batches: Sequence[_Batch]) -> tuple[tuple
         # a cut that reads just what the glyphs as placed read adds nothing but doubt
         best = next((s for s in scored if s[2] == best[2] and not _is_cut(s[1])), best)
     close = any(s[2] != best[2] and best[0] - s[0] < SPLIT_MARGIN for s in scored[1:])
-    return best[1], close
+    return best[1], close, best[0]
+
+
+def _join_score(work: _Work, piece: Piece, batches: Sequence[_Batch]) -> float | None:
+    """Score of two neighbours read as one glyph, on the scale of :func:`_choose`'s."""
+    assert work.seg is not None
+    found = _classified(batches, piece)
+    if found is None:
+        return None
+    post = _posterior(work, piece, found[0])
+    if int(post.argmax()) == _REJECT:
+        return None
+    ratio = (piece.box[2] - piece.box[0]) / max(1.0, work.seg.metrics.digit_width)
+    return _piece_score(post) - WIDTH_WEIGHT * (ratio - 1.0) ** 2 - JOIN_COST
+
+
+def _stands_alone(work: _Work, pieces: tuple[Piece, ...], batches: Sequence[_Batch]) -> bool:
+    """Is any of the pieces a glyph of its own that no broken stroke explains: a mark that
+    carries meaning (a decimal point, a comma, the ``/`` of ``/-``), or a ``1`` as tall as the
+    digits (a whole stroke; joined to its neighbour it would make a ``4`` of ``14``)?"""
+    assert work.seg is not None
+    for piece in pieces:
+        found = _classified(batches, piece)
+        if found is None:
+            continue
+        k = int(_posterior(work, piece, found[0]).argmax())
+        rel_h, _, _ = work.seg.metrics.relative(piece.box)
+        if k in _MARKS or (k == _ONE and rel_h >= FULL_HEIGHT):
+            return True
+    return False
+
+
+def _plan(
+    work: _Work, batches: Sequence[_Batch]
+) -> list[tuple[tuple[Piece, ...], bool, bool, int | None]]:
+    """What to read, left to right: per segment (or pair of segments read as one broken glyph)
+    the pieces, whether the choice was a close call, whether two segments were joined, and the
+    cell.
+
+    The best-scoring path through the segments (dynamic programming over "alone" and "joined
+    with the next"); a join whose score is within :data:`SPLIT_MARGIN` of reading the two apart
+    is a close call.
+    """
+    assert work.seg is not None
+    segments = work.seg.segments
+    n = len(segments)
+    alone = [_choose(work, seg, batches) for seg in segments]
+    joins = work.seg.joins if len(work.seg.joins) == n - 1 else (None,) * max(0, n - 1)
+    joined = [
+        None
+        if j is None
+        or _stands_alone(work, alone[i][0], batches)
+        or _stands_alone(work, alone[i + 1][0], batches)
+        else _join_score(work, j, batches)
+        for i, j in enumerate(joins)
+    ]
+    best = [0.0] + [-math.inf] * n
+    back = [0] * (n + 1)  # 1: segment i - 1 alone; 2: segments i - 2 and i - 1 joined
+    for i in range(n):
+        if best[i] + alone[i][2] > best[i + 1]:
+            best[i + 1], back[i + 1] = best[i] + alone[i][2], 1
+        score = joined[i] if i < n - 1 else None
+        if score is not None and best[i] + score > best[i + 2]:
+            best[i + 2], back[i + 2] = best[i] + score, 2
+    # a join about as good as reading the two apart is a close call either way
+    tie = [
+        score is not None and abs(alone[i][2] + alone[i + 1][2] - score) < SPLIT_MARGIN
+        for i, score in enumerate(joined)
+    ]
+    plan: list[tuple[tuple[Piece, ...], bool, bool, int | None]] = []
+    i = n
+    while i > 0:
+        if back[i] == 2:
+            j = joins[i - 2]
+            assert j is not None
+            plan.append(((j,), tie[i - 2], True, segments[i - 2].cell))
+            i -= 2
+        else:
+            k = i - 1
+            pieces, close, _ = alone[k]
+            near = (k < n - 1 and tie[k]) or (k > 0 and tie[k - 1])
+            plan.append((pieces, close or near, False, segments[k].cell))
+            i -= 1
+    plan.reverse()
+    return plan
 
 
 @lru_cache(maxsize=4)
@@ -347,19 +438,22 @@ def _result(work: _Work, batches: Sequence[_Batch], cfg: PipelineConfig) -> Fiel
     flags: list[str] = [*crop.flags, *work.seg.flags]
     seg_score = 1.0
     pieces: list[tuple[Piece, np.ndarray, int | None]] = []
-    for seg in work.seg.segments:
-        chosen, close = _choose(work, seg, batches)
+    merged = [seg.merged for seg in work.seg.segments]
+    for chosen, close, joined, cell in _plan(work, batches):
         if len(chosen) > 1 and _is_cut(chosen):
             flags.append("touching_split")
             seg_score *= cfg.decision.split_penalty
+        if joined:
+            flags.append("strokes_joined")
+            seg_score *= cfg.decision.split_penalty
         if close:
             flags.append("split_unsure")
-        if seg.merged:
-            flags.append("merged_strokes")
         for piece in chosen:
             found = _classified(batches, piece)
             assert found is not None  # a chosen piece was classified
-            pieces.append((piece, _posterior(work, piece, found[0]), seg.cell))
+            pieces.append((piece, _posterior(work, piece, found[0]), cell))
+    if any(merged):
+        flags.append("merged_strokes")
     digits_at = [i for i, (_, post, _) in enumerate(pieces) if int(post.argmax()) < 10]
     if digits_at:  # crumbs before the first or after the last digit are dropped
         lo, hi = digits_at[0], digits_at[-1]
@@ -435,6 +529,9 @@ def recognize_fields(
             for option in seg.options if seg.eager else ():
                 for piece in option:
                     first.add(piece)
+        for join in work.seg.joins if work.seg else ():
+            if join is not None:
+                first.add(join)
     first.run(classifier)
     second = _Batch()  # cuts of components the classifier was unsure of as one glyph
     for work in works:

@@ -54,6 +54,14 @@ MAYBE_SPLIT = 0.9  # ... from which it is split when the classifier is unsure of
 # slash of "/-" spans under three digit widths (2.4 and 3.2 before: real cheques 20 -> 21 of 38)
 THREE_RUN = 2.0
 WIDE_RUN = 2.6
+# two neighbours may be one glyph broken apart when their union is no wider than this many digit
+# widths, neither is a mark on the baseline (see _is_mark), and their ink comes within JOIN_REACH
+# stroke widths: a pen that skipped leaves a gap about a stroke wide
+JOIN_WIDTH = 1.25
+JOIN_HEIGHT = 0.4  # (a smaller piece low on the line is a dot or a comma)
+JOIN_SMALL = 0.15  # digit heights: smaller pieces are specks
+JOIN_REACH = 2.5
+JOIN_TOUCH = 1.25  # ... within this many stroke widths when one of them is a mark or a crumb
 
 
 @dataclass(frozen=True)
@@ -85,6 +93,9 @@ class Segmentation:
     flags: tuple[str, ...]
     ink: np.ndarray  # the cleaned ink mask (for debug images)
     cells: tuple[Box, ...] = ()  # the cells used (given, or found from the vertical rules)
+    # free mode: joins[i] is segments i and i + 1 read as one glyph, where they may be the
+    # pieces of one glyph whose stroke broke (None where not)
+    joins: tuple[Piece | None, ...] = ()
 
 
 def _piece(labels: np.ndarray, group: Sequence[Component], split: bool = False) -> Piece:
@@ -93,6 +104,69 @@ def _piece(labels: np.ndarray, group: Sequence[Component], split: bool = False) 
     ids = [c.label for c in group]
     mask = np.isin(window, ids).astype(np.uint8) * 255
     return Piece(box, mask, split)
+
+
+def _ink_distance(a: Piece, b: Piece) -> float:
+    """Shortest distance in pixels between the ink of two pieces."""
+    x0, y0 = min(a.box[0], b.box[0]), min(a.box[1], b.box[1])
+    x1, y1 = max(a.box[2], b.box[2]), max(a.box[3], b.box[3])
+    free = np.full((y1 - y0, x1 - x0), 255, np.uint8)
+    ax0, ay0, ax1, ay1 = a.box
+    free[ay0 - y0 : ay1 - y0, ax0 - x0 : ax1 - x0][a.mask > 0] = 0
+    dist = cv2.distanceTransform(free, cv2.DIST_L2, 3)
+    bx0, by0, bx1, by1 = b.box
+    near = dist[by0 - y0 : by1 - y0, bx0 - x0 : bx1 - x0][b.mask > 0]
+    return float(near.min()) if near.size else float("inf")
+
+
+def join_pieces(a: Piece, b: Piece) -> Piece:
+    """One piece holding the ink of both (the brighter of the two where they overlap)."""
+    box = (
+        min(a.box[0], b.box[0]),
+        min(a.box[1], b.box[1]),
+        max(a.box[2], b.box[2]),
+        max(a.box[3], b.box[3]),
+    )
+    mask = np.zeros((box[3] - box[1], box[2] - box[0]), np.uint8)
+    for p in (a, b):
+        window = mask[p.box[1] - box[1] : p.box[3] - box[1], p.box[0] - box[0] : p.box[2] - box[0]]
+        np.maximum(window, p.mask, out=window)
+    return Piece(box, mask)
+
+
+def _is_mark(box: Box, metrics: Metrics) -> bool:
+    """A dot or comma on the baseline (or a speck anywhere): never half of a broken digit."""
+    rel_h, rel_w, cy = metrics.relative(box)
+    return max(rel_h, rel_w) < JOIN_SMALL or (cy > 0.7 and rel_h < JOIN_HEIGHT and rel_w < 0.35)
+
+
+def _joins(segments: Sequence[Segment], metrics: Metrics) -> tuple[Piece | None, ...]:
+    """For each pair of neighbours, the two as one glyph where they may be one broken glyph.
+
+    A pen that skips leaves a glyph in pieces that the stacking rule of
+    :func:`~hdr.segment.components.merge_groups` does not join when they lie side by side: the
+    two halves of an ``0``, the loop and the stem of a ``9``. Alone each reads as a digit (a
+    ``(`` is a fine ``1``), so the recognizer weighs both readings.
+    """
+    out: list[Piece | None] = []
+    dh, dw = metrics.digit_height, metrics.digit_width
+    for left, right in itertools.pairwise(segments):
+        a, b = left.piece, right.piece
+        width = max(a.box[2], b.box[2]) - min(a.box[0], b.box[0])
+        height = max(a.box[3], b.box[3]) - min(a.box[1], b.box[1])
+        plausible = (
+            not left.eager and not right.eager and width <= JOIN_WIDTH * dw and height <= 1.6 * dh
+        )
+        if not plausible:
+            out.append(None)
+            continue
+        dist = _ink_distance(a, b)
+        # a crumb or dot joins only a glyph it almost touches (and the recognizer keeps a dot
+        # that reads as a decimal point or a comma apart all the same)
+        marks = _is_mark(a.box, metrics) or _is_mark(b.box, metrics)
+        close = dist <= (JOIN_TOUCH if marks else JOIN_REACH) * max(1.0, metrics.stroke_width)
+        out.append(join_pieces(a, b) if close else None)
+    return tuple(out)
 
 
 def ink_level(gray: np.ndarray, ink: np.ndarray) -> np.ndarray:
@@ -360,4 +434,5 @@ def segment_field(
     segments.sort(key=lambda s: (s.piece.box[0] + s.piece.box[2]) / 2.0)
     level = ink_level(gray, ink)
     shaded = tuple(_shaded(seg, level) for seg in segments)
-    return Segmentation(shaded, metrics, tuple(dict.fromkeys(flags)), clean)
+    flags_once = tuple(dict.fromkeys(flags))
+    return Segmentation(shaded, metrics, flags_once, clean, joins=_joins(shaded, metrics))

@@ -43,7 +43,7 @@ def _scripted(seg, readings: dict[int, tuple[str, float]]) -> _Batch:
 def test_a_cut_reading_the_same_digits_gives_way_to_the_glyphs_as_placed() -> None:
     work, seg = _pair_work()
     batch = _scripted(seg, {0: ("01", 0.95), 1: ("01", 0.999)})
-    chosen, close = _choose(work, seg, [batch])
+    chosen, close, _ = _choose(work, seg, [batch])
     assert chosen is seg.options[0] and not any(p.split for p in chosen)
     assert not close
 
@@ -51,5 +51,5 @@ def test_a_cut_reading_the_same_digits_gives_way_to_the_glyphs_as_placed() -> No
 def test_a_cut_that_reads_other_digits_better_is_kept() -> None:
     work, seg = _pair_work()
     batch = _scripted(seg, {0: ("01", 0.6), 1: ("07", 0.999)})
-    chosen, _ = _choose(work, seg, [batch])
+    chosen, _, _ = _choose(work, seg, [batch])
     assert chosen is seg.options[1] and all(p.split for p in chosen)

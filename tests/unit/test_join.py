@@ -1,0 +1,137 @@
+"""Two neighbours that may be one glyph whose stroke broke: the segmenter offers them joined, the
+recognizer reads them joined only when that reads better than apart and no whole glyph is lost."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from hdr.classify.labels import LABELS, NUM_CLASSES
+from hdr.recognize import _Batch, _plan, _Work
+from hdr.segment import segment_field
+from hdr.types import FieldCrop
+from tests.helpers.fields import INK, blank
+
+
+def _field(gap_deg: int = 14, dot_at: int | None = None) -> np.ndarray:
+    """A "1", a "0" drawn as two arcs (the pen skipped at its top and bottom), a "7"."""
+    img = blank(90, 320)
+    cv2.line(img, (50, 22), (46, 68), INK, 4)  # 1
+    for start, end in ((90 + gap_deg, 270 - gap_deg), (-90 + gap_deg, 90 - gap_deg)):
+        cv2.ellipse(img, (130, 45), (16, 23), 0, start, end, INK, 4)
+    cv2.line(img, (200, 22), (232, 22), INK, 4)  # 7
+    cv2.line(img, (232, 22), (212, 68), INK, 4)
+    if dot_at is not None:
+        cv2.circle(img, (dot_at, 66), 3, INK, -1)
+    return img
+
+
+def test_the_halves_of_a_broken_zero_are_offered_as_one_glyph() -> None:
+    seg = segment_field(_field())
+    boxes = [s.piece.box for s in seg.segments]
+    assert len(boxes) == 4, boxes  # 1, the two arcs, 7
+    assert len(seg.joins) == 3
+    assert seg.joins[0] is None and seg.joins[2] is None  # whole glyphs far apart
+    join = seg.joins[1]
+    assert join is not None
+    assert join.box == (
+        boxes[1][0],
+        min(boxes[1][1], boxes[2][1]),
+        boxes[2][2],
+        max(boxes[1][3], boxes[2][3]),
+    )
+    # the joined image holds the ink of both arcs
+    assert (join.mask > 0).sum() >= (seg.segments[1].piece.mask > 0).sum() + (
+        seg.segments[2].piece.mask > 0
+    ).sum() - 4
+
+
+def test_pieces_far_apart_are_not_offered() -> None:
+    seg = segment_field(_field(gap_deg=40))  # the arcs now lie a digit's width apart at most ...
+    halves = [s for s in seg.segments if 100 <= (s.piece.box[0] + s.piece.box[2]) / 2 <= 160]
+    assert len(halves) == 2
+    i = seg.segments.index(halves[0])
+    # ... but their ink is well over two stroke widths apart
+    assert seg.joins[i] is None
+
+
+def test_a_dot_beside_a_digit_is_not_offered_unless_it_touches() -> None:
+    seg = segment_field(_field(dot_at=246))
+    assert [s.piece.box[0] for s in seg.segments][-1] > 240  # the dot is a segment of its own
+    assert seg.joins[-1] is None
+
+
+def _scripted(seg, labels: list[tuple[str, float]], *joins: tuple[str, float]) -> _Batch:
+    """Segment k reads ``labels[k]``; the offered joins read ``joins``, left to right."""
+    batch = _Batch()
+    rows = []
+    pieces = [s.piece for s in seg.segments] + [j for j in seg.joins if j is not None]
+    for piece, (label, prob) in zip(pieces, [*labels, *joins], strict=True):
+        batch.add(piece)
+        p = np.full(NUM_CLASSES, (1.0 - prob) / (NUM_CLASSES - 1))
+        p[LABELS.index(label)] = prob
+        rows.append(p)
+    batch.probs = np.array(rows)
+    return batch
+
+
+def _work(img: np.ndarray):
+    seg = segment_field(img)
+    crop = FieldCrop("amount", img, (0, 0, img.shape[1], img.shape[0]), "template:test")
+    return _Work(crop, seg), seg
+
+
+def _read(plan) -> list[tuple[int, bool]]:
+    return [(len(pieces), joined) for pieces, _, joined, _ in plan]
+
+
+def test_a_join_that_reads_a_sure_digit_replaces_two_unsure_pieces() -> None:
+    work, seg = _work(_field())
+    batch = _scripted(seg, [("1", 0.99), ("6", 0.55), ("3", 0.6), ("7", 0.99)], ("0", 0.99))
+    plan = _plan(work, [batch])
+    assert _read(plan) == [(1, False), (1, True), (1, False)]
+    assert plan[1][0][0] is seg.joins[1]
+    assert not plan[1][1]  # not a close call
+
+
+def test_two_sure_pieces_stay_apart_when_the_join_reads_worse() -> None:
+    work, seg = _work(_field())
+    batch = _scripted(seg, [("1", 0.99), ("6", 0.99), ("3", 0.99), ("7", 0.99)], ("0", 0.4))
+    assert _read(_plan(work, [batch])) == [(1, False)] * 4
+
+
+def test_a_decimal_point_is_never_joined_to_a_digit() -> None:
+    # a dot written so close to the "0" that the segmenter offers the two as one glyph
+    work, seg = _work(_field(dot_at=150))
+    assert len(seg.segments) == 5 and [j is not None for j in seg.joins] == [
+        False,
+        True,
+        True,
+        False,
+    ]
+    labels = [("1", 0.99), ("6", 0.5), ("3", 0.5), (".", 0.99), ("7", 0.99)]
+    # the right arc with the dot reads a sure "3", but the dot reads as a decimal point
+    batch = _scripted(seg, labels, ("0", 0.999), ("3", 0.999))
+    plan = _plan(work, [batch])
+    assert _read(plan) == [(1, False), (1, True), (1, False), (1, False)]
+    assert plan[1][0][0] is seg.joins[1] and plan[2][0][0] is seg.segments[3].piece
+
+
+def test_a_tall_one_is_never_joined() -> None:
+    work, seg = _work(_field())
+    # the left arc, as tall as the digits, reads "1": a whole glyph, whatever the join reads
+    batch = _scripted(seg, [("1", 0.99), ("1", 0.99), ("3", 0.5), ("7", 0.99)], ("0", 0.999))
+    assert _read(_plan(work, [batch])) == [(1, False)] * 4
+
+
+def test_a_near_tie_is_a_close_call() -> None:
+    work, seg = _work(_field())
+    # apart: the two arcs' scores (log p minus the width prior) sum to about the join's score
+    found = []
+    for p in np.linspace(0.3, 0.999, 60):
+        batch = _scripted(seg, [("1", 0.99), ("6", 0.9), ("3", 0.9), ("7", 0.99)], ("0", float(p)))
+        plan = _plan(work, [batch])
+        found.append((float(p), any(close for _, close, _, _ in plan)))
+    closes = [p for p, close in found if close]
+    assert closes, found  # somewhere the two readings tie ...
+    assert not found[0][1] and not found[-1][1]  # ... but not where one clearly wins
