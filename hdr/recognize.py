@@ -4,9 +4,10 @@ All glyphs of all crops go to the classifier together (one call; a second, small
 components that might be touching digits and were not sure whole). For every component that may
 hold touching digits the reading keeps the candidate cut whose glyphs are most confident; two
 neighbours that may be one glyph whose stroke broke are read joined when that reads better than
-apart (:func:`_plan`). Each glyph's probabilities are then weighed with its size and place on the line (a small blob on the
-baseline is a ``.``, see :mod:`hdr.assemble.geometry`), the labels are assembled into a value by
-the amount grammar or the account rules, and each field gets a confidence, flags and a status.
+apart (:func:`_plan`). Each glyph's probabilities are then weighed with its size and place on
+the line (a small blob on the baseline is a ``.``, see :mod:`hdr.assemble.geometry`), the labels
+are assembled into a value by the amount grammar or the account rules, and each field gets a
+confidence, flags and a status.
 
 >>> from hdr.classify.predictor import load_classifier
 >>> from hdr.config import load_pipeline_config
