@@ -44,6 +44,7 @@ from hdr.assemble.geometry import (
     shape_prior,
     stroke_as_comma,
 )
+from hdr.assemble.reading import Reading
 from hdr.classify.labels import DIGITS, LABELS, NUM_CLASSES, REJECT
 from hdr.classify.normalize import normalize_glyph
 from hdr.config import PipelineConfig
@@ -64,6 +65,7 @@ WIDTH_WEIGHT = 1.0  # log-prior weight of (width / (pieces x digit width) - 1) s
 SPLIT_COST = 1.0  # log-prior cost of each cut: a wide digit is commoner than two touching
 CELL_CUT_COST = 0.3  # ... lower at a printed cell line, where a second digit is expected
 SPLIT_MARGIN = 0.15  # score gap under which two different readings of a component are a tie
+MAX_PLAN_LOSS = 2.0  # score (log-prior) a reading may give up on the best to make a valid value
 FULL_HEIGHT = 0.9  # of the digit height: a "1" this tall is a whole glyph, never a broken piece
 JOIN_COST = 0.5  # log-prior cost of reading two neighbours as one glyph whose stroke broke
 SLASH_HEIGHT = 0.9  # a stroke before the closing dash this tall (in digit heights) is a "/"
@@ -228,16 +230,49 @@ def _stands_alone(work: _Work, pieces: tuple[Piece, ...], batches: Sequence[_Bat
     return False
 
 
-def _plan(
-    work: _Work, batches: Sequence[_Batch]
-) -> list[tuple[tuple[Piece, ...], bool, bool, int | None]]:
-    """What to read, left to right: per segment (or pair of segments read as one broken glyph)
-    the pieces, whether the choice was a close call, whether two segments were joined, and the
-    cell.
+Step = tuple[tuple[Piece, ...], bool, bool, int | None]
 
-    The best-scoring path through the segments (dynamic programming over "alone" and "joined
-    with the next"); a join whose score is within :data:`SPLIT_MARGIN` of reading the two apart
-    is a close call.
+
+def _best_path(
+    alone: Sequence[float], joined: Sequence[float | None], must: int | None = None
+) -> tuple[float, list[int]]:
+    """Best total score through the segments and, per step, how many segments it read (1: one
+    segment alone, 2: two joined). ``must``: the pair that has to be read joined."""
+    n = len(alone)
+    allowed = list(joined)
+    blocked: set[int] = set()
+    if must is not None:
+        blocked = {must, must + 1}
+        for k in (must - 1, must + 1):
+            if 0 <= k < len(allowed):
+                allowed[k] = None
+    best = [0.0] + [-math.inf] * n
+    back = [0] * (n + 1)
+    for i in range(n):
+        if i not in blocked and best[i] + alone[i] > best[i + 1]:
+            best[i + 1], back[i + 1] = best[i] + alone[i], 1
+        score = allowed[i] if i < n - 1 else None
+        if score is not None and best[i] + score > best[i + 2]:
+            best[i + 2], back[i + 2] = best[i] + score, 2
+    steps: list[int] = []
+    i = n
+    while i > 0 and back[i]:
+        steps.append(back[i])
+        i -= back[i]
+    return best[n], steps[::-1]
+
+
+def _plans(work: _Work, batches: Sequence[_Batch]) -> list[list[Step]]:
+    """What to read, left to right, best first: per segment (or pair of segments read as one
+    broken glyph) the pieces, whether the choice was a close call, whether two segments were
+    joined, and the cell.
+
+    The first plan is the best-scoring path through the segments (dynamic programming over
+    "alone" and "joined with the next"); a join whose score is within :data:`SPLIT_MARGIN` of
+    reading the two apart is a close call. The others each read one offered pair the other way
+    (joined where the best reads it apart, or apart), cheapest first, while they cost less than
+    :data:`MAX_PLAN_LOSS`: the grammar may rule out the best one (``1315-34``: the bar of a
+    ``5`` read as a dash between digits).
     """
     assert work.seg is not None
     segments = work.seg.segments
@@ -252,35 +287,42 @@ def _plan(
         else _join_score(work, j, batches)
         for i, j in enumerate(joins)
     ]
-    best = [0.0] + [-math.inf] * n
-    back = [0] * (n + 1)  # 1: segment i - 1 alone; 2: segments i - 2 and i - 1 joined
-    for i in range(n):
-        if best[i] + alone[i][2] > best[i + 1]:
-            best[i + 1], back[i + 1] = best[i] + alone[i][2], 1
-        score = joined[i] if i < n - 1 else None
-        if score is not None and best[i] + score > best[i + 2]:
-            best[i + 2], back[i + 2] = best[i] + score, 2
+    scores = [a[2] for a in alone]
     # a join about as good as reading the two apart is a close call either way
     tie = [
-        score is not None and abs(alone[i][2] + alone[i + 1][2] - score) < SPLIT_MARGIN
+        score is not None and abs(scores[i] + scores[i + 1] - score) < SPLIT_MARGIN
         for i, score in enumerate(joined)
     ]
-    plan: list[tuple[tuple[Piece, ...], bool, bool, int | None]] = []
-    i = n
-    while i > 0:
-        if back[i] == 2:
-            j = joins[i - 2]
-            assert j is not None
-            plan.append(((j,), tie[i - 2], True, segments[i - 2].cell))
-            i -= 2
+
+    def steps_to_plan(steps: list[int]) -> list[Step]:
+        plan: list[Step] = []
+        k = 0
+        for step in steps:
+            if step == 2:
+                j = joins[k]
+                assert j is not None
+                plan.append(((j,), tie[k], True, segments[k].cell))
+            else:
+                pieces, close, _ = alone[k]
+                near = (k < n - 1 and tie[k]) or (k > 0 and tie[k - 1])
+                plan.append((pieces, close or near, False, segments[k].cell))
+            k += step
+        return plan
+
+    top, steps = _best_path(scores, joined)
+    taken = {sum(steps[:m]) for m, step in enumerate(steps) if step == 2}
+    others: list[tuple[float, list[int]]] = []
+    for i, score in enumerate(joined):
+        if score is None:
+            continue
+        if i in taken:
+            alt = _best_path(scores, [None if k == i else s for k, s in enumerate(joined)])
         else:
-            k = i - 1
-            pieces, close, _ = alone[k]
-            near = (k < n - 1 and tie[k]) or (k > 0 and tie[k - 1])
-            plan.append((pieces, close or near, False, segments[k].cell))
-            i -= 1
-    plan.reverse()
-    return plan
+            alt = _best_path(scores, joined, must=i)
+        if top - alt[0] < MAX_PLAN_LOSS:
+            others.append(alt)
+    others.sort(key=lambda o: -o[0])
+    return [steps_to_plan(steps), *(steps_to_plan(o[1]) for o in others)]
 
 
 @lru_cache(maxsize=4)
@@ -422,6 +464,55 @@ def _png(image: np.ndarray) -> bytes | None:
     return buf.tobytes() if ok else None
 
 
+@dataclass
+class _PlanReading:
+    """A plan's pieces with their probabilities, the decoded labels and value, the flags the
+    plan raised and its segmentation score."""
+
+    pieces: list[tuple[Piece, np.ndarray, int | None]]
+    labels: list[str]
+    reading: Reading
+    probs: np.ndarray
+    parse: Callable[[list[str]], Any]
+    flags: list[str]
+    seg_score: float
+
+
+def _read_plan(
+    work: _Work, plan: Sequence[Step], batches: Sequence[_Batch], cfg: PipelineConfig
+) -> _PlanReading:
+    flags: list[str] = []
+    seg_score = 1.0
+    pieces: list[tuple[Piece, np.ndarray, int | None]] = []
+    for chosen, close, joined, cell in plan:
+        if len(chosen) > 1 and _is_cut(chosen):
+            flags.append("touching_split")
+            seg_score *= cfg.decision.split_penalty
+        if joined:
+            flags.append("strokes_joined")
+            seg_score *= cfg.decision.split_penalty
+        if close:
+            flags.append("split_unsure")
+        for piece in chosen:
+            found = _classified(batches, piece)
+            assert found is not None  # a chosen piece was classified
+            pieces.append((piece, _posterior(work, piece, found[0]), cell))
+    digits_at = [i for i, (_, post, _) in enumerate(pieces) if int(post.argmax()) < 10]
+    if digits_at:  # crumbs before the first or after the last digit are dropped
+        lo, hi = digits_at[0], digits_at[-1]
+        kept = [p for i, p in enumerate(pieces) if lo <= i <= hi or not _is_noise(p[0], p[1], work)]
+        if len(kept) < len(pieces):
+            flags.append("noise_ignored")
+        pieces = kept
+    if read_tail(pieces, work):
+        flags.append("slash_or_one")  # a tall "1" before the closing dash, read as "/"
+    parse = _parser(work, [piece.box for piece, _, _ in pieces], cfg)
+    probs = np.stack([post for _, post, _ in pieces]) if pieces else np.zeros((0, NUM_CLASSES))
+    labels, reading = decode(probs, parse)
+    flags += reading.flags
+    return _PlanReading(pieces, labels, reading, probs, parse, flags, seg_score)
+
+
 def _result(work: _Work, batches: Sequence[_Batch], cfg: PipelineConfig) -> FieldResult:
     crop = work.crop
     png = _png(crop.image)
@@ -436,41 +527,28 @@ def _result(work: _Work, batches: Sequence[_Batch], cfg: PipelineConfig) -> Fiel
             located_by=crop.located_by,
             crop_png=png,
         )
-    flags: list[str] = [*crop.flags, *work.seg.flags]
-    seg_score = 1.0
-    pieces: list[tuple[Piece, np.ndarray, int | None]] = []
-    merged = [seg.merged for seg in work.seg.segments]
-    for chosen, close, joined, cell in _plan(work, batches):
-        if len(chosen) > 1 and _is_cut(chosen):
-            flags.append("touching_split")
-            seg_score *= cfg.decision.split_penalty
-        if joined:
-            flags.append("strokes_joined")
-            seg_score *= cfg.decision.split_penalty
-        if close:
-            flags.append("split_unsure")
-        for piece in chosen:
-            found = _classified(batches, piece)
-            assert found is not None  # a chosen piece was classified
-            pieces.append((piece, _posterior(work, piece, found[0]), cell))
-    if any(merged):
-        flags.append("merged_strokes")
-    digits_at = [i for i, (_, post, _) in enumerate(pieces) if int(post.argmax()) < 10]
-    if digits_at:  # crumbs before the first or after the last digit are dropped
-        lo, hi = digits_at[0], digits_at[-1]
-        kept = [p for i, p in enumerate(pieces) if lo <= i <= hi or not _is_noise(p[0], p[1], work)]
-        if len(kept) < len(pieces):
-            flags.append("noise_ignored")
-        pieces = kept
-    if read_tail(pieces, work):
-        flags.append("slash_or_one")  # a tall "1" before the closing dash, read as "/"
-    boxes = [piece.box for piece, _, _ in pieces]
-    parse = _parser(work, boxes, cfg)
-    post_matrix = (
-        np.stack([post for _, post, _ in pieces]) if pieces else np.zeros((0, NUM_CLASSES))
+    plans = _plans(work, batches)
+    chosen = _read_plan(work, plans[0], batches, cfg)
+    for alternative in plans[1:] if chosen.reading.value is None else ():
+        # the best segmentation gives no value: read the next best that does, and say so
+        trial = _read_plan(work, alternative, batches, cfg)
+        if trial.reading.value is not None:
+            trial.flags.append("grammar_corrected")
+            trial.seg_score *= cfg.decision.split_penalty
+            chosen = trial
+            break
+    pieces, labels, reading, post_matrix = (
+        chosen.pieces,
+        chosen.labels,
+        chosen.reading,
+        chosen.probs,
     )
-    labels, reading = decode(post_matrix, parse)
-    flags += reading.flags
+    boxes = [piece.box for piece, _, _ in pieces]
+    parse = chosen.parse
+    seg_score = chosen.seg_score
+    flags: list[str] = [*crop.flags, *work.seg.flags, *chosen.flags]
+    if any(seg.merged for seg in work.seg.segments):
+        flags.append("merged_strokes")
     if work.cell_mode and crop.name == "account" and _cells_skipped(pieces):
         flags.append("cells_skipped")  # a digit may be missing where a cell was left empty
     if crop.name == "amount" and not work.cell_mode and reading.value is not None:

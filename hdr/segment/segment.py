@@ -61,6 +61,7 @@ JOIN_WIDTH = 1.25
 JOIN_HEIGHT = 0.4  # (a smaller piece low on the line is a dot or a comma)
 JOIN_SMALL = 0.15  # digit heights: smaller pieces are specks
 JOIN_REACH = 2.5
+BAR_WIDTH = 1.5  # digit heights: the widest union of a glyph and a flat stroke over it
 JOIN_TOUCH = 1.25  # ... within this many stroke widths when one of them is a mark or a crumb
 
 
@@ -154,9 +155,11 @@ def _joins(segments: Sequence[Segment], metrics: Metrics) -> tuple[Piece | None,
         a, b = left.piece, right.piece
         width = max(a.box[2], b.box[2]) - min(a.box[0], b.box[0])
         height = max(a.box[3], b.box[3]) - min(a.box[1], b.box[1])
-        plausible = (
-            not left.eager and not right.eager and width <= JOIN_WIDTH * dw and height <= 1.6 * dh
-        )
+        # the bar of a "5" or a "7" drawn apart may stick out further than a digit is wide
+        overlap = min(a.box[2], b.box[2]) > max(a.box[0], b.box[0])
+        bar = overlap and (is_flat(a.box, metrics) or is_flat(b.box, metrics))
+        widest = max(JOIN_WIDTH * dw, BAR_WIDTH * dh if bar else 0.0)
+        plausible = not left.eager and not right.eager and width <= widest and height <= 1.6 * dh
         if not plausible:
             out.append(None)
             continue

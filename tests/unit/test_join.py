@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 
 from hdr.classify.labels import LABELS, NUM_CLASSES
-from hdr.recognize import _Batch, _plan, _Work
+from hdr.recognize import _Batch, _plans, _Work
 from hdr.segment import segment_field
 from hdr.types import FieldCrop
 from tests.helpers.fields import INK, blank
@@ -88,7 +88,7 @@ def _read(plan) -> list[tuple[int, bool]]:
 def test_a_join_that_reads_a_sure_digit_replaces_two_unsure_pieces() -> None:
     work, seg = _work(_field())
     batch = _scripted(seg, [("1", 0.99), ("6", 0.55), ("3", 0.6), ("7", 0.99)], ("0", 0.99))
-    plan = _plan(work, [batch])
+    plan = _plans(work, [batch])[0]
     assert _read(plan) == [(1, False), (1, True), (1, False)]
     assert plan[1][0][0] is seg.joins[1]
     assert not plan[1][1]  # not a close call
@@ -97,7 +97,7 @@ def test_a_join_that_reads_a_sure_digit_replaces_two_unsure_pieces() -> None:
 def test_two_sure_pieces_stay_apart_when_the_join_reads_worse() -> None:
     work, seg = _work(_field())
     batch = _scripted(seg, [("1", 0.99), ("6", 0.99), ("3", 0.99), ("7", 0.99)], ("0", 0.4))
-    assert _read(_plan(work, [batch])) == [(1, False)] * 4
+    assert _read(_plans(work, [batch])[0]) == [(1, False)] * 4
 
 
 def test_a_decimal_point_is_never_joined_to_a_digit() -> None:
@@ -112,7 +112,7 @@ def test_a_decimal_point_is_never_joined_to_a_digit() -> None:
     labels = [("1", 0.99), ("6", 0.5), ("3", 0.5), (".", 0.99), ("7", 0.99)]
     # the right arc with the dot reads a sure "3", but the dot reads as a decimal point
     batch = _scripted(seg, labels, ("0", 0.999), ("3", 0.999))
-    plan = _plan(work, [batch])
+    plan = _plans(work, [batch])[0]
     assert _read(plan) == [(1, False), (1, True), (1, False), (1, False)]
     assert plan[1][0][0] is seg.joins[1] and plan[2][0][0] is seg.segments[3].piece
 
@@ -121,7 +121,7 @@ def test_a_tall_one_is_never_joined() -> None:
     work, seg = _work(_field())
     # the left arc, as tall as the digits, reads "1": a whole glyph, whatever the join reads
     batch = _scripted(seg, [("1", 0.99), ("1", 0.99), ("3", 0.5), ("7", 0.99)], ("0", 0.999))
-    assert _read(_plan(work, [batch])) == [(1, False)] * 4
+    assert _read(_plans(work, [batch])[0]) == [(1, False)] * 4
 
 
 def test_a_near_tie_is_a_close_call() -> None:
@@ -130,8 +130,50 @@ def test_a_near_tie_is_a_close_call() -> None:
     found = []
     for p in np.linspace(0.3, 0.999, 60):
         batch = _scripted(seg, [("1", 0.99), ("6", 0.9), ("3", 0.9), ("7", 0.99)], ("0", float(p)))
-        plan = _plan(work, [batch])
+        plan = _plans(work, [batch])[0]
         found.append((float(p), any(close for _, close, _, _ in plan)))
     closes = [p for p, close in found if close]
     assert closes, found  # somewhere the two readings tie ...
     assert not found[0][1] and not found[-1][1]  # ... but not where one clearly wins
+
+
+def _five_with_bar() -> np.ndarray:
+    """A "1", a "5" whose top bar was drawn apart (it sticks out to the right), a "3"."""
+    img = blank(90, 320)
+    cv2.line(img, (50, 22), (46, 68), INK, 4)  # 1
+    cv2.line(img, (118, 26), (116, 44), INK, 4)  # the stem of the 5 ...
+    cv2.ellipse(img, (128, 55), (14, 13), 0, -150, 150, INK, 4)  # ... and its bowl
+    cv2.line(img, (132, 20), (168, 17), INK, 4)  # the bar, apart
+    cv2.line(img, (210, 22), (236, 22), INK, 4)  # 3 (its shape does not matter here)
+    cv2.line(img, (236, 22), (222, 44), INK, 4)
+    cv2.ellipse(img, (222, 56), (14, 13), 0, -90, 150, INK, 4)
+    return img
+
+
+def test_a_plan_the_grammar_rules_out_gives_way_to_the_next_best() -> None:
+    from hdr.config import load_pipeline_config
+    from hdr.recognize import _result
+
+    work, seg = _work(_five_with_bar())
+    assert len(seg.segments) == 4, [s.piece.box for s in seg.segments]
+    assert [j is not None for j in seg.joins] == [False, True, False]
+    # alone, the bowl is a sure "5" and the bar a sure dash: "15-3" is no amount; joined they
+    # are a "5" a little less sure, which reads "153"
+    labels = [("1", 0.99), ("5", 0.99), ("-", 0.99), ("3", 0.99)]
+    batch = _scripted(seg, labels, ("5", 0.9))
+    plans = _plans(work, [batch])
+    assert _read(plans[0]) == [(1, False)] * 4 and _read(plans[1])[1] == (1, True)
+    result = _result(work, [batch], load_pipeline_config())
+    assert result.value == "153.00"
+    assert {"strokes_joined", "grammar_corrected"} <= set(result.flags)
+    assert result.status.value == "review"  # the confidence carries the doubt of the join
+
+
+def test_a_plan_that_parses_is_kept_whatever_the_others_read() -> None:
+    from hdr.config import load_pipeline_config
+    from hdr.recognize import _result
+
+    work, seg = _work(_five_with_bar())
+    labels = [("1", 0.99), ("5", 0.99), ("7", 0.99), ("3", 0.99)]  # "1573" parses
+    result = _result(work, [_scripted(seg, labels, ("5", 0.9))], load_pipeline_config())
+    assert result.value == "1573.00" and "strokes_joined" not in result.flags
