@@ -56,6 +56,7 @@ log = logging.getLogger(__name__)
 
 _REJECT = LABELS.index(REJECT)
 NOISE_SIZE = 0.3  # a reject smaller than this (in digit heights) at the ends is noise
+CRUMB_LOW = 0.78  # a piece that small centred above this (0 top, 1 baseline) is no . or ,
 # what may stand in an account number: digits (and a reject); in free writing also a dash
 CELL_PRIOR = np.array([1.0 if lab in DIGITS or lab == REJECT else 1e-3 for lab in LABELS])
 ACCOUNT_PRIOR = np.array(
@@ -478,9 +479,23 @@ class _PlanReading:
     seg_score: float
 
 
+def _is_crumb(piece: Piece, work: _Work) -> bool:
+    """A small piece above the baseline, between the digits: no ``.`` or ``,`` sits there."""
+    assert work.seg is not None
+    rel_h, rel_w, cy = work.seg.metrics.relative(piece.box)
+    return max(rel_h, rel_w) < NOISE_SIZE and cy < CRUMB_LOW
+
+
 def _read_plan(
-    work: _Work, plan: Sequence[Step], batches: Sequence[_Batch], cfg: PipelineConfig
+    work: _Work,
+    plan: Sequence[Step],
+    batches: Sequence[_Batch],
+    cfg: PipelineConfig,
+    drop_crumbs: bool = False,
 ) -> _PlanReading:
+    """Read a plan: its pieces' probabilities, noise at the ends dropped, the tail, the decoded
+    labels. ``drop_crumbs``: leave out the small pieces above the baseline too (a crumb of
+    a stroke, or a speck of dirt, that the classifier takes for a comma)."""
     flags: list[str] = []
     seg_score = 1.0
     pieces: list[tuple[Piece, np.ndarray, int | None]] = []
@@ -503,6 +518,11 @@ def _read_plan(
         kept = [p for i, p in enumerate(pieces) if lo <= i <= hi or not _is_noise(p[0], p[1], work)]
         if len(kept) < len(pieces):
             flags.append("noise_ignored")
+        pieces = kept
+    if drop_crumbs:
+        kept = [p for p in pieces if not (int(p[1].argmax()) >= 10 and _is_crumb(p[0], work))]
+        if len(kept) < len(pieces):
+            flags.append("mark_dropped")
         pieces = kept
     if read_tail(pieces, work):
         flags.append("slash_or_one")  # a tall "1" before the closing dash, read as "/"
@@ -537,6 +557,11 @@ def _result(work: _Work, batches: Sequence[_Batch], cfg: PipelineConfig) -> Fiel
             trial.seg_score *= cfg.decision.split_penalty
             chosen = trial
             break
+    if chosen.reading.value is None and work.crop.name == "amount" and not work.cell_mode:
+        # nor any other: a crumb between the digits read as a comma may be what breaks it
+        trial = _read_plan(work, plans[0], batches, cfg, drop_crumbs=True)
+        if trial.reading.value is not None and "mark_dropped" in trial.flags:
+            chosen = trial
     pieces, labels, reading, post_matrix = (
         chosen.pieces,
         chosen.labels,

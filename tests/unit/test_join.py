@@ -177,3 +177,40 @@ def test_a_plan_that_parses_is_kept_whatever_the_others_read() -> None:
     labels = [("1", 0.99), ("5", 0.99), ("7", 0.99), ("3", 0.99)]  # "1573" parses
     result = _result(work, [_scripted(seg, labels, ("5", 0.9))], load_pipeline_config())
     assert result.value == "1573.00" and "strokes_joined" not in result.flags
+
+
+def test_a_crumb_read_as_a_comma_is_left_out_when_nothing_else_parses() -> None:
+    """``36,7680``: a speck between the digits, above the baseline, that the classifier calls a
+    comma. No grouping allows it; without it the amount reads, and a person checks."""
+    from hdr.config import load_pipeline_config
+    from hdr.recognize import _result
+
+    img = blank(90, 420)
+    for k in range(6):  # six digits (their shapes do not matter: their readings are scripted)
+        x = 30 + k * 60 + (30 if k >= 2 else 0)
+        cv2.rectangle(img, (x, 22), (x + 26, 70), INK, 4)
+    cv2.circle(img, (146, 58), 4, INK, -1)  # the crumb, well above the baseline (70)
+    work, seg = _work(img)
+    assert len(seg.segments) == 7 and seg.segments[2].piece.box[0] > 130
+    labels = [(d, 0.999) for d in "36"] + [(",", 0.99)] + [(d, 0.999) for d in "7680"]
+    joins = [("0", 0.5)] * sum(j is not None for j in seg.joins)
+    result = _result(work, [_scripted(seg, labels, *joins)], load_pipeline_config())
+    assert result.value == "367680.00"
+    assert "mark_dropped" in result.flags and result.status.value == "review"
+    assert [g.label for g in result.glyphs] == list("367680")
+
+
+def test_a_comma_on_the_baseline_is_never_left_out() -> None:
+    from hdr.config import load_pipeline_config
+    from hdr.recognize import _result
+
+    img = blank(90, 420)
+    for k in range(6):
+        x = 30 + k * 60 + (30 if k >= 2 else 0)
+        cv2.rectangle(img, (x, 22), (x + 26, 70), INK, 4)
+    cv2.circle(img, (146, 68), 4, INK, -1)  # on the baseline: a comma, if a misplaced one
+    work, seg = _work(img)
+    labels = [(d, 0.999) for d in "36"] + [(",", 0.99)] + [(d, 0.999) for d in "7680"]
+    joins = [("0", 0.5)] * sum(j is not None for j in seg.joins)
+    result = _result(work, [_scripted(seg, labels, *joins)], load_pipeline_config())
+    assert result.value is None and "mark_dropped" not in result.flags
