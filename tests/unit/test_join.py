@@ -214,3 +214,18 @@ def test_a_comma_on_the_baseline_is_never_left_out() -> None:
     joins = [("0", 0.5)] * sum(j is not None for j in seg.joins)
     result = _result(work, [_scripted(seg, labels, *joins)], load_pipeline_config())
     assert result.value is None and "mark_dropped" not in result.flags
+
+
+def test_best_path_over_alone_and_joined() -> None:
+    from hdr.recognize import _best_path
+
+    assert _best_path([], []) == (0.0, [])
+    assert _best_path([-0.5], []) == (-0.5, [1])
+    # two weak pieces that join well, then one alone
+    assert _best_path([-1.0, -1.0, -0.1], [-0.5, None]) == (-0.6, [2, 1])
+    # overlapping joins: the better pair wins, the other piece stays alone
+    score, steps = _best_path([-1.0, -1.0, -1.0], [-0.4, -0.2])
+    assert steps == [1, 2] and abs(score + 1.2) < 1e-9
+    # a pair that must be joined, even at a loss; its neighbours' joins are then ruled out
+    score, steps = _best_path([-0.1, -0.1, -0.1], [-5.0, -0.1], must=0)
+    assert steps == [2, 1] and abs(score + 5.1) < 1e-9
