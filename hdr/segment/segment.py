@@ -46,6 +46,11 @@ from hdr.segment.split import apply_cuts, split_paths
 from hdr.types import Box
 
 MIN_SIDE = 4  # px: a smaller crop holds no glyph
+# a box rule's remnant: within EDGE_MARGIN of the crop's width (at least EDGE_MARGIN_PX) of its
+# left or right end, upright, and its mean width under HAIRLINE stroke widths
+EDGE_MARGIN = 0.02
+EDGE_MARGIN_PX = 3
+HAIRLINE = 0.5
 MAX_SEGMENTS = 48  # more candidates than any amount or account has: the crop is not a field
 EAGER_SPLIT = 1.3  # width / digit width from which a component is split before classifying
 MAYBE_SPLIT = 0.9  # ... from which it is split when the classifier is unsure of it whole
@@ -338,6 +343,16 @@ def _faint_glyphs(faint: np.ndarray, comps: Sequence[Component], sw: float) -> n
     return ((np.isin(labels, keep) & (faint > 0)) * 255).astype(np.uint8)
 
 
+def _edge_hairline(comp: Component, width: int, sw: float) -> bool:
+    """A thin upright line at the left or right end of the crop: a piece of the box's side
+    rule that line removal left, far thinner than the pen (its mean width, not its box, since
+    a rule may lean a little)."""
+    margin = max(EDGE_MARGIN_PX, EDGE_MARGIN * width)
+    at_edge = comp.box[0] <= margin or comp.box[2] >= width - margin
+    mean_width = comp.area / max(1, comp.height)
+    return at_edge and comp.height >= 3 * comp.width and mean_width <= HAIRLINE * max(sw, 2.0)
+
+
 def _lost_mark(every: Sequence[Component], kept: Sequence[Component], metrics: Metrics) -> bool:
     """Was a dot-sized blob on the baseline, between the glyphs, dropped as noise? It may have
     been a decimal point, and without it the value is a hundred times larger."""
@@ -392,6 +407,10 @@ def segment_field(
         comps = [c for c in comps if c.label not in printed]
     all_comps = comps
     comps = [c for c in comps if not is_speck(c, raw)]
+    rules = [c for c in comps if _edge_hairline(c, ink.shape[1], sw)]
+    if rules:  # what is left of the box's side rules: a "1" to the classifier
+        flags.append("noise_ignored")
+        comps = [c for c in comps if c not in rules]
     if not cell_boxes and lines.interior != (0, 0, ink.shape[1], ink.shape[0]):
         inside = [c for c in comps if _in_interior(c, lines.interior)]
         beside = _written_beside(comps, inside, sw)

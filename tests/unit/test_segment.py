@@ -328,3 +328,19 @@ def test_a_digit_written_just_left_of_the_box_is_read_and_flagged() -> None:
     seg = segment_field(img)
     assert "writing_outside_box" not in seg.flags and "outside_box_ignored" in seg.flags
     assert len(seg.segments) == 3
+
+
+def test_a_hairline_at_the_crop_edge_is_a_box_rule_not_a_one() -> None:
+    """What line removal left of the box's side rule (a 1 px upright line at the crop's end)
+    is dropped; a pen's "1" at the very same place stays."""
+    img = np.full((80, 240), 235, np.uint8)
+    for x in (30, 90, 150):
+        cv2.ellipse(img, (x, 40), (14, 22), 0, 0, 360, 40, 4)  # three zeros
+    ruled = img.copy()
+    ruled[8:72, 236] = 90  # a hairline 3 px from the right end, taller than the digits
+    seg = segment_field(ruled)
+    assert len(seg.segments) == 3 and "noise_ignored" in seg.flags
+    penned = img.copy()
+    cv2.line(penned, (228, 18), (228, 62), 40, 4)  # a "1" written with the same pen
+    seg = segment_field(penned)
+    assert len(seg.segments) == 4 and seg.segments[-1].piece.box[0] >= 224
