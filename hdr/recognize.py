@@ -495,7 +495,8 @@ def _read_plan(
 ) -> _PlanReading:
     """Read a plan: its pieces' probabilities, noise at the ends dropped, the tail, the decoded
     labels. ``drop_crumbs``: leave out the small pieces above the baseline too (a crumb of
-    a stroke, or a speck of dirt, that the classifier takes for a comma)."""
+    a stroke, or a speck of dirt, that the classifier takes for a comma), and dashes between
+    two digits (no amount has one there: the broken-off foot of a ``1`` or bar of a ``5``)."""
     flags: list[str] = []
     seg_score = 1.0
     pieces: list[tuple[Piece, np.ndarray, int | None]] = []
@@ -520,7 +521,17 @@ def _read_plan(
             flags.append("noise_ignored")
         pieces = kept
     if drop_crumbs:
-        kept = [p for p in pieces if not (int(p[1].argmax()) >= 10 and _is_crumb(p[0], work))]
+        labels_at = [int(post.argmax()) for _, post, _ in pieces]
+
+        def between_digits(i: int) -> bool:
+            return 0 < i < len(pieces) - 1 and labels_at[i - 1] < 10 and labels_at[i + 1] < 10
+
+        kept = [
+            p
+            for i, p in enumerate(pieces)
+            if not (labels_at[i] >= 10 and _is_crumb(p[0], work))
+            and not (labels_at[i] == _DASH and between_digits(i))
+        ]
         if len(kept) < len(pieces):
             flags.append("mark_dropped")
         pieces = kept

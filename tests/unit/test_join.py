@@ -229,3 +229,28 @@ def test_best_path_over_alone_and_joined() -> None:
     # a pair that must be joined, even at a loss; its neighbours' joins are then ruled out
     score, steps = _best_path([-0.1, -0.1, -0.1], [-5.0, -0.1], must=0)
     assert steps == [2, 1] and abs(score + 5.1) < 1e-9
+
+
+def test_a_dash_between_digits_is_left_out_when_nothing_else_parses() -> None:
+    """``20,1-41``: the foot of a ``1`` broke off and reads as a dash, which no amount has
+    between two digits."""
+    from hdr.config import load_pipeline_config
+    from hdr.recognize import _result
+
+    img = blank(90, 420)
+    for k in range(6):
+        x = 30 + k * 60 + (30 if k >= 2 else 0)
+        cv2.rectangle(img, (x, 22), (x + 26, 70), INK, 4)
+    cv2.line(img, (132, 68), (160, 68), INK, 4)  # flat, on the baseline, between two digits
+    work, seg = _work(img)
+    assert len(seg.segments) == 7
+    labels = [(d, 0.999) for d in "36"] + [("-", 0.99)] + [(d, 0.999) for d in "7680"]
+    joins = [("0", 0.5)] * sum(j is not None for j in seg.joins)
+    result = _result(work, [_scripted(seg, labels, *joins)], load_pipeline_config())
+    assert result.value == "367680.00" and "mark_dropped" in result.flags
+    # the same dash after the last digit is the amount's closing dash, not a crumb
+    labels = (
+        [(d, 0.999) for d in "36"] + [("7", 0.99)] + [(d, 0.999) for d in "768"] + [("-", 0.99)]
+    )
+    result = _result(work, [_scripted(seg, labels, *joins)], load_pipeline_config())
+    assert result.value == "367768.00" and "mark_dropped" not in result.flags
