@@ -3,7 +3,7 @@
 What people write in a courtesy-amount box, and what we accept:
 
 - leading currency marks (``₹ $ €``), filler stars ``*``, ``#``, dashes, and the dot of "Rs."
-  (never a ``/``: before the digits that is a misread ``1``)
+  (never a ``/`` or a ``,``: before the digits that is a misread ``1``)
 - digits, grouped or not: western ``1,234,567``, Indian ``12,34,567``, with ``,`` ``.`` or ``'``
   as the group separator (mixed, as on real cheques: ``71,00.000``)
 - a decimal part of one or two digits after the last separator (``.5`` -> ``.50``); a group
@@ -126,6 +126,10 @@ def parse_amount(labels: Sequence[str], digit_sized: Collection[int] = ()) -> Re
     # A mark right before the digits: ".50" is 0.50, or the "Rs." of "Rs.50"; "Rs.50/-" says
     # no cents, so it is 50. Before three or more digits (".1250") it cannot be a decimal mark.
     lead_mark = bool(lead) and lead[-1] in GROUP_MARKS
+    if lead_mark and lead[-1] != ".":
+        # ",1250": no abbreviation ends in a comma or an apostrophe; a "1" broken or written
+        # short, read as a comma, most likely (and the value would lose a digit)
+        return Reading(None, (*flags, "amount_grammar"))
     if lead_mark and not seps and len(groups[0]) <= 2 and not any(t in NO_CENTS for t in trail):
         return Reading(None, (*flags, "amount_ambiguous"))
     split = _whole_and_cents(groups, seps)

@@ -78,6 +78,9 @@ def test_valid_amounts_read_as_two_decimal_strings(written: str, value: str) -> 
         ("1.234.50", "amount_ambiguous"),
         ("1250/50", "amount_grammar"),  # a slash between digits
         ("/250", "amount_grammar"),  # a slash before the digits is a misread "1"
+        (",250", "amount_grammar"),  # ... and so is a comma: "Rs." ends in a dot
+        ("₹,250/-", "amount_grammar"),
+        ("'250", "amount_grammar"),
         ("12-50", "amount_grammar"),
         ("12*50", "amount_grammar"),
         ("1,,250", "amount_grammar"),
