@@ -47,10 +47,11 @@ from hdr.types import Box
 
 MIN_SIDE = 4  # px: a smaller crop holds no glyph
 # a box rule's remnant: within EDGE_MARGIN of the crop's width (at least EDGE_MARGIN_PX) of its
-# left or right end, upright, and its mean width under HAIRLINE stroke widths
+# left or right end, upright, and its mean width under HAIRLINE stroke widths and HAIRLINE_PX
 EDGE_MARGIN = 0.02
 EDGE_MARGIN_PX = 3
 HAIRLINE = 0.5
+HAIRLINE_PX = 2.0  # printed rules are one or two pixels wide at the dpi we read
 MAX_SEGMENTS = 48  # more candidates than any amount or account has: the crop is not a field
 EAGER_SPLIT = 1.3  # width / digit width from which a component is split before classifying
 MAYBE_SPLIT = 0.9  # ... from which it is split when the classifier is unsure of it whole
@@ -346,11 +347,13 @@ def _faint_glyphs(faint: np.ndarray, comps: Sequence[Component], sw: float) -> n
 def _edge_hairline(comp: Component, width: int, sw: float) -> bool:
     """A thin upright line at the left or right end of the crop: a piece of the box's side
     rule that line removal left, far thinner than the pen (its mean width, not its box, since
-    a rule may lean a little)."""
+    a rule may lean a little) and than :data:`HAIRLINE_PX`: the part of a pen's ``1`` that
+    the crop cut off is as thin as that only when the pen is."""
     margin = max(EDGE_MARGIN_PX, EDGE_MARGIN * width)
     at_edge = comp.box[0] <= margin or comp.box[2] >= width - margin
     mean_width = comp.area / max(1, comp.height)
-    return at_edge and comp.height >= 3 * comp.width and mean_width <= HAIRLINE * max(sw, 2.0)
+    thin = mean_width <= min(HAIRLINE * max(sw, 2.0), HAIRLINE_PX)
+    return at_edge and comp.height >= 3 * comp.width and thin
 
 
 def _lost_mark(every: Sequence[Component], kept: Sequence[Component], metrics: Metrics) -> bool:

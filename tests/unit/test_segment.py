@@ -344,3 +344,14 @@ def test_a_hairline_at_the_crop_edge_is_a_box_rule_not_a_one() -> None:
     cv2.line(penned, (228, 18), (228, 62), 40, 4)  # a "1" written with the same pen
     seg = segment_field(penned)
     assert len(seg.segments) == 4 and seg.segments[-1].piece.box[0] >= 224
+
+
+def test_a_digit_cut_by_the_crop_edge_is_not_taken_for_a_rule() -> None:
+    """The writer went past the box and the crop cut the first "1" down to a sliver: thinner
+    than the pen, but wider than a printed rule, so it stays."""
+    img = np.full((80, 240), 235, np.uint8)
+    for x in (60, 120, 180):
+        cv2.ellipse(img, (x, 40), (14, 22), 0, 0, 360, 40, 6)
+    cv2.line(img, (0, 18), (0, 62), 40, 5)  # a pen stroke, most of it outside the crop
+    seg = segment_field(img)
+    assert len(seg.segments) == 4 and seg.segments[0].piece.box[0] == 0
