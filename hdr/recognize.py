@@ -50,6 +50,7 @@ from hdr.classify.normalize import normalize_glyph
 from hdr.config import PipelineConfig
 from hdr.segment import Piece, Segment, Segmentation, segment_field
 from hdr.segment.components import local_metrics
+from hdr.segment.segment import JOIN_WIDTH
 from hdr.types import FieldCrop, FieldResult, GlyphResult, Status
 
 log = logging.getLogger(__name__)
@@ -215,10 +216,13 @@ def _join_score(work: _Work, piece: Piece, batches: Sequence[_Batch]) -> float |
     return _piece_score(post) - WIDTH_WEIGHT * (ratio - 1.0) ** 2 - JOIN_COST
 
 
-def _stands_alone(work: _Work, pieces: tuple[Piece, ...], batches: Sequence[_Batch]) -> bool:
+def _stands_alone(
+    work: _Work, pieces: tuple[Piece, ...], batches: Sequence[_Batch], wide: bool = False
+) -> bool:
     """Is any of the pieces a glyph of its own that no broken stroke explains: a mark that
     carries meaning (a decimal point, a comma, the ``/`` of ``/-``), or a ``1`` as tall as the
-    digits (a whole stroke; joined to its neighbour it would make a ``4`` of ``14``)?"""
+    digits (a whole stroke; joined to its neighbour it would make a ``4`` of ``14``)? With
+    ``wide`` (the two together are wider than a digit of this hand), a ``1`` of any height."""
     assert work.seg is not None
     for piece in pieces:
         found = _classified(batches, piece)
@@ -226,9 +230,15 @@ def _stands_alone(work: _Work, pieces: tuple[Piece, ...], batches: Sequence[_Bat
             continue
         k = int(_posterior(work, piece, found[0]).argmax())
         rel_h, _, _ = work.seg.metrics.relative(piece.box)
-        if k in _MARKS or (k == _ONE and rel_h >= FULL_HEIGHT):
+        if k in _MARKS or (k == _ONE and (wide or rel_h >= FULL_HEIGHT)):
             return True
     return False
+
+
+def _is_wide(work: _Work, piece: Piece) -> bool:
+    """Wider than :data:`~hdr.segment.segment.JOIN_WIDTH` digit widths of this field."""
+    assert work.seg is not None
+    return piece.box[2] - piece.box[0] > JOIN_WIDTH * work.seg.metrics.digit_width
 
 
 Step = tuple[tuple[Piece, ...], bool, bool, int | None]
@@ -283,8 +293,8 @@ def _plans(work: _Work, batches: Sequence[_Batch]) -> list[list[Step]]:
     joined = [
         None
         if j is None
-        or _stands_alone(work, alone[i][0], batches)
-        or _stands_alone(work, alone[i + 1][0], batches)
+        or _stands_alone(work, alone[i][0], batches, _is_wide(work, j))
+        or _stands_alone(work, alone[i + 1][0], batches, _is_wide(work, j))
         else _join_score(work, j, batches)
         for i, j in enumerate(joins)
     ]

@@ -64,6 +64,7 @@ WIDE_RUN = 2.6
 # widths, neither is a mark on the baseline (see _is_mark), and their ink comes within JOIN_REACH
 # stroke widths: a pen that skipped leaves a gap about a stroke wide
 JOIN_WIDTH = 1.25
+JOIN_WIDTH_H = 1.2  # ... or digit heights: a round "0" is as wide as it is tall, whatever the rest
 JOIN_HEIGHT = 0.4  # (a smaller piece low on the line is a dot or a comma)
 JOIN_SMALL = 0.15  # digit heights: smaller pieces are specks
 JOIN_REACH = 2.5
@@ -164,7 +165,7 @@ def _joins(segments: Sequence[Segment], metrics: Metrics) -> tuple[Piece | None,
         # the bar of a "5" or a "7" drawn apart may stick out further than a digit is wide
         overlap = min(a.box[2], b.box[2]) > max(a.box[0], b.box[0])
         bar = overlap and (is_flat(a.box, metrics) or is_flat(b.box, metrics))
-        widest = max(JOIN_WIDTH * dw, BAR_WIDTH * dh if bar else 0.0)
+        widest = max(JOIN_WIDTH * dw, JOIN_WIDTH_H * dh, BAR_WIDTH * dh if bar else 0.0)
         plausible = not left.eager and not right.eager and width <= widest and height <= 1.6 * dh
         if not plausible:
             out.append(None)

@@ -255,3 +255,20 @@ def test_a_dash_between_digits_is_left_out_when_nothing_else_parses() -> None:
     )
     result = _result(work, [_scripted(seg, labels, *joins)], load_pipeline_config())
     assert result.value is None and "mark_dropped" not in result.flags
+
+
+def test_a_round_zero_in_a_narrow_hand_is_offered_joined() -> None:
+    """The other digits are narrow, so a round "0" is wider than 1.25 of their widths; it is
+    still no wider than it is tall, and its halves are offered as one glyph."""
+    img = blank(90, 420)
+    for x in (40, 80, 120):  # narrow digits: they set the field's digit width
+        cv2.line(img, (x, 22), (x + 14, 22), INK, 4)
+        cv2.line(img, (x + 14, 22), (x + 6, 68), INK, 4)
+    for start, end in ((104, 256), (-76, 76)):  # a round "0", broken at its top and bottom
+        cv2.ellipse(img, (220, 45), (24, 23), 0, start, end, INK, 4)
+    seg = segment_field(img)
+    halves = [i for i, s in enumerate(seg.segments) if s.piece.box[0] >= 190]
+    assert len(halves) == 2, [s.piece.box for s in seg.segments]
+    width = seg.segments[halves[1]].piece.box[2] - seg.segments[halves[0]].piece.box[0]
+    assert width > 1.25 * seg.metrics.digit_width
+    assert seg.joins[halves[0]] is not None
