@@ -4,12 +4,11 @@ something else than the glyphs as placed."""
 from __future__ import annotations
 
 import cv2
-import numpy as np
 
-from hdr.classify.labels import LABELS, NUM_CLASSES
 from hdr.recognize import _Batch, _choose, _Work
 from hdr.segment import segment_field
 from hdr.types import FieldCrop
+from tests.helpers.batches import scripted_batch
 from tests.helpers.fields import INK, five_cells
 
 
@@ -24,20 +23,14 @@ def _pair_work() -> tuple[_Work, object]:
     return _Work(crop, seg), seg.segments[0]
 
 
-def _scripted(seg, readings: dict[int, tuple[str, float]]) -> _Batch:
-    """Every option's pieces classified: option k reads ``readings[k]`` (label, probability)
+def _scripted(seg, readings_of: dict[int, tuple[str, float]]) -> _Batch:
+    """Every option's pieces classified: option k reads ``readings_of[k]`` (label, probability)
     for both of its pieces' labels in turn; options not listed read "0" and "1" at 0.9."""
-    batch = _Batch()
-    rows = []
+    readings = []
     for k, option in enumerate(seg.options):
-        text, prob = readings.get(k, ("01", 0.9))
-        for piece, label in zip(option, text, strict=True):
-            batch.add(piece)
-            p = np.full(NUM_CLASSES, (1.0 - prob) / (NUM_CLASSES - 1))
-            p[LABELS.index(label)] = prob
-            rows.append(p)
-    batch.probs = np.array(rows)
-    return batch
+        text, prob = readings_of.get(k, ("01", 0.9))
+        readings += [(piece, label, prob) for piece, label in zip(option, text, strict=True)]
+    return scripted_batch(readings)
 
 
 def test_a_cut_reading_the_same_digits_gives_way_to_the_glyphs_as_placed() -> None:

@@ -6,10 +6,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from hdr.classify.labels import LABELS, NUM_CLASSES
 from hdr.recognize import _Batch, _plans, _Work
 from hdr.segment import segment_field
 from hdr.types import FieldCrop
+from tests.helpers.batches import scripted_batch
 from tests.helpers.fields import INK, blank
 
 
@@ -63,16 +63,10 @@ def test_a_dot_beside_a_digit_is_not_offered_unless_it_touches() -> None:
 
 def _scripted(seg, labels: list[tuple[str, float]], *joins: tuple[str, float]) -> _Batch:
     """Segment k reads ``labels[k]``; the offered joins read ``joins``, left to right."""
-    batch = _Batch()
-    rows = []
     pieces = [s.piece for s in seg.segments] + [j for j in seg.joins if j is not None]
-    for piece, (label, prob) in zip(pieces, [*labels, *joins], strict=True):
-        batch.add(piece)
-        p = np.full(NUM_CLASSES, (1.0 - prob) / (NUM_CLASSES - 1))
-        p[LABELS.index(label)] = prob
-        rows.append(p)
-    batch.probs = np.array(rows)
-    return batch
+    readings = [*labels, *joins]
+    assert len(pieces) == len(readings), (len(pieces), len(readings))
+    return scripted_batch((p, lab, prob) for p, (lab, prob) in zip(pieces, readings, strict=True))
 
 
 def _work(img: np.ndarray):
