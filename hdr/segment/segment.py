@@ -2,9 +2,10 @@
 
 Two modes. Free mode (an amount box, or an account number without printed cells): rules are
 removed, components found, broken strokes merged, specks dropped, and components too wide for one
-digit get candidate splits that the recognizer checks with the classifier. Cell mode (an account
-row with known cells): every component goes to the cell holding its centre and each non-empty
-cell is one glyph.
+digit get candidate splits that the recognizer checks with the classifier, and neighbours that
+may be one glyph whose stroke broke are offered joined as well (``Segmentation.joins``). Cell
+mode (an account row with known cells): every component goes to the cell holding its centre and
+each non-empty cell is one glyph.
 
 >>> import numpy as np
 >>> gray = np.full((60, 200), 235, np.uint8)
@@ -61,8 +62,8 @@ MAYBE_SPLIT = 0.9  # ... from which it is split when the classifier is unsure of
 THREE_RUN = 2.0
 WIDE_RUN = 2.6
 # two neighbours may be one glyph broken apart when their union is no wider than this many digit
-# widths, neither is a mark on the baseline (see _is_mark), and their ink comes within JOIN_REACH
-# stroke widths: a pen that skipped leaves a gap about a stroke wide
+# widths and their ink comes within JOIN_REACH stroke widths (a pen that skipped leaves a gap
+# about a stroke wide); JOIN_TOUCH when one of them is a mark or a speck (see _is_mark)
 JOIN_WIDTH = 1.25
 JOIN_WIDTH_H = 1.2  # ... or digit heights: a round "0" is as wide as it is tall, whatever the rest
 JOIN_HEIGHT = 0.4  # (a smaller piece low on the line is a dot or a comma)
