@@ -75,6 +75,7 @@ GAP_WIDTH = 0.6  # see wide_gap
 TAIL_ASPECT = 1.5  # a reject at least this much wider than high, after the amount, is its tail
 _SLASH, _DASH, _ONE = LABELS.index("/"), LABELS.index("-"), LABELS.index("1")
 _MARKS = frozenset(LABELS.index(m) for m in ".,/")
+_FILLERS = frozenset(LABELS.index(m) for m in "*#")
 
 
 class _Batch:
@@ -436,17 +437,20 @@ def read_tail(pieces: list[tuple[Piece, np.ndarray, int | None]], work: _Work) -
     People close an amount with ``/-`` so nothing can be added after it. Seen alone, that ``/``
     is a slanted ``1`` (MNIST is full of them) and the flourish after it is no character at
     all, so ``329,000/-`` reads ``329,0001?``. Here a stroke taller than the digits, right after
-    the last digit and followed only by dashes or flat flourishes, is read as ``/``, and those
-    as ``-``. Returns True when a ``1`` became a ``/``: the caller flags it for a person, since
+    the last digit and followed only by dashes or flat flourishes (and any stars or hashes
+    closing the line: ``**629/-**``), is read as ``/``, and those as ``-``. Returns True when a ``1`` became a ``/``: the caller flags it for a person, since
     ``2501-`` is also something people write, if far less often than ``250/-``. A ``/`` before
     that stroke (a slanted ``1`` read alone) is left for the grammar to correct.
     """
     if work.seg is None or work.cell_mode or work.crop.name != "amount" or len(pieces) < 3:
         return False
-    end = len(pieces)
+    stop = len(pieces)
+    while stop > 0 and int(pieces[stop - 1][1].argmax()) in _FILLERS:
+        stop -= 1  # the stars or hashes written after the "/-": "**629/-**"
+    end = stop
     while end > 0 and _is_tail(pieces[end - 1][0], pieces[end - 1][1], work):
         end -= 1
-    if end == len(pieces) or end < 2:
+    if end == stop or end < 2:
         return False
     piece, post, cell = pieces[end - 1]
     before = int(pieces[end - 2][1].argmax())
@@ -458,7 +462,7 @@ def read_tail(pieces: list[tuple[Piece, np.ndarray, int | None]], work: _Work) -
     slash[_SLASH] = max(float(post[_SLASH]), float(post[_ONE]))
     slash[_ONE] = min(float(post[_SLASH]), float(post[_ONE]))
     pieces[end - 1] = (piece, slash / slash.sum(), cell)
-    for i in range(end, len(pieces)):
+    for i in range(end, stop):
         tail_piece, tail_post, tail_cell = pieces[i]
         if int(tail_post.argmax()) == _REJECT:
             dash = np.full(NUM_CLASSES, 1e-6)

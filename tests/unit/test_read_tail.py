@@ -11,9 +11,10 @@ from hdr.segment import segment_field
 from hdr.types import FieldCrop
 
 
-def _crop(slash_top: int, tail: str) -> FieldCrop:
-    """ "00", a stroke from ``slash_top`` down to below the baseline, then a dash or a flourish."""
-    img = np.full((120, 330), 255, np.uint8)
+def _crop(slash_top: int, tail: str, stars: bool = False) -> FieldCrop:
+    """ "00", a stroke from ``slash_top`` down to below the baseline, then a dash or a flourish
+    (and with ``stars``, two stars after it)."""
+    img = np.full((120, 420), 255, np.uint8)
     cv2.ellipse(img, (40, 60), (14, 22), 0, 0, 360, 0, 4)  # "0" stands in for digits
     cv2.ellipse(img, (90, 60), (14, 22), 0, 0, 360, 0, 4)
     cv2.line(img, (135, 86), (135 + (86 - slash_top) // 3, slash_top), 0, 4)  # "/" or "1"
@@ -22,7 +23,11 @@ def _crop(slash_top: int, tail: str) -> FieldCrop:
     else:  # a long, wavy flourish
         pts = np.array([[180, 70], [220, 55], [260, 72], [300, 58]], np.int32)
         cv2.polylines(img, [pts], False, 0, 4)
-    return FieldCrop("amount", img, (0, 0, 330, 120), "generic")
+    for x in (340, 380) if stars else ():
+        for angle in (0, 60, 120):  # a six-armed star
+            dx, dy = np.cos(np.radians(angle)) * 12, np.sin(np.radians(angle)) * 12
+            cv2.line(img, (int(x - dx), int(50 - dy)), (int(x + dx), int(50 + dy)), 0, 3)
+    return FieldCrop("amount", img, (0, 0, 420, 120), "generic")
 
 
 def _posts(n: int, labels: list[str]) -> list[np.ndarray]:
@@ -50,6 +55,11 @@ def _read(crop: FieldCrop, labels: list[str]) -> tuple[bool, str]:
 def test_a_tall_one_before_the_closing_dash_is_read_as_a_slash() -> None:
     flipped, text = _read(_crop(18, "dash"), ["0", "0", "1", "-"])
     assert (flipped, text) == (True, "00/-")
+
+
+def test_stars_after_the_closing_dash_do_not_hide_it() -> None:
+    flipped, text = _read(_crop(18, "dash", stars=True), ["0", "0", "1", "-", "*", "*"])
+    assert (flipped, text) == (True, "00/-**")
 
 
 def test_a_flourish_after_the_slash_is_read_as_the_dash() -> None:
