@@ -438,9 +438,10 @@ def read_tail(pieces: list[tuple[Piece, np.ndarray, int | None]], work: _Work) -
     is a slanted ``1`` (MNIST is full of them) and the flourish after it is no character at
     all, so ``329,000/-`` reads ``329,0001?``. Here a stroke taller than the digits, right after
     the last digit and followed only by dashes or flat flourishes (and any stars or hashes
-    closing the line: ``**629/-**``), is read as ``/``, and those as ``-``. Returns True when a ``1`` became a ``/``: the caller flags it for a person, since
-    ``2501-`` is also something people write, if far less often than ``250/-``. A ``/`` before
-    that stroke (a slanted ``1`` read alone) is left for the grammar to correct.
+    closing the line: ``**629/-**``), is read as ``/``, and those as ``-``. Returns True when a
+    ``1`` became a ``/``: the caller flags it for a person, since ``2501-`` is also something
+    people write, if far less often than ``250/-``. A ``/`` before that stroke (a slanted ``1``
+    read alone) is left for the grammar to correct.
     """
     if work.seg is None or work.cell_mode or work.crop.name != "amount" or len(pieces) < 3:
         return False
