@@ -4,7 +4,7 @@ All glyphs of all crops go to the classifier together (one call; a second, small
 components that might be touching digits and were not sure whole). For every component that may
 hold touching digits the reading keeps the candidate cut whose glyphs are most confident; two
 neighbours that may be one glyph whose stroke broke are read joined when that reads better than
-apart (:func:`_plan`). Each glyph's probabilities are then weighed with its size and place on
+apart (:func:`_plans`). Each glyph's probabilities are then weighed with its size and place on
 the line (a small blob on the baseline is a ``.``, see :mod:`hdr.assemble.geometry`), the labels
 are assembled into a value by the amount grammar or the account rules, and each field gets a
 confidence, flags and a status.
@@ -168,6 +168,13 @@ def _unsure(post: np.ndarray, min_prob: float) -> bool:
     return int(post.argmax()) == _REJECT or float(post.max()) < min_prob
 
 
+def _width_prior(work: _Work, box: tuple[int, int, int, int], pieces: int) -> float:
+    """Log-prior of reading ``pieces`` glyphs side by side in ``box``: each about a digit wide."""
+    assert work.seg is not None
+    ratio = (box[2] - box[0]) / max(1.0, work.seg.metrics.digit_width)
+    return -WIDTH_WEIGHT * (ratio / pieces - 1.0) ** 2
+
+
 def _is_cut(option: tuple[Piece, ...]) -> bool:
     return any(piece.split for piece in option)
 
@@ -183,15 +190,13 @@ def _choose(
         found = _classified(batches, piece)
         return None if found is None else _posterior(work, piece, found[0])
 
-    width = seg.piece.box[2] - seg.piece.box[0]
-    ratio = width / max(1.0, work.seg.metrics.digit_width)
     scored: list[tuple[float, tuple[Piece, ...], str]] = []
     for option in ((seg.piece,), *seg.options) if seg.whole_ok else seg.options:
         posts = [post_of(p) for p in option]
         if any(p is None for p in posts):
             continue  # not classified: not worth it
         score = sum(_piece_score(p) for p in posts if p is not None)
-        score -= WIDTH_WEIGHT * (ratio / len(option) - 1.0) ** 2
+        score += _width_prior(work, seg.piece.box, len(option))
         score -= (CELL_CUT_COST if work.cell_mode else SPLIT_COST) * (len(option) - 1)
         reading = "".join(LABELS[int(p.argmax())] for p in posts if p is not None)
         scored.append((score, option, reading))
@@ -213,27 +218,28 @@ def _join_score(work: _Work, piece: Piece, batches: Sequence[_Batch]) -> float |
     post = _posterior(work, piece, found[0])
     if int(post.argmax()) == _REJECT:
         return None
-    ratio = (piece.box[2] - piece.box[0]) / max(1.0, work.seg.metrics.digit_width)
-    return _piece_score(post) - WIDTH_WEIGHT * (ratio - 1.0) ** 2 - JOIN_COST
+    return _piece_score(post) + _width_prior(work, piece.box, 1) - JOIN_COST
 
 
-def _stands_alone(
-    work: _Work, pieces: tuple[Piece, ...], batches: Sequence[_Batch], wide: bool = False
-) -> bool:
-    """Is any of the pieces a glyph of its own that no broken stroke explains: a mark that
-    carries meaning (a decimal point, a comma, the ``/`` of ``/-``), or a ``1`` as tall as the
-    digits (a whole stroke; joined to its neighbour it would make a ``4`` of ``14``)? With
-    ``wide`` (the two together are wider than a digit of this hand), a ``1`` of any height."""
+def _alone_kinds(
+    work: _Work, pieces: tuple[Piece, ...], batches: Sequence[_Batch]
+) -> tuple[bool, bool]:
+    """Whether the pieces a segment reads hold a glyph of its own that no broken stroke
+    explains (a mark that carries meaning: a decimal point, a comma, the ``/`` of ``/-``; or a
+    ``1`` as tall as the digits, a whole stroke that joined to its neighbour would make a ``4``
+    of ``14``), and whether they hold a ``1`` of any height (kept apart from a neighbour when
+    the two together are wider than a digit of this hand)."""
     assert work.seg is not None
+    firm = one = False
     for piece in pieces:
         found = _classified(batches, piece)
         if found is None:
             continue
         k = int(_posterior(work, piece, found[0]).argmax())
         rel_h, _, _ = work.seg.metrics.relative(piece.box)
-        if k in _MARKS or (k == _ONE and (wide or rel_h >= FULL_HEIGHT)):
-            return True
-    return False
+        firm = firm or k in _MARKS or (k == _ONE and rel_h >= FULL_HEIGHT)
+        one = one or k == _ONE
+    return firm, one
 
 
 def _is_wide(work: _Work, piece: Piece) -> bool:
@@ -291,12 +297,15 @@ def _plans(work: _Work, batches: Sequence[_Batch]) -> list[list[Step]]:
     n = len(segments)
     alone = [_choose(work, seg, batches) for seg in segments]
     joins = work.seg.joins if len(work.seg.joins) == n - 1 else (None,) * max(0, n - 1)
+    near_join = {k for i, j in enumerate(joins) if j is not None for k in (i, i + 1)}
+    kinds = {k: _alone_kinds(work, alone[k][0], batches) for k in near_join}
+
+    def may_join(i: int, j: Piece) -> bool:
+        (firm_a, one_a), (firm_b, one_b) = kinds[i], kinds[i + 1]
+        return not (firm_a or firm_b or ((one_a or one_b) and _is_wide(work, j)))
+
     joined = [
-        None
-        if j is None
-        or _stands_alone(work, alone[i][0], batches, _is_wide(work, j))
-        or _stands_alone(work, alone[i + 1][0], batches, _is_wide(work, j))
-        else _join_score(work, j, batches)
+        _join_score(work, j, batches) if j is not None and may_join(i, j) else None
         for i, j in enumerate(joins)
     ]
     scores = [a[2] for a in alone]
