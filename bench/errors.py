@@ -32,13 +32,12 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.tune import FIELDS, ensure_set, page_fields  # noqa: E402
-from hdr.synth.truth import GlyphTruth  # noqa: E402
+from hdr.synth.truth import GlyphTruth, TruthRecord  # noqa: E402
 from hdr.types import Box  # noqa: E402
 
 
@@ -83,7 +82,9 @@ def placement(cells: Sequence[Box], glyphs: Sequence[GlyphTruth], i: int) -> str
     return PLACEMENTS[0]
 
 
-def account_placements(rows: list[dict], truths: dict[str, Any]) -> dict[str, tuple[int, int]]:
+def account_placements(
+    rows: list[dict], truths: dict[str, TruthRecord]
+) -> dict[str, tuple[int, int]]:
     """(digits, misread) per placement, over the account rows read with the right length;
     ``truths``: the truth record of each row's ``source``."""
     out = {k: [0, 0] for k in PLACEMENTS}
@@ -114,7 +115,7 @@ def main() -> None:
     from hdr.config import load_pipeline_config
 
     rows = []
-    truths: dict[str, Any] = {}  # the truth record of each page read
+    truths: dict[str, TruthRecord] = {}  # the truth record of each page read
     for source, t, field, fr in page_fields(folder, load_pipeline_config()):
         truths[source] = t
         tv = getattr(t, field)
