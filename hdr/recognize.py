@@ -440,20 +440,21 @@ def _is_tail(piece: Piece, post: np.ndarray, work: _Work) -> bool:
     return k == _DASH or (k == _REJECT and w >= TAIL_ASPECT * max(1, h) and rel_h < 1.3)
 
 
-def read_tail(pieces: list[tuple[Piece, np.ndarray, int | None]], work: _Work) -> bool:
+def read_tail(pieces: list[tuple[Piece, np.ndarray, int | None]], work: _Work) -> int | None:
     """Read an amount's closing ``/-`` (or ``/`` and a flourish) that the glyphs alone miss.
 
     People close an amount with ``/-`` so nothing can be added after it. Seen alone, that ``/``
     is a slanted ``1`` (MNIST is full of them) and the flourish after it is no character at
     all, so ``329,000/-`` reads ``329,0001?``. Here a stroke taller than the digits, right after
     the last digit and followed only by dashes or flat flourishes (and any stars or hashes
-    closing the line: ``**629/-**``), is read as ``/``, and those as ``-``. Returns True when a
-    ``1`` became a ``/``: the caller flags it for a person, since ``2501-`` is also something
-    people write, if far less often than ``250/-``. A ``/`` before that stroke (a slanted ``1``
-    read alone) is left for the grammar to correct.
+    closing the line: ``**629/-**``), is read as ``/``, and those as ``-``. Returns the index of
+    a ``1`` that became a ``/`` (None when none did): the caller flags it for a person when the
+    ``1`` would make an amount too (``2501-`` is also something people write, if far less often
+    than ``250/-``). A ``/`` before that stroke (a slanted ``1`` read alone) is left for the
+    grammar to correct.
     """
     if work.seg is None or work.cell_mode or work.crop.name != "amount" or len(pieces) < 3:
-        return False
+        return None
     stop = len(pieces)
     while stop > 0 and int(pieces[stop - 1][1].argmax()) in _FILLERS:
         stop -= 1  # the stars or hashes written after the "/-": "**629/-**"
@@ -461,13 +462,13 @@ def read_tail(pieces: list[tuple[Piece, np.ndarray, int | None]], work: _Work) -
     while end > 0 and _is_tail(pieces[end - 1][0], pieces[end - 1][1], work):
         end -= 1
     if end == stop or end < 2:
-        return False
+        return None
     piece, post, cell = pieces[end - 1]
     before = int(pieces[end - 2][1].argmax())
     rel_h, _, _ = work.seg.metrics.relative(piece.box)
     k = int(post.argmax())
     if (before >= 10 and before != _SLASH) or k not in (_ONE, _SLASH) or rel_h < SLASH_HEIGHT:
-        return False
+        return None
     slash = np.full(NUM_CLASSES, 1e-6)
     slash[_SLASH] = max(float(post[_SLASH]), float(post[_ONE]))
     slash[_ONE] = min(float(post[_SLASH]), float(post[_ONE]))
@@ -478,7 +479,20 @@ def read_tail(pieces: list[tuple[Piece, np.ndarray, int | None]], work: _Work) -
             dash = np.full(NUM_CLASSES, 1e-6)
             dash[_DASH] = 1.0
             pieces[i] = (tail_piece, dash / dash.sum(), tail_cell)
-    return k == _ONE
+    return end - 1 if k == _ONE else None
+
+
+def one_reads(
+    pieces: Sequence[tuple[Piece, np.ndarray, int | None]],
+    index: int,
+    parse: Callable[[list[str]], Any],
+) -> bool:
+    """Whether the glyphs make an amount with the ``/`` at ``index`` read as the ``1`` it looked
+    like. Where the group marks rule it out (``21,13,0001-``: a group of four), the ``/`` is
+    what the amount's own grammar says, and no person needs to choose."""
+    labels = [LABELS[int(post.argmax())] for _, post, _ in pieces]
+    labels[index] = LABELS[_ONE]
+    return parse(labels).value is not None
 
 
 def _png(image: np.ndarray) -> bytes | None:
@@ -559,9 +573,10 @@ def _read_plan(
         if len(kept) < len(pieces):
             flags.append("mark_dropped")
         pieces = kept
-    if read_tail(pieces, work):
-        flags.append("slash_or_one")  # a tall "1" before the closing dash, read as "/"
+    flipped = read_tail(pieces, work)
     parse = _parser(work, [piece.box for piece, _, _ in pieces], cfg)
+    if flipped is not None and one_reads(pieces, flipped, parse):
+        flags.append("slash_or_one")  # a tall "1" before the closing dash, read as "/"
     probs = np.stack([post for _, post, _ in pieces]) if pieces else np.zeros((0, NUM_CLASSES))
     labels, reading = decode(probs, parse)
     flags += reading.flags

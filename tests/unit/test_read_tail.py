@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import cv2
 import numpy as np
 
+from hdr.assemble.amount import parse_amount
 from hdr.classify.labels import LABELS, NUM_CLASSES, REJECT
-from hdr.recognize import _Work, read_tail, wide_gap
+from hdr.recognize import _Work, one_reads, read_tail, wide_gap
 from hdr.segment import segment_field
 from hdr.types import FieldCrop
 
@@ -49,7 +52,9 @@ def _read(crop: FieldCrop, labels: list[str]) -> tuple[bool, str]:
     ]
     flipped = read_tail(pieces, work)
     text = "".join(LABELS[int(post.argmax())] for _, post, _ in pieces)
-    return flipped, text.replace(REJECT, "?")
+    if flipped is not None:
+        assert LABELS[int(pieces[flipped][1].argmax())] == "/"
+    return flipped is not None, text.replace(REJECT, "?")
 
 
 def test_a_tall_one_before_the_closing_dash_is_read_as_a_slash() -> None:
@@ -95,3 +100,20 @@ def test_a_wide_gap_between_digits_is_where_a_mark_was_lost() -> None:
     assert not wide_gap(*_line("12253,85", {}))  # the comma read: nothing missing
     assert not wide_gap(*_line("12253,85", {4: 6, 5: 6}))  # a mark with room around it
     assert not wide_gap(*_line("12", {0: 40}))  # too few digits to know a usual gap
+
+
+def _as_read(text: str) -> list[Any]:  # (piece, posterior, cell); no piece is looked at
+    return [(None, post, None) for post in _posts(len(text), list(text))]
+
+
+def test_the_one_is_asked_about_only_where_it_would_make_an_amount() -> None:
+    def parse(labels: list[str]) -> object:
+        return parse_amount(labels)
+
+    # "2501-" is an amount too: a person chooses
+    assert one_reads(_as_read("250/-"), 3, parse)
+    # the group marks rule the "1" out: "21,13,0001-" has a group of four digits
+    assert not one_reads(_as_read("21,13,000/-"), 9, parse)
+    assert not one_reads(_as_read("159,000/-"), 7, parse)
+    # a decimal part after a dot: "250.001-" is 250,001 written with a dot
+    assert one_reads(_as_read("250.00/-"), 6, parse)
