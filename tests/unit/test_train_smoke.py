@@ -144,3 +144,17 @@ def test_train_config_init_resolves_and_is_recorded(tmp_path: Path, trained: dic
     out = train_digits(cfg, root / "out", fast_dev_run=True, progress=False, command="pytest")
     first = ModelCard.read(trained["paths"]["card"])
     assert out["card"].training["init_state_dict_sha256"] == first.files["state_dict"]["sha256"]
+
+
+@pytest.mark.parametrize(
+    "recipe",
+    sorted((Path(__file__).resolve().parents[2] / "configs" / "train").glob("*.yaml")),
+    ids=lambda p: p.name,
+)
+def test_every_recipe_in_the_repo_loads_and_builds_its_network(recipe: Path) -> None:
+    # each recipe a benchmark cites must still parse, and its network must build
+    cfg = load_train_config(recipe)
+    arch = ("widths", "convs_per_block", "hidden", "dropout")
+    net = GlyphNet(**{k: v for k, v in cfg.model.items() if k in arch}).eval()
+    out = net(torch.zeros(2, 1, 28, 28))
+    assert out.shape[0] == 2 and cfg.trainer.get("max_epochs", 0) >= 1
