@@ -482,17 +482,14 @@ def read_tail(pieces: list[tuple[Piece, np.ndarray, int | None]], work: _Work) -
     return end - 1 if k == _ONE else None
 
 
-def one_reads(
-    pieces: Sequence[tuple[Piece, np.ndarray, int | None]],
-    index: int,
-    parse: Callable[[list[str]], Any],
-) -> bool:
-    """Whether the glyphs make an amount with the ``/`` at ``index`` read as the ``1`` it looked
-    like. Where the group marks rule it out (``21,13,0001-``: a group of four), the ``/`` is
-    what the amount's own grammar says, and no person needs to choose."""
-    labels = [LABELS[int(post.argmax())] for _, post, _ in pieces]
-    labels[index] = LABELS[_ONE]
-    return parse(labels).value is not None
+def one_reads(labels: Sequence[str], index: int, parse: Callable[[list[str]], Any]) -> bool:
+    """Whether the field's reading (``labels``, one per glyph) makes an amount with the ``/`` at
+    ``index`` read as the ``1`` it looked like. Where the group marks rule it out
+    (``21,13,0001-``: a group of four), the ``/`` is what the amount's own grammar says, and no
+    person needs to choose."""
+    as_one = list(labels)
+    as_one[index] = LABELS[_ONE]
+    return parse(as_one).value is not None
 
 
 def _png(image: np.ndarray) -> bytes | None:
@@ -575,10 +572,12 @@ def _read_plan(
         pieces = kept
     flipped = read_tail(pieces, work)
     parse = _parser(work, [piece.box for piece, _, _ in pieces], cfg)
-    if flipped is not None and one_reads(pieces, flipped, parse):
-        flags.append("slash_or_one")  # a tall "1" before the closing dash, read as "/"
     probs = np.stack([post for _, post, _ in pieces]) if pieces else np.zeros((0, NUM_CLASSES))
     labels, reading = decode(probs, parse)
+    # the decoded reading, not the glyphs' first choices: a glyph the decoder corrected may be
+    # what lets the "1" make an amount
+    if flipped is not None and one_reads(labels, flipped, parse):
+        flags.append("slash_or_one")  # a tall "1" before the closing dash, read as "/"
     flags += reading.flags
     return _PlanReading(pieces, labels, reading, probs, parse, flags, seg_score)
 
