@@ -101,13 +101,10 @@ def test_a_wide_gap_between_digits_is_where_a_mark_was_lost() -> None:
 
 
 def test_the_one_is_asked_about_only_where_it_would_make_an_amount() -> None:
-    def parse(labels: list[str]) -> object:
-        return parse_amount(labels)
-
     # "2501-" is an amount too: a person chooses
-    assert one_reads(list("250/-"), 3, parse)
+    assert one_reads(list("250/-"), 3, parse_amount)
     # the group marks rule the "1" out: "21,13,0001-" has a group of four digits
-    assert not one_reads(list("21,13,000/-"), 9, parse)
-    assert not one_reads(list("159,000/-"), 7, parse)
+    assert not one_reads(list("21,13,000/-"), 9, parse_amount)
+    assert not one_reads(list("159,000/-"), 7, parse_amount)
     # a decimal part after a dot: "250.001-" is 250,001 written with a dot
-    assert one_reads(list("250.00/-"), 6, parse)
+    assert one_reads(list("250.00/-"), 6, parse_amount)

@@ -15,6 +15,7 @@ from hdr.datasets.symbols import RenderSpec
 from hdr.train.calibrate import expected_calibration_error, fit_temperature, softmax
 from hdr.train.datamodule import DataConfig, EpochSampler, GlyphDataModule
 from hdr.train.export import sha256_file
+from hdr.train.module import GlyphClassifierModule
 from hdr.train.run import load_train_config, train_digits
 from tests.helpers.fake_mnist import TINY_TRAIN_CONFIG, write_fake_mnist
 
@@ -152,9 +153,8 @@ def test_train_config_init_resolves_and_is_recorded(tmp_path: Path, trained: dic
     ids=lambda p: p.name,
 )
 def test_every_recipe_in_the_repo_loads_and_builds_its_network(recipe: Path) -> None:
-    # each recipe a benchmark cites must still parse, and its network must build
+    # each recipe a benchmark cites must still parse, and build its module as training does
     cfg = load_train_config(recipe)
-    arch = ("widths", "convs_per_block", "hidden", "dropout")
-    net = GlyphNet(**{k: v for k, v in cfg.model.items() if k in arch}).eval()
+    net = GlyphClassifierModule(**cfg.model).net.eval()
     out = net(torch.zeros(2, 1, 28, 28))
     assert out.shape[0] == 2 and cfg.trainer.get("max_epochs", 0) >= 1
