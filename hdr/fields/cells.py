@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 
+import cv2
 import numpy as np
 
 from hdr.fields.evaluate import box_iou
@@ -247,24 +248,25 @@ def _dark_columns(
     band = gray[y0:y1, x0:x1]
     sample = band[::2, ::2].ravel()
     k, k2 = len(sample) // 2, len(sample) // 50
-    ranked = np.partition(sample, (k2, k))
-    paper = float(ranked[k])  # the median: paper
+    # order statistics of 8-bit values from their histogram (as np.partition would give them)
+    cumulative = np.cumsum(np.bincount(sample, minlength=256))
+    paper = float(np.searchsorted(cumulative, k, side="right"))  # the median: paper
     lines = [gray[max(0, r.pos - 1) : r.pos + 2, x0:x1].min(axis=0) for r in rules]
     rule_grey = float(np.median(np.concatenate(lines)))
-    ink_grey = float(ranked[k2])  # 2nd percentile
+    ink_grey = float(np.searchsorted(cumulative, k2, side="right"))  # 2nd percentile
     level = paper - max(8.0, min(0.5 * (paper - rule_grey), share * (paper - ink_grey)))
-    # a gray level under ``level`` is under its ceiling: compare in uint8, count per column
-    dark = band < min(255, max(0, math.ceil(level)))
-    cover = np.count_nonzero(dark, axis=0) / dark.shape[0]
+    # a gray level under ``level`` is under its ceiling: 1 where dark, counted per column
+    ceiling = min(255, max(0, math.ceil(level)))
+    dark = cv2.threshold(band, ceiling - 1, 1, cv2.THRESH_BINARY_INV)[1]
+    rows = dark.shape[0]
+    cover = cv2.reduce(dark, 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S)[0] / rows
     if float(np.mean(cover >= busy_level)) > MAX_BUSY:
         return []
     # a thin line is dark in one of two or three neighbouring columns at each row (it leans
     # by a pixel, or its grey is shared between two columns): count a row dark there when
     # any of them is
-    near = dark.copy()
-    near[:, 1:] |= dark[:, :-1]
-    near[:, :-1] |= dark[:, 1:]
-    cover = np.count_nonzero(near, axis=0) / dark.shape[0]
+    near = cv2.dilate(dark, np.ones((1, 3), np.uint8))
+    cover = cv2.reduce(near, 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S)[0] / rows
     xs = np.flatnonzero(cover >= 0.85)
     if xs.size == 0:
         return []
@@ -398,12 +400,13 @@ def find_lattice_rows(
     # a comb's base line scanned bitonal breaks into dashes: its pieces joined, or the line
     # through the feet of a run of ticks over such pieces, are bases too
     joined = join_collinear(h_rules, round(BROKEN_GAP * width))
-    bases = h_rules + [r for r in joined if r not in h_rules]
+    printed = set(h_rules)
+    bases = h_rules + [r for r in joined if r not in printed]
     bases += _tick_lines(v_rules, h_rules, height)
     for base in bases:
         if base.length >= 0.05 * width:
             row = lattice_row(base, v_rules, bases, height, ink)
-            real = base in h_rules  # not pieces joined: faint ticks need a printed line
+            real = base in printed  # not pieces joined: faint ticks need a printed line
             if row is None and real and gray is not None and base.length >= 0.1 * width:
                 ticks = _faint_ticks(gray, base, height)  # a comb printed too light for the ink
                 if len(ticks) > MIN_CELLS:
