@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -113,6 +114,7 @@ def combine_models(
     from hdr.train.evaluate import evaluate_classifier
     from hdr.train.export import export_model
 
+    started = time.perf_counter()
     paths = [Path(m) for m in members]
     if len(paths) < 2:
         raise UsageError(ReasonCode.USAGE, "an ensemble needs at least two models")
@@ -154,6 +156,13 @@ def combine_models(
         training={
             "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "command": command or " ".join(sys.argv),
+            # the members' training and this step's calibration together
+            "seconds": round(
+                sum(float(c.training.get("seconds") or 0.0) for _, c in loaded)
+                + time.perf_counter()
+                - started,
+                1,
+            ),
             "kind": "ensemble: mean of the members' calibrated probabilities, recalibrated",
             "calibration": "validation split" if calibration is None else "given by the caller",
             "torch": torch.__version__,

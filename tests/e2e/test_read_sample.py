@@ -78,8 +78,10 @@ def test_no_accepted_field_is_wrong(read) -> None:
     assert not misreads
 
 
-@RECOGNITION_NOT_THERE_YET
-@pytest.mark.parametrize("name", ["amount", "account"])
+# amounts meet it since the ensemble model (2026-12-04); accounts do not yet
+@pytest.mark.parametrize(
+    "name", ["amount", pytest.param("account", marks=RECOGNITION_NOT_THERE_YET)]
+)
 def test_values_match_the_truth(read, name: str) -> None:
     fields = [(getattr(t, name), line["fields"][name]["value"]) for t, line in read]
     wrong = [(want, got) for want, got in fields if want is not None and got != want]

@@ -94,6 +94,9 @@ def test_the_card_names_every_member_and_pins_the_files(
     assert listed == [sha256_file(m) for m in members]
     assert [m["config"] for m in card.training["members"]] == [{"seed": 1}, {"seed": 2}]
     assert card.training["command"] == "pytest"
+    # how long it took: the members' training (as their cards say) and the combining
+    members_seconds = sum(float(m["seconds"] or 0.0) for m in card.training["members"])
+    assert card.training["seconds"] >= members_seconds
     assert {"valid_acc", "valid_ece_before", "valid_ece_after"} <= set(card.metrics)
     # a plain state_dict that rebuilds the same network, temperatures included
     state = torch.load(paths["state_dict"], weights_only=True)
