@@ -28,6 +28,8 @@ import numpy as np
 from hdr.preprocess.components import connected_components
 from hdr.types import Box
 
+LINE_SLACK = 4  # px a vertical rule's component may be wider than its line before it is split
+
 
 @dataclass(frozen=True)
 class Lines:
@@ -164,6 +166,25 @@ def _find_ticks(
     return mask, xs
 
 
+def _line_core(block: np.ndarray) -> tuple[int, int] | None:
+    """The columns of a vertical rule's component that are the printed line, when a written
+    stroke running along the line touches it (the stem of a ``9`` next to a cell line), or None
+    when the component is the line alone.
+
+    The line darkens its column over the whole band, the stroke beside it less: the line is the
+    one run of columns covered at least 80 % as much as the most covered one, and only when
+    the component is more than a few pixels wider than that run (a rule that leans spreads
+    its cover over its columns evenly, and is left whole).
+    """
+    cover = block.sum(axis=0)
+    core = np.flatnonzero(cover >= 0.8 * cover.max())
+    if core.size == 0 or core[-1] - core[0] + 1 != core.size:
+        return None
+    if block.shape[1] - core.size <= LINE_SLACK:
+        return None
+    return int(core[0]), int(core[-1])
+
+
 def remove_lines(ink: np.ndarray, cells: Sequence[Box] = ()) -> Lines:
     """Find and remove the printed rules of a field crop's ink mask (255 = ink).
 
@@ -221,6 +242,14 @@ def remove_lines(ink: np.ndarray, cells: Sequence[Box] = ()) -> Lines:
             continue  # (a broken cell line still sits on a known cell edge)
         if edges and min(abs(x + cw // 2 - e) for e in edges) > 0.2 * cell_w:
             continue  # in the middle of a known cell: a written stroke
+        core = _line_core(on_ink[y : y + ch, x : x + cw])
+        if core is not None:  # a written stroke runs along the line, touching it: not the line
+            beside = np.ones(w, bool)
+            beside[x + core[0] : x + core[1] + 1] = False
+            on_ink[:, beside] = False
+            v_mask[on_ink] = 255
+            cols.append(x + (core[0] + core[1]) // 2)
+            continue
         v_mask[on_ink] = 255
         cols.append(x + cw // 2)
     if edges:  # known cells: thin straight stretches on a cell edge are broken cell lines

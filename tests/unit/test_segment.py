@@ -355,3 +355,16 @@ def test_a_digit_cut_by_the_crop_edge_is_not_taken_for_a_rule() -> None:
     cv2.line(img, (0, 18), (0, 62), 40, 5)  # a pen stroke, most of it outside the crop
     seg = segment_field(img)
     assert len(seg.segments) == 4 and seg.segments[0].piece.box[0] == 0
+
+
+def test_a_stroke_along_a_cell_line_touching_it_is_not_taken_for_the_line() -> None:
+    # a 9 whose straight stem runs down beside the cell line on its right, touching it
+    img, cells, _, line_x = five_cells()
+    cv2.ellipse(img, (line_x - 14, 28), (10, 10), 0, 0, 360, INK, 3)
+    cv2.line(img, (line_x - 4, 24), (line_x - 4, 70), INK, 3)  # touching the line throughout
+    lines = remove_lines(binarize_crop(img), cells)
+    assert any(abs(c - line_x) <= 2 for c in lines.cols)  # the line is found where it is
+    # the line is gone, the stem stays with the loop: one glyph as tall as the digit
+    assert not lines.ink[10:20, line_x - 1 : line_x + 2].any()
+    comps = find_components(lines.ink[:, line_x - 40 : line_x])
+    assert max(c.height for c in comps) >= 50
