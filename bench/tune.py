@@ -161,13 +161,22 @@ def write_config(thresholds: dict[str, float], min_prob: float, command: str) ->
     """Rewrite only the ``decision:`` section of configs/pipeline.yaml."""
     path = DEFAULT_PIPELINE_CONFIG
     text = path.read_text(encoding="utf-8")
+    pattern = r"(?m)^decision:.*\n(?:^[ #].*\n)*"
+    found = re.search(pattern, text)
+    written = ("accept_amount:", "accept_account:", "min_glyph_prob:")
+    # the section's other settings (penalties, comments) stay as they are
+    kept = [
+        line + "\n"
+        for line in (found.group(0).splitlines()[1:] if found else [])
+        if not line.strip().startswith(written)
+    ]
     section = (
         f"decision:  # chosen by `{command}` on its own tuning set (never the benchmark set)\n"
         f"  accept_amount: {threshold_text(thresholds['amount'])}\n"
         f"  accept_account: {threshold_text(thresholds['account'])}\n"
-        f"  min_glyph_prob: {min_prob:.4f}\n"
+        f"  min_glyph_prob: {min_prob:.4f}\n" + "".join(kept)
     )
-    new, count = re.subn(r"(?m)^decision:.*\n(?:^[ #].*\n)*", section, text)
+    new, count = re.subn(pattern, lambda _: section, text)
     if count != 1:
         raise SystemExit(f"{path}: expected exactly one `decision:` section, found {count}")
     path.write_text(new, encoding="utf-8")

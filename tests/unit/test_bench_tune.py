@@ -3,7 +3,13 @@ writes them so that they still do."""
 
 from __future__ import annotations
 
-from bench.tune import Row, before_misreads, choose, rates, threshold_text
+from pathlib import Path
+
+import pytest
+
+import bench.tune
+from bench.tune import Row, before_misreads, choose, rates, threshold_text, write_config
+from hdr.config import load_pipeline_config
 
 
 def _row(confidence: float, right: bool) -> Row:
@@ -35,3 +41,21 @@ def test_the_curve_counts_the_fields_accepted_before_each_misread() -> None:
     ]
     assert before_misreads(rows) == [1, 3, 3]
     assert before_misreads(rows, count=1) == [1]
+
+
+def test_writing_the_thresholds_keeps_the_other_decision_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "pipeline.yaml"
+    config.write_text(
+        "decision:  # old\n  accept_amount: 0.5\n  accept_account: 0.5\n"
+        "  min_glyph_prob: 0.5000\n  split_penalty: 0.95  # chosen by hand\n"
+        "model:\n  path: models/digits.onnx\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(bench.tune, "DEFAULT_PIPELINE_CONFIG", config)
+    write_config({"amount": 0.999212, "account": 0.994196}, 0.9, "tune")
+    decision = load_pipeline_config(config).decision
+    assert (decision.accept_amount, decision.accept_account) == (0.999212, 0.994196)
+    assert decision.min_glyph_prob == 0.9 and decision.split_penalty == 0.95
+    assert config.read_text(encoding="utf-8").count("split_penalty") == 1
