@@ -242,16 +242,14 @@ def remove_lines(ink: np.ndarray, cells: Sequence[Box] = ()) -> Lines:
             continue  # (a broken cell line still sits on a known cell edge)
         if edges and min(abs(x + cw // 2 - e) for e in edges) > 0.2 * cell_w:
             continue  # in the middle of a known cell: a written stroke
+        centre = x + cw // 2
         core = _line_core(on_ink[y : y + ch, x : x + cw])
         if core is not None:  # a written stroke runs along the line, touching it: not the line
-            beside = np.ones(w, bool)
-            beside[x + core[0] : x + core[1] + 1] = False
-            on_ink[:, beside] = False
-            v_mask[on_ink] = 255
-            cols.append(x + (core[0] + core[1]) // 2)
-            continue
+            on_ink[:, : x + core[0]] = False
+            on_ink[:, x + core[1] + 1 :] = False
+            centre = x + (core[0] + core[1]) // 2
         v_mask[on_ink] = 255
-        cols.append(x + cw // 2)
+        cols.append(centre)
     if edges:  # known cells: thin straight stretches on a cell edge are broken cell lines
         rule_w = max(3, round(0.04 * span))
         for x, _, cw, _, comp in _components(
