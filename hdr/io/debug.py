@@ -6,8 +6,11 @@ in the JSON output):
 - ``page.png``: the prepared page (deskewed, illumination-corrected) with the located field
   boxes drawn (amount red, account blue) and the layout name;
 - ``<field>.png``: each field crop as given to the recognizer;
-- ``glyphs.png``: per field, a strip of the segmented glyphs, each with its top-3 classes and
-  probabilities underneath; ``glyphs.json`` holds the same numbers and the field values.
+- ``glyphs.png``: per field, a strip of the segmented glyphs: each tile shows the glyph's box
+  cut from the field crop, under it the 28 x 28 image the classifier was given (the ink it
+  read, after line removal and cutting: a cell line seen in the box above but not below was
+  removed before reading), and its top-3 classes and probabilities; ``glyphs.json`` holds the
+  same numbers and the field values.
 
 Writing debug output never fails a document: a full disk or a read-only directory is caught and
 reported as the page reason ``debug_write_failed``, and a file cut short by it is removed (a
@@ -91,9 +94,13 @@ def write_located(
     return True
 
 
-def _glyph_tile(crop_image: np.ndarray, box: Box, lines: list[str]) -> np.ndarray:
+def _glyph_tile(
+    crop_image: np.ndarray, box: Box, lines: list[str], seen: np.ndarray | None = None
+) -> np.ndarray:
+    """The glyph's box from the crop; under it, the classifier's input (``seen``, 28 x 28 in
+    [0, 1], white ink on black) drawn dark on light at twice its size; the labels last."""
     x0, y0, x1, y1 = box
-    tile = np.full((_CELL + _LABEL_H, _CELL), 255, np.uint8)
+    tile = np.full((2 * _CELL + _LABEL_H, _CELL), 255, np.uint8)
     patch = crop_image[max(0, y0) : max(0, y1), max(0, x0) : max(0, x1)]
     if patch.size:
         # Shrink big glyphs to the tile; enlarge small ones at most 3x, crisply, so a comma
@@ -104,11 +111,16 @@ def _glyph_tile(crop_image: np.ndarray, box: Box, lines: list[str]) -> np.ndarra
         small = cv2.resize(patch, size, interpolation=interp)
         oy, ox = (_CELL - size[1]) // 2, (_CELL - size[0]) // 2
         tile[oy : oy + size[1], ox : ox + size[0]] = small
+    if seen is not None and seen.ndim == 2 and seen.size:
+        side = _CELL - 8
+        view = cv2.resize(np.clip(seen, 0.0, 1.0), (side, side), interpolation=cv2.INTER_NEAREST)
+        tile[_CELL + 4 : _CELL + 4 + side, 4 : 4 + side] = (255 - 255 * view).astype(np.uint8)
     for i, text in enumerate(lines):
         cv2.putText(
-            tile, text, (2, _CELL + 12 + 14 * i), cv2.FONT_HERSHEY_PLAIN, 0.8, 0, 1, cv2.LINE_AA
+            tile, text, (2, 2 * _CELL + 12 + 14 * i), cv2.FONT_HERSHEY_PLAIN, 0.8, 0, 1, cv2.LINE_AA
         )
-    cv2.rectangle(tile, (0, 0), (_CELL - 1, _CELL + _LABEL_H - 1), 180, 1)
+    cv2.rectangle(tile, (0, 0), (_CELL - 1, 2 * _CELL + _LABEL_H - 1), 180, 1)
+    cv2.line(tile, (0, _CELL), (_CELL - 1, _CELL), 220, 1)
     return tile
 
 
@@ -124,7 +136,7 @@ def write_glyphs(
         for g in result.glyphs:
             lines = [f"{label} {prob:.2f}" for label, prob in g.topk[:3]]
             if crop is not None:
-                tiles.append(_glyph_tile(crop.image, g.box, lines))
+                tiles.append(_glyph_tile(crop.image, g.box, lines, g.image))
         if tiles:
             strips.append(np.hstack(tiles))
         summary[name] = {

@@ -185,3 +185,21 @@ def test_unknown_field_is_a_usage_error(classifier) -> None:
 
     with pytest.raises(UsageError):
         read_document(b"", PipelineConfig(), classifier=classifier, field="date")
+
+
+def test_a_debug_glyph_tile_shows_what_the_classifier_was_given() -> None:
+    from hdr.io.debug import _CELL, _glyph_tile
+
+    crop = np.full((40, 40), 235, np.uint8)
+    crop[:, 20:22] = 30  # a cell line through the box, removed before reading
+    seen = np.zeros((28, 28), np.float32)
+    seen[4:24, 6:9] = 1.0  # the "1" the classifier read, at its left
+    tile = _glyph_tile(crop, (0, 0, 40, 40), ["1 1.00"], seen)
+    top, below = tile[4 : _CELL - 4, 4 : _CELL - 4], tile[_CELL + 4 : 2 * _CELL - 4, 4 : _CELL - 4]
+    # the box as cut from the crop still shows the line in its middle ...
+    assert top[:, top.shape[1] // 2 - 3 : top.shape[1] // 2 + 3].min() < 100
+    # ... the classifier's input does not: its ink is the stroke at the left only
+    dark = np.nonzero(below.min(axis=0) < 100)[0]
+    assert dark.size and dark.max() < below.shape[1] // 2
+    # without the input (a glyph not classified) the tile still draws the box
+    assert _glyph_tile(crop, (0, 0, 40, 40), ["?"]).shape == tile.shape
