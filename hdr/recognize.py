@@ -492,6 +492,32 @@ def one_reads(labels: Sequence[str], index: int, parse: Callable[[list[str]], An
     return parse(as_one).value is not None
 
 
+def lost_mark_matters(
+    work: _Work,
+    boxes: Sequence[tuple[int, int, int, int]],
+    labels: Sequence[str],
+    value: str | None,
+    cfg: PipelineConfig,
+) -> bool:
+    """Whether a dot-sized blob that segmentation dropped (``Segmentation.lost_marks``) could
+    have been the decimal point: read as ``.`` or ``,`` where it lies, the glyphs would give
+    another valid amount (``24550`` with a dot lost between the fives). Where no decimal mark
+    could stand (``52,40,0.00``, or after the last digit, ``52,40,000./-``) it changes nothing
+    and says nothing. With no value read, a person looks anyway, and is told."""
+    assert work.seg is not None
+    if value is None:
+        return True
+    for mark in work.seg.lost_marks:
+        centre = (mark[0] + mark[2]) / 2.0
+        at = sum(1 for b in boxes if (b[0] + b[2]) / 2.0 < centre)
+        parse = _parser(work, [*boxes[:at], mark, *boxes[at:]], cfg)
+        for sep in (".", ","):
+            other = parse([*labels[:at], sep, *labels[at:]]).value
+            if other is not None and other != value:
+                return True
+    return False
+
+
 def _png(image: np.ndarray) -> bytes | None:
     try:
         ok, buf = cv2.imencode(".png", image)
@@ -632,6 +658,8 @@ def _result(work: _Work, batches: Sequence[_Batch], cfg: PipelineConfig) -> Fiel
             flags.append("wide_gap")
     if crop.name == "amount" and reading.value is not None and _looks_like_date(labels):
         flags.append("looks_like_date")  # a date row taken for the amount, most likely
+    if work.seg.lost_marks and lost_mark_matters(work, boxes, labels, reading.value, cfg):
+        flags.append("mark_dropped")
     same = same_value_probs(labels, post_matrix, reading.value, lambda labs: parse(labs).value)
     confidence = field_confidence(same, seg_score) if reading.value is not None else 0.0
     status, out_flags = decide_field(

@@ -105,6 +105,9 @@ class Segmentation:
     # free mode: joins[i] is segments i and i + 1 read as one glyph, where they may be the
     # pieces of one glyph whose stroke broke (None where not)
     joins: tuple[Piece | None, ...] = ()
+    # free mode: dot-sized blobs on the baseline between the glyphs that were dropped as noise
+    # (a decimal point among them changes the value: see hdr.recognize.lost_mark_matters)
+    lost_marks: tuple[Box, ...] = ()
 
 
 def _piece(labels: np.ndarray, group: Sequence[Component], split: bool = False) -> Piece:
@@ -358,14 +361,18 @@ def _edge_hairline(comp: Component, width: int, sw: float) -> bool:
     return at_edge and comp.height >= 3 * comp.width and thin
 
 
-def _lost_mark(every: Sequence[Component], kept: Sequence[Component], metrics: Metrics) -> bool:
-    """Was a dot-sized blob on the baseline, between the glyphs, dropped as noise? It may have
-    been a decimal point, and without it the value is a hundred times larger."""
+def _lost_marks(
+    every: Sequence[Component], kept: Sequence[Component], metrics: Metrics
+) -> list[Box]:
+    """The dot-sized blobs on the baseline, between the glyphs, dropped as noise. One may have
+    been a decimal point, and without it the value is a hundred times larger: the recognizer
+    flags ``mark_dropped`` where a decimal mark there would give another value."""
     tall = [c for c in kept if c.height >= 0.5 * metrics.digit_height]
     if len(tall) < 2:
-        return False
+        return []
     lo, hi = min(c.cx for c in tall), max(c.cx for c in tall)
     ids = {c.label for c in kept}
+    found: list[Box] = []
     for comp in every:
         if comp.label in ids or not lo < comp.cx < hi:
             continue
@@ -375,8 +382,8 @@ def _lost_mark(every: Sequence[Component], kept: Sequence[Component], metrics: M
             k.box[0] <= comp.cx <= k.box[2] and k.box[1] <= comp.cy <= k.box[3] for k in kept
         )
         if cy > 0.7 and big_enough and not inside:
-            return True
-    return False
+            found.append(comp.box)
+    return found
 
 
 def segment_field(
@@ -436,8 +443,7 @@ def segment_field(
     metrics = measure([c.box for c in kept], sw)
     # faint blobs too: a dot of a pen running dry is lighter than the digits around it
     faint_blobs = [replace(c, label=-c.label) for c in label_components(faint)[1]]
-    if _lost_mark([*all_comps, *faint_blobs], kept, metrics):
-        flags.append("mark_dropped")
+    lost = _lost_marks([*all_comps, *faint_blobs], kept, metrics)
     if len(kept) > 4 * MAX_SEGMENTS:  # noise or a picture, not a field: keep it cheap
         flags.append("too_many_glyphs")
         kept = sorted(kept, key=lambda c: -c.area)[: 4 * MAX_SEGMENTS]
@@ -462,4 +468,6 @@ def segment_field(
     level = ink_level(gray, ink)
     shaded = tuple(_shaded(seg, level) for seg in segments)
     flags_once = tuple(dict.fromkeys(flags))
-    return Segmentation(shaded, metrics, flags_once, clean, joins=_joins(shaded, metrics))
+    return Segmentation(
+        shaded, metrics, flags_once, clean, joins=_joins(shaded, metrics), lost_marks=tuple(lost)
+    )

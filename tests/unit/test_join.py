@@ -266,3 +266,42 @@ def test_a_round_zero_in_a_narrow_hand_is_offered_joined() -> None:
     width = seg.segments[halves[1]].piece.box[2] - seg.segments[halves[0]].piece.box[0]
     assert width > 1.25 * seg.metrics.digit_width
     assert seg.joins[halves[0]] is not None
+
+
+def _with_faint_dot(dot_x: int) -> np.ndarray:
+    """Five digits (shapes scripted), the last two a little apart, and a dot too faint for the
+    ink threshold on the baseline at ``dot_x``: segmentation drops it and keeps its place."""
+    img = blank(90, 420)
+    for k in range(5):
+        x = 30 + k * 60 + (30 if k >= 3 else 0)
+        cv2.rectangle(img, (x, 22), (x + 26, 70), INK, 4)
+    cv2.circle(img, (dot_x, 68), 4, 185, -1)
+    return img
+
+
+def test_a_dropped_dot_where_a_decimal_point_changes_the_value_is_flagged() -> None:
+    """``245 50`` with a faint dot lost between the fives: ``24550`` or ``245.50``."""
+    from hdr.config import load_pipeline_config
+    from hdr.recognize import _result
+
+    work, seg = _work(_with_faint_dot(208))
+    assert len(seg.segments) == 5 and len(seg.lost_marks) == 1
+    labels = [(d, 0.9999) for d in "24550"]
+    joins = [("0", 0.5)] * sum(j is not None for j in seg.joins)
+    result = _result(work, [_scripted(seg, labels, *joins)], load_pipeline_config())
+    assert result.value == "24550.00"
+    assert "mark_dropped" in result.flags and result.status.value == "review"
+
+
+def test_a_dropped_dot_where_no_decimal_point_can_stand_says_nothing() -> None:
+    """The same dot before three digits: ``24.550`` is no amount, ``24,550`` is the same
+    value; the dot could not have been the decimal point."""
+    from hdr.config import load_pipeline_config
+    from hdr.recognize import _result
+
+    work, seg = _work(_with_faint_dot(133))
+    assert len(seg.segments) == 5 and len(seg.lost_marks) == 1
+    labels = [(d, 0.9999) for d in "24550"]
+    joins = [("0", 0.5)] * sum(j is not None for j in seg.joins)
+    result = _result(work, [_scripted(seg, labels, *joins)], load_pipeline_config())
+    assert result.value == "24550.00" and "mark_dropped" not in result.flags
