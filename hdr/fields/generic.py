@@ -246,12 +246,17 @@ def find_account(
 def looks_like_document(
     structure: Structure, amount: AmountCandidate | None, account: AccountCandidate | None
 ) -> bool:
-    """Whether the fields found make this page a bank document.
+    """Whether this page is a bank document (the pages asked about have passed the paper
+    checks of :mod:`hdr.fields.locate`: bare paper with strokes on it, not blank).
 
     A cheque or slip has one amount box: a box with a currency mark, or one that no other
     box rivals, is enough; a weak or contested box (a table's cells) needs an account row
-    beside it. An account row alone, or cheque-like rules and a box, count only on a page
-    shaped like a cheque (small print on a letter can line up like cells).
+    beside it. Any other page counts only when it is shaped like a cheque or a paying-in slip
+    (small print on a letter can line up like cells, an invoice has boxes): then it is one,
+    whatever was found on it. A low-resolution bitonal scan breaks the printed rules into
+    dashes that no locator may find, and a cheque turned away as "not a document" is never
+    seen by a person; a cheque-shaped page whose fields were not found goes to review with
+    ``field_not_found`` instead.
     """
     if amount is not None and (
         amount.mark or (amount.score >= AMOUNT_SURE_SCORE and not amount.contested)
@@ -260,8 +265,4 @@ def looks_like_document(
     if amount is not None and account is not None:
         return True
     aspect = structure.width / max(structure.height, 1)
-    if not CHEQUE_ASPECT[0] <= aspect <= CHEQUE_ASPECT[1]:
-        return False
-    if account is not None:
-        return True
-    return len(structure.long_rules()) >= 3 and len(structure.rects) >= 1
+    return CHEQUE_ASPECT[0] <= aspect <= CHEQUE_ASPECT[1]

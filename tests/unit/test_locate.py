@@ -296,6 +296,30 @@ def test_unknown_dpi_is_handled() -> None:
     assert len(layout.crops["account"].cells) == 12
 
 
+def test_a_cheque_whose_rules_the_scan_lost_is_sent_to_a_person_not_turned_away() -> None:
+    """Forms printed in a dropout colour lose their rules in a bitonal scan (and a coarse one
+    breaks light rules into dots): no box, no cell row, no long rule is left to find. Shaped
+    like a cheque, with print and writing on it, the page is a document whose fields were not
+    found (review), not "not a document" (rejected, which no person would see)."""
+    d = draw_unseen(150, with_account=False, mark="")
+    image = d.image.copy()
+    dark = (image < 128).astype(np.uint8)
+    for kernel in ((1, 40), (40, 1)):  # every long straight printed rule, gone
+        rule = cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones(kernel, np.uint8))
+        image[cv2.dilate(rule, np.ones((3, 3), np.uint8)) > 0] = 250
+    page = prepared(image, 150)
+    layout = locate_fields(page, list(TEMPLATES.values()), CFG)
+    assert layout.is_document, layout.flags
+    assert "not_a_document" not in layout.flags
+    assert "layout_unsure" in layout.flags
+    for name in ("amount", "account"):
+        assert name in layout.crops or f"field_not_found:{name}" in layout.flags
+    # the same page cut to the proportions of a letter is still turned away
+    tall = np.full((round(1.3 * image.shape[1]), image.shape[1]), 250, np.uint8)
+    tall[: image.shape[0]] = image
+    assert not locate_fields(prepared(tall, 150), list(TEMPLATES.values()), CFG).is_document
+
+
 # --------------------------------------------------------------------------- not documents
 
 
