@@ -75,6 +75,7 @@ GAP_WIDTH = 0.6  # see wide_gap
 TAIL_ASPECT = 1.5  # a reject at least this much wider than high, after the amount, is its tail
 _SLASH, _DASH, _ONE = LABELS.index("/"), LABELS.index("-"), LABELS.index("1")
 _MARKS = frozenset(LABELS.index(m) for m in ".,/")
+_GROUP_MARKS = frozenset(LABELS.index(m) for m in ".,")
 _FILLERS = frozenset(LABELS.index(m) for m in "*#")
 
 
@@ -557,7 +558,8 @@ def _read_plan(
     """Read a plan: its pieces' probabilities, noise at the ends dropped, the tail, the decoded
     labels. ``drop_crumbs``: leave out the small pieces above the baseline too (a crumb of
     a stroke, or a speck of dirt, that the classifier takes for a comma), and dashes between
-    two digits (no amount has one there: the broken-off foot of a ``1`` or bar of a ``5``)."""
+    two digits, or between a digit and a group mark (no amount has one there: the broken-off
+    foot of a ``1`` or bar of a ``5``, ``235-,000``)."""
     flags: list[str] = []
     seg_score = 1.0
     pieces: list[tuple[Piece, np.ndarray, int | None]] = []
@@ -585,7 +587,11 @@ def _read_plan(
         labels_at = [int(post.argmax()) for _, post, _ in pieces]
 
         def between_digits(i: int) -> bool:
-            return 0 < i < len(pieces) - 1 and labels_at[i - 1] < 10 and labels_at[i + 1] < 10
+            """After a digit, and before a digit or a group mark (``235-,000``): inside the
+            number, where no amount has a dash."""
+            if not 0 < i < len(pieces) - 1 or labels_at[i - 1] >= 10:
+                return False
+            return labels_at[i + 1] < 10 or labels_at[i + 1] in _GROUP_MARKS
 
         kept = [
             p

@@ -305,3 +305,25 @@ def test_a_dropped_dot_where_no_decimal_point_can_stand_says_nothing() -> None:
     joins = [("0", 0.5)] * sum(j is not None for j in seg.joins)
     result = _result(work, [_scripted(seg, labels, *joins)], load_pipeline_config())
     assert result.value == "24550.00" and "mark_dropped" not in result.flags
+
+
+def test_a_dash_between_the_digits_and_a_group_mark_is_left_out_when_nothing_else_parses() -> None:
+    """``235-,000``: the bar of a ``5`` drawn apart, read as a dash before the comma. No amount
+    has a dash there; without it the amount reads, and a person checks."""
+    from hdr.config import load_pipeline_config
+    from hdr.recognize import _result
+
+    img = blank(90, 560)
+    for x in (30, 90, 150, 330, 390, 450):  # six digits (their readings are scripted)
+        cv2.rectangle(img, (x, 22), (x + 26, 70), INK, 4)
+    cv2.line(img, (210, 46), (240, 46), INK, 4)  # the dash, at mid height
+    cv2.circle(img, (290, 70), 5, INK, -1)  # the comma, on the baseline
+    work, seg = _work(img)
+    assert len(seg.segments) == 8
+    labels = [(d, 0.999) for d in "235"] + [("-", 0.95), (",", 0.99)]
+    labels += [(d, 0.999) for d in "000"]
+    joins = [("0", 0.5)] * sum(j is not None for j in seg.joins)
+    result = _result(work, [_scripted(seg, labels, *joins)], load_pipeline_config())
+    assert result.value == "235000.00"
+    assert "mark_dropped" in result.flags and result.status.value == "review"
+    assert "-" not in [g.label for g in result.glyphs]
