@@ -31,7 +31,7 @@ import cv2
 import numpy as np
 
 from hdr.assemble.account import parse_account
-from hdr.assemble.amount import parse_amount
+from hdr.assemble.amount import DECIMAL_MARKS, GROUP_MARKS, parse_amount
 from hdr.assemble.decide import LayoutLike, decide_field, field_confidence, same_value_probs
 from hdr.assemble.decide import decide_page as _decide_page
 from hdr.assemble.decode import decode
@@ -75,7 +75,7 @@ GAP_WIDTH = 0.6  # see wide_gap
 TAIL_ASPECT = 1.5  # a reject at least this much wider than high, after the amount, is its tail
 _SLASH, _DASH, _ONE = LABELS.index("/"), LABELS.index("-"), LABELS.index("1")
 _MARKS = frozenset(LABELS.index(m) for m in ".,/")
-_GROUP_MARKS = frozenset(LABELS.index(m) for m in ".,")
+_GROUP_MARKS = frozenset(LABELS.index(m) for m in GROUP_MARKS if m in LABELS)
 _FILLERS = frozenset(LABELS.index(m) for m in "*#")
 
 
@@ -512,7 +512,7 @@ def lost_mark_matters(
         centre = (mark[0] + mark[2]) / 2.0
         at = sum(1 for b in boxes if (b[0] + b[2]) / 2.0 < centre)
         parse = _parser(work, [*boxes[:at], mark, *boxes[at:]], cfg)
-        for sep in (".", ","):
+        for sep in sorted(DECIMAL_MARKS):
             other = parse([*labels[:at], sep, *labels[at:]]).value
             if other is not None and other != value:
                 return True

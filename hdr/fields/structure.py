@@ -58,10 +58,6 @@ class Structure:
     ink_fraction: float = 0.0
     scale: float = 1.0  # working px per page px
 
-    def long_rules(self, fraction: float = 0.15) -> list[Rule]:
-        """Horizontal rules at least ``fraction`` of the page width long."""
-        return [r for r in self.h_rules if r.length >= fraction * self.width]
-
 
 def _neighbours(mask: np.ndarray, side: int) -> np.ndarray:
     """How many pixels of a 0/255 mask each side x side window holds (int32; the share is
