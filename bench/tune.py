@@ -46,6 +46,8 @@ class Row:
     clean: bool  # no blocking flag: accepted at threshold 0
     flags: tuple[str, ...]
     source: str
+    line_text: str | None = None  # the line reader's labels, when one is configured
+    line_confidence: float | None = None
 
 
 def ensure_set(folder: Path | None, n: int, seed: int) -> Path:
@@ -85,10 +87,24 @@ def config_for(model: Path) -> Any:
     return base.model_copy(update={"model": ref})
 
 
-def read_set(folder: Path, model: Path | None = None) -> list[Row]:
+def with_line_model(cfg: Any, line_model: Path | None) -> Any:
+    """``cfg`` reading with the line reader ``line_model`` (pinned to its own hash); ``cfg``
+    itself when None."""
+    if line_model is None:
+        return cfg
+    from hdr.classify.predictor import sha256_file
+    from hdr.config import LineModelRef
+
+    ref = LineModelRef(path=str(line_model.resolve()), sha256=sha256_file(line_model))
+    return cfg.model_copy(update={"line_model": ref})
+
+
+def read_set(folder: Path, model: Path | None = None, line_model: Path | None = None) -> list[Row]:
     """Run the pipeline (thresholds at zero) over every file of a synth folder, with the
-    configured model or ``model`` (pinned to its own hash)."""
+    configured model or ``model`` (pinned to its own hash), and the configured line reader or
+    ``line_model``."""
     base = load_pipeline_config() if model is None else config_for(model)
+    base = with_line_model(base, line_model)
     zero = base.decision.model_copy(
         update={"accept_amount": 0.0, "accept_account": 0.0, "min_glyph_prob": 0.0}
     )
@@ -102,6 +118,8 @@ def read_set(folder: Path, model: Path | None = None) -> list[Row]:
             clean=fr is not None and fr.status.value == "accepted",
             flags=tuple(fr.flags) if fr else ("field_not_found",),
             source=source,
+            line_text=fr.line_text if fr else None,
+            line_confidence=fr.line_confidence if fr else None,
         )
         for source, t, field, fr in page_fields(folder, cfg)
     ]
@@ -205,14 +223,15 @@ def main() -> None:
     parser.add_argument("--errors", action="store_true", help="list misread fields")
     parser.add_argument("--rows", type=Path, help="save the per-field rows to this JSON file")
     parser.add_argument("--model", type=Path, help="read with this model (report only)")
+    parser.add_argument("--line-model", type=Path, help="with this line reader (report only)")
     args = parser.parse_args()
-    if args.model is not None and args.write:
+    if (args.model is not None or args.line_model is not None) and args.write:
         parser.error("--model reports only: thresholds are written for the configured model")
     if args.seed == 0 or args.seed >= 2000:
         print("note: seeds 0 and >= 2000 are kept for tests and benchmarks", file=sys.stderr)
     folder = ensure_set(args.data, args.n, args.seed)
     t0 = time.perf_counter()
-    rows = read_set(folder, args.model)
+    rows = read_set(folder, args.model, args.line_model)
     elapsed = time.perf_counter() - t0
     if args.rows is not None:
         args.rows.write_text(json.dumps([r.__dict__ for r in rows], indent=0), encoding="utf-8")
@@ -224,6 +243,8 @@ def main() -> None:
         command = f"python bench/tune.py --data <hdr synth --seed {args.seed} folder>"
     if args.model is not None:
         command += f" --model {args.model}"
+    if args.line_model is not None:
+        command += f" --line-model {args.line_model}"
     report = [
         f"Command: `{command}{' --write' if args.write else ''}` "
         f"(pipeline over {len(rows) // 2} pages in {elapsed:.0f} s; target: misreads among "

@@ -110,6 +110,44 @@ def train_digits_cmd(
     _report_model(result)
 
 
+@train_app.command("lines")
+def train_lines_cmd(
+    config: Annotated[Path | None, typer.Option(help="Default: configs/train/lines.yaml")] = None,
+    out: Annotated[Path | None, typer.Option(help="Output folder (default: models/)")] = None,
+    fast_dev_run: Annotated[
+        bool, typer.Option(help="One batch of train and validation: a smoke test.")
+    ] = False,
+    progress: Annotated[bool, typer.Option(help="Show the rich progress bar.")] = True,
+) -> None:
+    """Train the line reader (a whole field at once, CTC) on CPU; write .pt, .onnx and the card.
+
+    Makes its training lines first when they are missing (synthetic pages with MNIST train
+    digits, cut by the pipeline's own locator and segmentation: about 30 min on 2 cores).
+    """
+    import logging
+
+    from hdr.config import MODELS_DIR
+    from hdr.train.line_run import load_line_config, train_lines
+
+    logging.basicConfig(format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    logging.getLogger("hdr.train").setLevel(logging.INFO)
+    result = train_lines(
+        load_line_config(config), out or MODELS_DIR, fast_dev_run=fast_dev_run, progress=progress
+    )
+    card = result["card"]
+    m = {
+        k: float(card.metrics.get(f"valid_{k}", float("nan")))
+        for k in ("exact", "exact_amount", "exact_account")
+    }
+    typer.echo(
+        f"trained in {card.training['seconds']:.0f} s; validation lines read exactly: "
+        f"{m['exact']:.4f} (amounts {m['exact_amount']:.4f}, accounts {m['exact_account']:.4f})"
+    )
+    for kind, path in result["paths"].items():
+        typer.echo(f"{kind}: {path}")
+    typer.echo(f"pin in configs/pipeline.yaml: line_model.sha256: {card.files['onnx']['sha256']}")
+
+
 def _report_model(result: dict) -> None:
     """What `hdr train digits` and `hdr train ensemble` print about the model they wrote."""
     card = result["card"]

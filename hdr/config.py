@@ -94,6 +94,13 @@ class ModelRef(_Strict):
     backend: str = "onnx"  # onnx | torch
 
 
+class LineModelRef(_Strict):
+    """The line reader (hdr.classify.lines): a field is accepted only when it agrees."""
+
+    path: str = "models/lines.onnx"
+    sha256: str | None = None
+
+
 class PipelineConfig(_Strict):
     """Everything `read_document` needs, loaded from configs/pipeline.yaml."""
 
@@ -102,6 +109,7 @@ class PipelineConfig(_Strict):
     quality: QualityConfig = QualityConfig()
     decision: DecisionConfig = DecisionConfig()
     model: ModelRef = ModelRef()
+    line_model: LineModelRef | None = None  # None: the glyph reader decides alone
     templates_dir: str = "configs/templates"
     account_length: tuple[int, int] = (8, 16)
     extra: dict[str, Any] = Field(default_factory=dict)

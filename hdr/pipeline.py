@@ -105,6 +105,13 @@ class _Reader:
             ref = cfg.model
             classifier = load_classifier(cfg.resolve(ref.path), ref.sha256, ref.backend)
         self.classifier = classifier
+        self.line_reader: Any = None
+        if cfg.line_model is not None and classifier is not _NO_CLASSIFIER:
+            from hdr.classify.lines import load_line_reader
+
+            self.line_reader = load_line_reader(
+                cfg.resolve(cfg.line_model.path), cfg.line_model.sha256
+            )
         if templates is None and field_name is None:
             from hdr.fields.templates import load_templates
 
@@ -193,7 +200,7 @@ class _Reader:
             return [[] for _ in docs]
         t0 = time.perf_counter()
         try:
-            results = list(recognize_fields(flat, self.classifier, self.cfg))
+            results = list(recognize_fields(flat, self.classifier, self.cfg, self.line_reader))
         except HdrError:
             raise
         except Exception:
@@ -217,7 +224,11 @@ class _Reader:
 
         t0 = time.perf_counter()
         try:
-            results = list(recognize_fields(crops, self.classifier, self.cfg)) if crops else []
+            results = (
+                list(recognize_fields(crops, self.classifier, self.cfg, self.line_reader))
+                if crops
+                else []
+            )
         except HdrError:
             raise
         except Exception as exc:
@@ -374,6 +385,28 @@ def _finish_group(reader: _Reader, group: list[_LocatedDocument]) -> Iterator[Do
             yield reader.finish(doc, None)
 
 
+def locate_documents(
+    sources: Iterable[str | Path | bytes],
+    config: PipelineConfig | None = None,
+    *,
+    templates: Sequence[Any] | None = None,
+    workers: int | None = None,
+) -> Iterator[tuple[str, list[tuple[int, list[FieldCrop]]]]]:
+    """Triage, load, prepare and locate only: ``(source, [(page index, field crops), ...])`` per
+    input, in order; pages and files that fail give no crops. No classifier is loaded (this is
+    what training data for a reader of field crops is cut with, see hdr.datasets.lines).
+    """
+    cfg = config or load_pipeline_config()
+    reader = _Reader(cfg, _NO_CLASSIFIER, templates, None, None)
+    n_workers = workers if workers is not None else min(4, os.cpu_count() or 1)
+    for doc in _located_in_order(reader, sources, n_workers):
+        pages = [] if doc.failure else [(p.index, p.crops) for p in doc.pages if p.error is None]
+        yield doc.source, pages
+
+
+_NO_CLASSIFIER = object()  # locate_documents never classifies
+
+
 def read_document(
     source: str | Path | bytes,
     config: PipelineConfig | None = None,
@@ -393,4 +426,10 @@ def read_document(
     )
 
 
-__all__ = ["BATCH_DOCUMENTS", "read_document", "read_documents", "result_records"]
+__all__ = [
+    "BATCH_DOCUMENTS",
+    "locate_documents",
+    "read_document",
+    "read_documents",
+    "result_records",
+]

@@ -117,11 +117,22 @@ def _classified(batches: Sequence[_Batch], piece: Piece) -> tuple[np.ndarray, np
     return None
 
 
+@dataclass(frozen=True)
+class LineReading:
+    """What the line reader made of a field: its best-path labels, their path probability and
+    the frame log-probabilities (to weigh other readings with, see :func:`_line_wins`)."""
+
+    labels: list[str]
+    prob: float
+    logprobs: np.ndarray
+
+
 @dataclass
 class _Work:
     crop: FieldCrop
     seg: Segmentation | None
     failure: str | None = None
+    line: LineReading | None = None  # the line reader's, when one is configured
 
     @property
     def cell_mode(self) -> bool:
@@ -668,8 +679,14 @@ def _result(work: _Work, batches: Sequence[_Batch], cfg: PipelineConfig) -> Fiel
         flags.append("mark_dropped")
     same = same_value_probs(labels, post_matrix, reading.value, lambda labs: parse(labs).value)
     confidence = field_confidence(same, seg_score) if reading.value is not None else 0.0
+    value = reading.value
+    line_value = _line_value(work, cfg)
+    if work.line is not None and line_value != value:
+        flags.append("readers_disagree")  # a person decides; both readings are shown
+        if line_value is not None and _line_wins(work.line, labels, post_matrix, confidence):
+            value, confidence = line_value, work.line.prob
     status, out_flags = decide_field(
-        crop.name, reading.value, confidence, flags, min(same, default=0.0), cfg.decision
+        crop.name, value, confidence, flags, min(same, default=0.0), cfg.decision
     )
     glyphs = []
     for (piece, post, cell), label in zip(pieces, labels, strict=True):
@@ -688,7 +705,7 @@ def _result(work: _Work, batches: Sequence[_Batch], cfg: PipelineConfig) -> Fiel
         )
     return FieldResult(
         name=crop.name,
-        value=reading.value,
+        value=value,
         confidence=round(confidence, 6),
         status=status,
         flags=out_flags,
@@ -697,18 +714,84 @@ def _result(work: _Work, batches: Sequence[_Batch], cfg: PipelineConfig) -> Fiel
         box=crop.box,
         located_by=crop.located_by,
         crop_png=png,
+        line_text=None if work.line is None else _text(work.line.labels),
+        line_confidence=None if work.line is None else round(work.line.prob, 6),
     )
 
 
+def _text(labels: Sequence[str]) -> str:
+    return "".join("?" if lab == REJECT else lab for lab in labels)
+
+
+def _line_value(work: _Work, cfg: PipelineConfig) -> str | None:
+    """The value of the line reader's labels (no glyph boxes: every glyph counts as digit-sized)."""
+    if work.line is None:
+        return None
+    labels = work.line.labels
+    if work.crop.name == "account":
+        return parse_account(labels, account_length(work.crop, cfg), work.cell_mode).value
+    return parse_amount(labels, set(range(len(labels)))).value
+
+
+def read_lines(works: Sequence[_Work], line_reader: Any) -> None:
+    """The line reader's reading of every segmented field, in one batched call."""
+    from hdr.classify.lines import decode_best_path, line_image
+
+    todo: list[tuple[_Work, np.ndarray]] = []
+    for work in works:
+        image = None if work.seg is None else line_image(work.seg)
+        if image is not None:
+            todo.append((work, image))
+    if not todo:
+        return
+    frames = line_reader.logprobs(np.stack([img for _, img in todo]))
+    for (work, _), logp in zip(todo, frames, strict=True):
+        labels, prob = decode_best_path(logp)
+        work.line = LineReading(labels, prob, np.asarray(logp, np.float64))
+
+
+LINE_MARGIN = 0.0  # log-odds the line reader's reading must win by to be the value shown
+
+
+def _line_wins(
+    line: LineReading, labels: Sequence[str], probs: np.ndarray, confidence: float
+) -> bool:
+    """Whether the line reader's reading, not the glyph reader's, is the likelier value.
+
+    Each reading is scored by both readers: the line reader's CTC likelihood of its labels,
+    plus the glyph reader's log-probability of them (its field confidence for its own reading;
+    for the line reader's, the glyph probabilities of its labels where they pair one to one
+    with the glyphs, else the glyph reader's doubt in its own reading, 1 - confidence).
+    """
+    from hdr.classify.lines import ctc_log_likelihood
+
+    if not labels:
+        return True
+    tiny = 1e-12
+    own = ctc_log_likelihood(line.logprobs, labels) + math.log(max(confidence, tiny))
+    if len(line.labels) == len(labels):
+        index = [LABELS.index(lab) if lab in LABELS else _REJECT for lab in line.labels]
+        glyph = float(np.log(np.maximum(probs[np.arange(len(index)), index], tiny)).sum())
+    else:
+        glyph = math.log(max(1.0 - confidence, tiny))
+    other = ctc_log_likelihood(line.logprobs, line.labels) + glyph
+    return other > own + LINE_MARGIN
+
+
 def recognize_fields(
-    crops: Sequence[FieldCrop], classifier: Any, cfg: PipelineConfig
+    crops: Sequence[FieldCrop], classifier: Any, cfg: PipelineConfig, line_reader: Any = None
 ) -> list[FieldResult]:
     """One :class:`FieldResult` per crop, in order; glyphs of all crops classified together.
 
     ``classifier`` has ``predict_proba(N x 28 x 28 float32) -> N x NUM_CLASSES`` (see
-    :func:`hdr.classify.predictor.load_classifier`).
+    :func:`hdr.classify.predictor.load_classifier`); ``line_reader`` (optional) has
+    ``logprobs(N x 32 x 384) -> N x frames x classes`` (:class:`hdr.classify.lines.LineReader`):
+    a field whose value it does not read too goes to review (``readers_disagree``), showing
+    the likelier of the two readings (:func:`_line_wins`).
     """
     works = [_segment(crop) for crop in crops]
+    if line_reader is not None:
+        read_lines(works, line_reader)
     first = _Batch()
     for work in works:
         for seg in work.seg.segments if work.seg else ():

@@ -87,6 +87,10 @@ class FieldResult:
     glyphs: tuple[GlyphResult, ...] = ()
     raw_text: str = ""  # the glyph labels as read, before the grammar
     crop_png: bytes | None = None  # the field crop, so a reviewer needs no access to the file
+    # the line reader's second opinion (hdr.classify.lines), when one is configured: its labels
+    # as read ("?" for a reject) and their path probability
+    line_text: str | None = None
+    line_confidence: float | None = None
 
 
 @dataclass(frozen=True)

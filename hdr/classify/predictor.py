@@ -82,7 +82,7 @@ class GlyphClassifier:
         return f"GlyphClassifier({self.path.name}, {self.backend}, sha256={self.sha256[:12]})"
 
 
-def _onnx_runner(path: Path) -> Any:
+def onnx_runner(path: Path) -> Any:
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
@@ -144,7 +144,7 @@ def _load(path: Path, sha256: str | None, backend: str) -> GlyphClassifier:
         )
     if backend == "onnx":
         try:
-            return GlyphClassifier(path, digest, card, "onnx", _onnx_runner(path))
+            return GlyphClassifier(path, digest, card, "onnx", onnx_runner(path))
         except ImportError:
             backend = "torch"  # onnxruntime not installed: fall back to the state_dict
     if backend != "torch":

@@ -168,3 +168,58 @@ def test_digits_whose_stroke_broke_read_whole_more_often(classifier, pool, monke
     assert not any("strokes_joined" in r.flags for r in apart)
     for r, t in zip(joined, truths, strict=True):
         assert r.status is not Status.ACCEPTED or r.value == t, (r.raw_text, t)
+
+
+class _OtherReading:
+    """A line reader that reads every field as ``labels``, sure of it: injects a disagreement."""
+
+    def __init__(self, labels: list[str]) -> None:
+        self.labels = labels
+
+    def logprobs(self, images: np.ndarray) -> np.ndarray:
+        from hdr.classify.lines import BLANK, CLASSES, STRIDE, WIDTH, encode
+
+        frames = np.full(WIDTH // STRIDE, BLANK)
+        frames[1 : 2 * len(self.labels) : 2] = encode(self.labels)
+        probs = np.full((len(frames), CLASSES), 1e-4)
+        probs[np.arange(len(frames)), frames] = 1.0
+        logp = np.log(probs / probs.sum(axis=1, keepdims=True))
+        return np.stack([logp for _ in images])
+
+
+@pytest.fixture(scope="module")
+def line_reader():
+    from hdr.classify.lines import load_line_reader
+
+    cfg = load_pipeline_config()
+    if cfg.line_model is None:
+        pytest.skip("no line model configured")
+    return load_line_reader(cfg.resolve(cfg.line_model.path), cfg.line_model.sha256)
+
+
+def test_the_line_reader_mostly_agrees_and_accepted_fields_stay_right(
+    classifier, pool, line_reader
+) -> None:
+    rng = np.random.default_rng(2024)
+    cases = amounts(rng)
+    crops = [crop_of(draw_field(text, pool, rng=rng, gap=10).image) for text, _ in cases]
+    results = recognize_fields(crops, classifier, load_pipeline_config(), line_reader)
+    agree = [r for r in results if r.value is not None and "readers_disagree" not in r.flags]
+    assert len(agree) >= 0.6 * len(results), [(r.raw_text, r.line_text) for r in results]
+    for r, (_, value) in zip(results, cases, strict=True):
+        assert r.line_text is not None and r.line_confidence is not None
+        assert r.status is not Status.ACCEPTED or r.value == value, (r.raw_text, value)
+
+
+def test_a_field_the_line_reader_reads_otherwise_goes_to_review(classifier, pool) -> None:
+    rng = np.random.default_rng(3)
+    crop = crop_of(draw_field("4058", pool, rng=rng, gap=10).image)
+    cfg = load_pipeline_config()
+    (alone,) = recognize_fields([crop], classifier, cfg)
+    (other,) = recognize_fields([crop], classifier, cfg, _OtherReading(list("4068")))
+    assert "readers_disagree" not in alone.flags and alone.line_text is None
+    assert other.value in (alone.value, "4068.00")  # the likelier reading is shown
+    assert "readers_disagree" in other.flags and other.status is Status.REVIEW
+    assert other.line_text == "4068" and other.line_confidence > 0.5
+    (same,) = recognize_fields([crop], classifier, cfg, _OtherReading(list(alone.raw_text)))
+    assert "readers_disagree" not in same.flags and same.status is alone.status

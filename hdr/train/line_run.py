@@ -1,0 +1,198 @@
+"""`hdr train lines`: make the line data if missing, train the line reader, export, write the card.
+
+>>> from hdr.train.line_run import load_line_config
+>>> load_line_config().spec.seed
+7101
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import resource
+import sys
+import tempfile
+import time
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hdr.config import CONFIG_DIR, load_yaml
+from hdr.datasets.lines import LineSpec
+from hdr.errors import ConfigError, ReasonCode
+
+DEFAULT_LINE_CONFIG = CONFIG_DIR / "train" / "lines.yaml"
+ONNX_OPSET = 17
+LINE_PREPROCESSING: dict[str, Any] = {
+    "input": "N x 32 x 384 float32 line images (hdr.classify.lines.line_image)",
+    "ink": "white ink 1.0 on black 0.0",
+    "line_normalisation": "the field's ink after line removal, cut to the writing with a "
+    "margin of 0.3 digit heights, scaled so a digit is 20 px tall, left-aligned",
+    "output": "N x 96 x 21 log-probabilities per frame (4 image columns); class 0 is the CTC "
+    "blank, class k + 1 is labels[k]",
+}
+
+
+@dataclass(frozen=True)
+class LineTrainConfig:
+    seed: int
+    threads: int
+    trainer: dict[str, Any]
+    model: dict[str, Any]
+    spec: LineSpec
+    batch_size: int = 64
+    valid_share: float = 0.1
+    data_dir: Path | None = None
+    source: dict[str, Any] = field(default_factory=dict)
+
+
+def load_line_config(path: Path | str | None = None) -> LineTrainConfig:
+    """Parse configs/train/lines.yaml (or ``path``)."""
+    cfg_path = Path(path) if path else DEFAULT_LINE_CONFIG
+    raw = load_yaml(cfg_path)
+    try:
+        data = dict(raw.get("data") or {})
+        data_dir = data.get("data_dir")
+        return LineTrainConfig(
+            seed=int(raw.get("seed", 0)),
+            threads=int(raw.get("threads", 2)),
+            trainer=dict(raw.get("trainer") or {}),
+            model=dict(raw.get("model") or {}),
+            spec=LineSpec(**(data.get("lines") or {})),
+            batch_size=int(data.get("batch_size", 64)),
+            valid_share=float(data.get("valid_share", 0.1)),
+            data_dir=Path(data_dir).expanduser() if data_dir else None,
+            source=raw,
+        )
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(ReasonCode.CONFIG_INVALID, f"{cfg_path}: {exc}") from exc
+
+
+def write_line_onnx(net: Any, path: Path) -> None:
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            net.eval(),
+            (torch.zeros(2, 32, 384),),
+            str(path),
+            input_names=["lines"],
+            output_names=["logprobs"],
+            dynamic_axes={"lines": {0: "n"}, "logprobs": {0: "n"}},
+            opset_version=ONNX_OPSET,
+            dynamo=False,
+        )
+
+
+def train_lines(
+    config: LineTrainConfig,
+    out_dir: Path,
+    fast_dev_run: bool = False,
+    progress: bool = True,
+    command: str | None = None,
+    name: str = "lines",
+) -> dict[str, Any]:
+    """Train the line reader on ``config.spec``'s lines; export ``name.pt``, ``name.onnx`` and
+    ``name.card.json`` to ``out_dir``; returns the card and the paths."""
+    from hdr.datasets.lines import build_lines, lines_path
+
+    started = time.perf_counter()
+    data_path = lines_path(config.spec, config.data_dir)
+    data_seconds = None
+    if not data_path.exists():
+        build_lines(config.spec, config.data_dir)
+        data_seconds = round(time.perf_counter() - started, 1)
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    import lightning as L
+    import torch
+    from lightning.pytorch.callbacks import ModelCheckpoint, RichProgressBar
+
+    from hdr.classify.card import ModelCard
+    from hdr.classify.labels import LABELS
+    from hdr.classify.predictor import sha256_file
+    from hdr.train.line_module import LineDataModule, LineReaderModule
+
+    torch.set_num_threads(config.threads)
+    L.seed_everything(config.seed, workers=True, verbose=False)
+    dm = LineDataModule(data_path, config.batch_size, config.valid_share, config.seed)
+    module = LineReaderModule(**config.model)
+    ckpt_tmp = tempfile.TemporaryDirectory(prefix="hdr-ckpt-")
+    checkpoint = ModelCheckpoint(
+        dirpath=Path(ckpt_tmp.name), filename="lines-{epoch:02d}", monitor="val_loss", mode="min"
+    )
+    callbacks: list[Any] = [] if fast_dev_run else [checkpoint]
+    if progress:
+        callbacks.append(RichProgressBar())
+    trainer = L.Trainer(
+        accelerator="cpu",
+        devices=1,
+        fast_dev_run=fast_dev_run,
+        callbacks=callbacks,
+        logger=False,
+        enable_checkpointing=not fast_dev_run,
+        enable_progress_bar=progress,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        **config.trainer,
+    )
+    try:
+        trainer.fit(module, datamodule=dm)
+        if not fast_dev_run and checkpoint.best_model_path:
+            state = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)
+            module.load_state_dict(state["state_dict"])
+        metrics = {k: round(float(v), 6) for k, v in trainer.callback_metrics.items()}
+        if not fast_dev_run:  # the selected epoch's figures, not the last one's
+            metrics.update(
+                {
+                    k: round(float(v), 6)
+                    for k, v in trainer.validate(module, dm, verbose=False)[0].items()
+                }
+            )
+    finally:
+        ckpt_tmp.cleanup()
+    usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    net = module.net.eval().cpu()
+    pt_path, onnx_path = out_dir / f"{name}.pt", out_dir / f"{name}.onnx"
+    torch.save({k: v.detach().clone().contiguous() for k, v in net.state_dict().items()}, pt_path)
+    write_line_onnx(net, onnx_path)
+    card = ModelCard(
+        labels=list(LABELS),
+        name="hdr-lines",
+        preprocessing=dict(LINE_PREPROCESSING),
+        architecture={
+            "kind": "line",
+            **{
+                k: list(v) if isinstance(v, (list, tuple)) else v
+                for k, v in config.model.items()
+                if k in ("widths", "hidden", "dropout")
+            },
+        },
+        data_hashes={"lines": sha256_file(data_path), "lines_spec": str(asdict(config.spec))},
+        metrics={
+            k.replace("val_", "valid_"): v for k, v in metrics.items() if k.startswith("val_")
+        },
+        training={
+            "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "command": command or " ".join(sys.argv),
+            "seconds": round(time.perf_counter() - started, 1),
+            "cpu_seconds": round(sum(u.ru_utime + u.ru_stime for u in usage), 1),
+            "data_seconds": data_seconds,
+            "epochs": int(trainer.current_epoch) if not fast_dev_run else 0,
+            "fast_dev_run": fast_dev_run,
+            "threads": config.threads,
+            "cpu_count": os.cpu_count(),
+            "torch": torch.__version__,
+            "lightning": L.__version__,
+            "config": config.source,
+        },
+        files={
+            "onnx": {"name": onnx_path.name, "sha256": sha256_file(onnx_path)},
+            "state_dict": {"name": pt_path.name, "sha256": sha256_file(pt_path)},
+        },
+    )
+    card_file = out_dir / f"{name}.card.json"
+    card.write(card_file)
+    return {"card": card, "paths": {"onnx": onnx_path, "state_dict": pt_path, "card": card_file}}
