@@ -322,6 +322,8 @@ def _field_row(result_id: int, page_id: int, fld: FieldResult) -> dict[str, Any]
         "box": list(fld.box) if fld.box is not None else None,
         "located_by": fld.located_by,
         "raw_text": fld.raw_text,
+        "line_text": fld.line_text,
+        "line_confidence": fld.line_confidence,
         "crop_png": fld.crop_png,
         "reviewed_by": None,
         "reviewed_at": None,

@@ -224,6 +224,10 @@ class Field(Base):
     box: Mapped[list[Any] | None] = mapped_column(JSON)  # [x0, y0, x1, y1] in page pixels
     located_by: Mapped[str | None] = mapped_column(Text)
     raw_text: Mapped[str] = mapped_column(Text, default="")
+    # the line reader's reading of the field ("?" for a reject) and its path probability,
+    # when one was configured (hdr.classify.lines)
+    line_text: Mapped[str | None] = mapped_column(Text)
+    line_confidence: Mapped[float | None] = mapped_column(Float)
     crop_png: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     reviewed_by: Mapped[str | None] = mapped_column(String(128))
     reviewed_at: Mapped[datetime | None]

@@ -299,6 +299,8 @@ def document_to_dict(doc: Document, with_glyphs: bool = True) -> dict[str, Any]:
                 "flags": fld.flags,
                 "box": fld.box,
                 "raw_text": fld.raw_text,
+                "line_text": fld.line_text,
+                "line_confidence": fld.line_confidence,
                 "reviews": [
                     {
                         "old_value": rv.old_value,

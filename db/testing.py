@@ -179,6 +179,8 @@ def sample_result(
             glyphs=glyphs(amount),
             raw_text=amount,
             crop_png=crop_png(seed),
+            line_text=amount,
+            line_confidence=0.42,
         ),
         "account": FieldResult(
             name="account",

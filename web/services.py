@@ -194,6 +194,8 @@ def field_view(session: Session, field_id: int, viewer: Viewer, cfg: WebConfig) 
         "confidence": round(fld.confidence, 4),
         "flags": list(fld.flags or []),
         "raw_text": fld.raw_text,
+        "line_text": fld.line_text,
+        "line_confidence": fld.line_confidence,
         "box": fld.box,
         "page_index": fld.page.page_index,
         "document_id": result.document_id,

@@ -54,8 +54,8 @@ def fill(url: str) -> int:
 
 
 def test_operator_session_from_upgrade_to_review(db_url: str, tmp_path: Path) -> None:
-    assert "at revision 0003" in hdr(db_url, "db", "upgrade")
-    assert hdr(db_url, "db", "current").strip() == "current 0003, head 0003"
+    assert "at revision 0004" in hdr(db_url, "db", "upgrade")
+    assert hdr(db_url, "db", "current").strip() == "current 0004, head 0004"
     batch_id = fill(db_url)
 
     listing = hdr(db_url, "results", "list", "--status", "review").splitlines()

@@ -67,14 +67,25 @@ def store_one(url: str) -> int:
         engine.dispose()
 
 
+def field_columns(url: str) -> set[str]:
+    engine = create_engine_from_url(url, poolclass=NullPool)
+    try:
+        return {c["name"] for c in inspect(engine).get_columns("fields")}
+    finally:
+        engine.dispose()
+
+
 def test_upgrade_downgrade_upgrade_round_trip(empty_url: str) -> None:
     assert current_revision(empty_url) is None
     assert schema_objects(empty_url) == (set(), set())
 
-    assert upgrade(empty_url) == head_revision() == "0003"
+    assert upgrade(empty_url) == head_revision() == "0004"
     assert schema_objects(empty_url) == (TABLES | WEB_TABLES, VIEWS)
     store_one(empty_url)
 
+    assert downgrade(empty_url, "0003") == "0003"  # the line reader's columns go, rows stay
+    assert "line_text" not in field_columns(empty_url)
+    assert schema_objects(empty_url) == (TABLES | WEB_TABLES, VIEWS)
     assert downgrade(empty_url, "0002") == "0002"  # the web app's tables go
     assert schema_objects(empty_url) == (TABLES, VIEWS)
     assert downgrade(empty_url, "0001") == "0001"  # views and triggers go, tables stay
@@ -83,7 +94,8 @@ def test_upgrade_downgrade_upgrade_round_trip(empty_url: str) -> None:
     assert downgrade(empty_url, "base") is None
     assert schema_objects(empty_url) == (set(), set())
 
-    assert upgrade(empty_url) == "0003"
+    assert upgrade(empty_url) == "0004"
+    assert {"line_text", "line_confidence"} <= field_columns(empty_url)
     assert schema_objects(empty_url) == (TABLES | WEB_TABLES, VIEWS)
     assert store_one(empty_url) == 1  # a fresh, working schema
 
@@ -124,8 +136,8 @@ def test_hdr_db_upgrade_finds_the_migrations_from_anywhere(tmp_path: Path) -> No
         [*hdr, "db", "upgrade"], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stderr
-    assert "at revision 0003" in done.stdout
-    assert current_revision(url) == "0003"
+    assert "at revision 0004" in done.stdout
+    assert current_revision(url) == "0004"
     down = subprocess.run(
         [*hdr, "db", "downgrade", "base"], cwd=tmp_path, env=env, capture_output=True, text=True
     )

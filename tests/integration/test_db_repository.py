@@ -90,6 +90,8 @@ def test_stored_document_reads_back_with_every_detail(engine: Engine) -> None:
         assert amount.crop_png == original.pages[0].fields["amount"].crop_png
         assert (amount.crop_png or b"").startswith(b"\x89PNG")
         assert fields["account"].value == "0012345678"
+        assert amount.line_text == "1250.00" and amount.line_confidence == 0.42
+        assert fields["account"].line_text is None  # read without a line reader
         assert [g.label for g in amount.glyphs] == list("1250.0")
         assert amount.glyphs[0].topk == [["1", 0.93], ["7", 0.05], ["reject", 0.02]]
         # found by a sha256 prefix as well

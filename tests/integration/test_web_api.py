@@ -544,6 +544,7 @@ def test_the_review_queue_page_and_the_next_field(
     login(client, "root")
     first = client.get("/review", params={"batch": batch_id})
     assert f"field {fields[0]}" in first.text and "2</strong> fields waiting" in first.text
+    assert "Read whole, without cutting it into glyphs: <code>" in first.text  # the line reader
     skipped = client.get("/review", params={"batch": batch_id, "after": fields[0]})
     assert f"field {fields[1]}" in skipped.text
     wrapped = client.get("/review", params={"batch": batch_id, "after": fields[1]})
