@@ -19,6 +19,7 @@ from hdr.classify.lines import (
     HEIGHT,
     STRIDE,
     WIDTH,
+    ctc_log_likelihood,
     decode_best_path,
     encode,
     line_image,
@@ -134,3 +135,27 @@ def test_fast_dev_run_trains_exports_and_the_reader_loads_it(small_lines, tmp_pa
     assert logp.shape == (3, WIDTH // STRIDE, CLASSES)
     assert np.allclose(np.exp(logp).sum(axis=2), 1.0, atol=1e-4)
     assert len(reader.read(data["images"][:3].astype(np.float32) / 255.0)) == 3
+
+
+@pytest.mark.parametrize("text", ["12", "1122", "0", "", "₹1,250/-", "12345678901234"])
+def test_ctc_likelihood_is_torchs_ctc_loss(text: str) -> None:
+    import torch
+
+    rng = np.random.default_rng(len(text))
+    logp = torch.log_softmax(torch.tensor(rng.normal(size=(40, CLASSES))), -1)
+    codes = encode(list(text))
+    targets = torch.tensor([codes]) if codes else torch.zeros((1, 0), dtype=torch.long)
+    loss = torch.nn.functional.ctc_loss(
+        logp[:, None, :], targets, torch.tensor([40]), torch.tensor([len(codes)]), reduction="sum"
+    )
+    assert ctc_log_likelihood(logp.numpy(), list(text)) == pytest.approx(-float(loss), rel=1e-9)
+
+
+def test_the_best_path_is_likelier_than_a_reading_it_does_not_give() -> None:
+    one, two = LABELS.index("1") + 1, LABELS.index("2") + 1
+    frames = [BLANK, one, BLANK, two, BLANK]
+    probs = np.full((len(frames), CLASSES), 0.01)
+    probs[np.arange(len(frames)), frames] = 0.9
+    logp = np.log(probs / probs.sum(axis=1, keepdims=True))
+    assert ctc_log_likelihood(logp, ["1", "2"]) > ctc_log_likelihood(logp, ["1", "7"]) + 4
+    assert ctc_log_likelihood(logp, list("1234567")) == -np.inf  # more labels than frames allow
