@@ -172,7 +172,11 @@ def model_note(model: Path | None = None) -> str:
 
         return f"{model} sha256 {sha256_file(model)[:12]}"
     cfg = load_pipeline_config()
-    return f"{cfg.model.path} sha256 {(cfg.model.sha256 or 'unpinned')[:12]}"
+    note = f"{cfg.model.path} sha256 {(cfg.model.sha256 or 'unpinned')[:12]}"
+    if cfg.line_model is not None:
+        line = cfg.line_model
+        note += f"`, line reader `{line.path} sha256 {(line.sha256 or 'unpinned')[:12]}"
+    return note
 
 
 def write_config(thresholds: dict[str, float], min_prob: float, command: str) -> None:
