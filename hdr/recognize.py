@@ -683,7 +683,7 @@ def _result(work: _Work, batches: Sequence[_Batch], cfg: PipelineConfig) -> Fiel
     line_value = _line_value(work, cfg)
     if work.line is not None and line_value != value:
         flags.append("readers_disagree")  # a person decides; both readings are shown
-        if line_value is not None and _line_wins(work.line, labels, post_matrix, confidence):
+        if line_value is not None and _line_wins(work.line, labels, post_matrix, confidence, value):
             value, confidence = line_value, work.line.prob
     status, out_flags = decide_field(
         crop.name, value, confidence, flags, min(same, default=0.0), cfg.decision
@@ -754,19 +754,30 @@ LINE_MARGIN = 0.0  # log-odds the line reader's reading must win by to be the va
 
 
 def _line_wins(
-    line: LineReading, labels: Sequence[str], probs: np.ndarray, confidence: float
+    line: LineReading,
+    labels: Sequence[str],
+    probs: np.ndarray,
+    confidence: float,
+    value: str | None,
 ) -> bool:
-    """Whether the line reader's reading, not the glyph reader's, is the likelier value.
+    """Whether the line reader's reading, not the glyph reader's, is the value to show.
 
-    Each reading is scored by both readers: the line reader's CTC likelihood of its labels,
-    plus the glyph reader's log-probability of them (its field confidence for its own reading;
-    for the line reader's, the glyph probabilities of its labels where they pair one to one
-    with the glyphs, else the glyph reader's doubt in its own reading, 1 - confidence).
+    Always where the glyph reader read no value. Where both read one, only when they read as
+    many digits (a digit or a mark read otherwise, not a digit more or less) and the line
+    reader's reading is the likelier: on real cheques, whose ``/-`` tails are long flourishes no
+    synthetic page draws, the line reader reads the tail as digits (``329,000/-`` as
+    ``32900011``) where the glyph reader leaves it out. Each reading is scored by both readers:
+    the line reader's CTC likelihood of its labels, plus the glyph reader's log-probability of
+    them (its field confidence for its own reading; for the line reader's, the glyph
+    probabilities of its labels where they pair one to one with the glyphs, else the glyph
+    reader's doubt in its own reading, 1 - confidence).
     """
     from hdr.classify.lines import ctc_log_likelihood
 
-    if not labels:
+    if not labels or value is None:
         return True
+    if sum(lab in DIGITS for lab in line.labels) != sum(lab in DIGITS for lab in labels):
+        return False
     tiny = 1e-12
     own = ctc_log_likelihood(line.logprobs, labels) + math.log(max(confidence, tiny))
     if len(line.labels) == len(labels):
