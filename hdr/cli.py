@@ -86,6 +86,14 @@ def data_harvest(
     )
 
 
+def _training_logs() -> None:
+    """Per-epoch validation lines (the hdr.train logger) on stderr, with the time."""
+    import logging
+
+    logging.basicConfig(format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    logging.getLogger("hdr.train").setLevel(logging.INFO)
+
+
 @train_app.command("digits")
 def train_digits_cmd(
     config: Annotated[Path | None, typer.Option(help="Default: configs/train/digits.yaml")] = None,
@@ -96,13 +104,10 @@ def train_digits_cmd(
     progress: Annotated[bool, typer.Option(help="Show the rich progress bar.")] = True,
 ) -> None:
     """Train the glyph classifier on CPU, calibrate it, write .pt, .onnx and the model card."""
-    import logging
-
     from hdr.config import MODELS_DIR
     from hdr.train.run import load_train_config, train_digits
 
-    logging.basicConfig(format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    logging.getLogger("hdr.train").setLevel(logging.INFO)
+    _training_logs()
     cfg = load_train_config(config)
     result = train_digits(cfg, out or MODELS_DIR, fast_dev_run=fast_dev_run, progress=progress)
     card = result["card"]
@@ -124,13 +129,10 @@ def train_lines_cmd(
     Makes its training lines first when they are missing (synthetic pages with MNIST train
     digits, cut by the pipeline's own locator and segmentation: about 30 min on 2 cores).
     """
-    import logging
-
     from hdr.config import MODELS_DIR
     from hdr.train.line_run import load_line_config, train_lines
 
-    logging.basicConfig(format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    logging.getLogger("hdr.train").setLevel(logging.INFO)
+    _training_logs()
     result = train_lines(
         load_line_config(config), out or MODELS_DIR, fast_dev_run=fast_dev_run, progress=progress
     )

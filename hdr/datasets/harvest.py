@@ -25,7 +25,8 @@ import json
 import logging
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -139,6 +140,23 @@ def harvest_folder(
     return out
 
 
+@contextmanager
+def training_pages(n: int, seed: int, workers: int, prefix: str) -> Iterator[Path]:
+    """A temporary ``hdr synth`` folder of ``n`` files from ``seed`` that a model may learn
+    from: digits of the MNIST *train* split, layouts with a template only (the ``unseen_*``
+    layouts stay unseen). Removed afterwards."""
+    from hdr.synth import SynthOptions, generate
+    from hdr.synth.document import all_templates
+
+    seen = tuple(sorted(name for name in all_templates() if not name.startswith("unseen_")))
+    opts = SynthOptions(
+        n=n, seed=seed, formats=FORMATS, layouts=seen, digit_split="train", workers=workers
+    )
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        generate(Path(tmp), opts.check())
+        yield Path(tmp)
+
+
 def harvest(
     spec: HarvestSpec, data_dir: Path | None = None, *, force: bool = False, workers: int = 2
 ) -> Path:
@@ -148,8 +166,6 @@ def harvest(
     (``.json`` beside the ``.npz``) records the spec, the model, the counts and the time taken.
     """
     from hdr.classify.predictor import load_classifier, sha256_file
-    from hdr.synth import SynthOptions, generate
-    from hdr.synth.document import all_templates
 
     target = harvest_path(spec, data_dir)
     if target.exists() and not force:
@@ -160,18 +176,8 @@ def harvest(
         raise UsageError(ReasonCode.USAGE, f"a harvest needs at least one file, not {spec.n}")
     start = time.perf_counter()
     counts = HarvestCounts()
-    seen = tuple(sorted(n for n in all_templates() if not n.startswith("unseen_")))
-    opts = SynthOptions(
-        n=spec.n,
-        seed=spec.seed,
-        formats=FORMATS,
-        layouts=seen,
-        digit_split="train",
-        workers=workers,
-    )
-    with tempfile.TemporaryDirectory(prefix="hdr-harvest-") as tmp:
-        generate(Path(tmp), opts.check())
-        rows = harvest_folder(Path(tmp), classifier, counts)
+    with training_pages(spec.n, spec.seed, workers, "hdr-harvest-") as folder:
+        rows = harvest_folder(folder, classifier, counts)
     if not rows:
         raise DataError(ReasonCode.DATA_MISSING, f"the harvest of {spec} kept no glyph")
     images = np.stack([np.round(np.clip(r[0], 0, 1) * 255) for r in rows]).astype(np.uint8)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import logging
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -29,7 +28,6 @@ from hdr.classify.lines import HEIGHT, WIDTH, encode, line_image
 from hdr.errors import DataError, ReasonCode, UsageError
 
 FIELDS = ("amount", "account")
-FORMATS = ("png", "jpg", "tif", "pdf")
 SKIPPED_CASES = frozenset({"crossed_out", "not_a_document"})
 LINES_VERSION = 1
 MAX_TARGET = 24  # characters; longer written strings do not occur in generated fields
@@ -110,8 +108,7 @@ def build_lines(
     CTC ``targets`` N x MAX_TARGET (0-padded), ``lengths``, ``fields`` (0 amount, 1 account) and
     ``files`` (the generated file each line came from, to split by document)."""
     from hdr.classify.predictor import sha256_file
-    from hdr.synth import SynthOptions, generate
-    from hdr.synth.document import all_templates
+    from hdr.datasets.harvest import training_pages
 
     target = lines_path(spec, data_dir)
     if target.exists() and not force:
@@ -120,18 +117,8 @@ def build_lines(
         raise UsageError(ReasonCode.USAGE, f"line data needs at least one file, not {spec.n}")
     start = time.perf_counter()
     counts = LineCounts()
-    seen = tuple(sorted(n for n in all_templates() if not n.startswith("unseen_")))
-    opts = SynthOptions(
-        n=spec.n,
-        seed=spec.seed,
-        formats=FORMATS,
-        layouts=seen,
-        digit_split="train",
-        workers=workers,
-    )
-    with tempfile.TemporaryDirectory(prefix="hdr-lines-") as tmp:
-        generate(Path(tmp), opts.check())
-        rows = cut_lines(Path(tmp), counts, workers)
+    with training_pages(spec.n, spec.seed, workers, "hdr-lines-") as folder:
+        rows = cut_lines(folder, counts, workers)
     if not rows:
         raise DataError(ReasonCode.DATA_MISSING, f"no field line was kept from {spec}")
     images = np.stack([r[0] for r in rows])

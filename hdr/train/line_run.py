@@ -11,7 +11,6 @@ import datetime as dt
 import os
 import resource
 import sys
-import tempfile
 import time
 import warnings
 from dataclasses import asdict, dataclass, field
@@ -107,51 +106,22 @@ def train_lines(
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import lightning as L
     import torch
-    from lightning.pytorch.callbacks import ModelCheckpoint, RichProgressBar
 
     from hdr.classify.card import ModelCard
     from hdr.classify.labels import LABELS
     from hdr.classify.predictor import sha256_file
     from hdr.train.line_module import LineDataModule, LineReaderModule
+    from hdr.train.run import fit_best
 
     torch.set_num_threads(config.threads)
     L.seed_everything(config.seed, workers=True, verbose=False)
     dm = LineDataModule(data_path, config.batch_size, config.valid_share, config.seed)
     module = LineReaderModule(**config.model)
-    ckpt_tmp = tempfile.TemporaryDirectory(prefix="hdr-ckpt-")
-    checkpoint = ModelCheckpoint(
-        dirpath=Path(ckpt_tmp.name), filename="lines-{epoch:02d}", monitor="val_loss", mode="min"
-    )
-    callbacks: list[Any] = [] if fast_dev_run else [checkpoint]
-    if progress:
-        callbacks.append(RichProgressBar())
-    trainer = L.Trainer(
-        accelerator="cpu",
-        devices=1,
-        fast_dev_run=fast_dev_run,
-        callbacks=callbacks,
-        logger=False,
-        enable_checkpointing=not fast_dev_run,
-        enable_progress_bar=progress,
-        enable_model_summary=False,
-        num_sanity_val_steps=0,
-        **config.trainer,
-    )
-    try:
-        trainer.fit(module, datamodule=dm)
-        if not fast_dev_run and checkpoint.best_model_path:
-            state = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)
-            module.load_state_dict(state["state_dict"])
-        metrics = {k: round(float(v), 6) for k, v in trainer.callback_metrics.items()}
-        if not fast_dev_run:  # the selected epoch's figures, not the last one's
-            metrics.update(
-                {
-                    k: round(float(v), 6)
-                    for k, v in trainer.validate(module, dm, verbose=False)[0].items()
-                }
-            )
-    finally:
-        ckpt_tmp.cleanup()
+    trainer = fit_best(module, dm, config.trainer, "lines", fast_dev_run, progress)
+    metrics = {k: round(float(v), 6) for k, v in trainer.callback_metrics.items()}
+    if not fast_dev_run:  # the selected epoch's figures, not the last one's
+        selected = trainer.validate(module, dm, verbose=False)[0]
+        metrics.update({k: round(float(v), 6) for k, v in selected.items()})
     usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
     out_dir.mkdir(parents=True, exist_ok=True)
     net = module.net.eval().cpu()

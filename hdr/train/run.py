@@ -126,6 +126,52 @@ def prepare_harvest(data: DataConfig) -> float | None:
     return round(time.perf_counter() - started, 1)
 
 
+def fit_best(
+    module: Any,
+    datamodule: Any,
+    trainer_kwargs: dict[str, Any],
+    name: str,
+    fast_dev_run: bool = False,
+    progress: bool = True,
+) -> Any:
+    """Fit ``module`` on CPU and load back the weights of the epoch with the lowest validation
+    loss; returns the trainer. Lightning checkpoints are working files (pickles with optimizer
+    state): they live in a temporary folder, never in the output folder, which gets only the
+    state_dict, the ONNX file and the card."""
+    import lightning as L
+    import torch
+    from lightning.pytorch.callbacks import ModelCheckpoint, RichProgressBar
+
+    ckpt_tmp = tempfile.TemporaryDirectory(prefix="hdr-ckpt-")
+    checkpoint = ModelCheckpoint(
+        dirpath=Path(ckpt_tmp.name), filename=name + "-{epoch:02d}", monitor="val_loss", mode="min"
+    )
+    callbacks: list[Any] = [] if fast_dev_run else [checkpoint]
+    if progress:
+        callbacks.append(RichProgressBar())
+    trainer = L.Trainer(
+        accelerator="cpu",
+        devices=1,
+        fast_dev_run=fast_dev_run,
+        callbacks=callbacks,
+        logger=False,
+        enable_checkpointing=not fast_dev_run,
+        enable_progress_bar=progress,
+        enable_model_summary=False,
+        deterministic=False,
+        num_sanity_val_steps=0,
+        **trainer_kwargs,
+    )
+    try:
+        trainer.fit(module, datamodule=datamodule)
+        if not fast_dev_run and checkpoint.best_model_path:
+            state = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)
+            module.load_state_dict(state["state_dict"])
+    finally:
+        ckpt_tmp.cleanup()
+    return trainer
+
+
 def train_digits(
     config: TrainConfig,
     out_dir: Path,
@@ -141,7 +187,6 @@ def train_digits(
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # spinning threads starve a shared CPU
     import lightning as L
     import torch
-    from lightning.pytorch.callbacks import ModelCheckpoint, RichProgressBar
 
     from hdr.classify.card import ModelCard
     from hdr.classify.labels import LABELS
@@ -158,41 +203,9 @@ def train_digits(
     dm = GlyphDataModule(config.data)
     module = GlyphClassifierModule(**config.model)
     init_sha = load_initial_weights(module.net, config.init) if config.init else None
-    # Lightning checkpoints are working files (pickles with optimizer state): they stay out of
-    # the output folder, which gets only the state_dict, the ONNX file and the card.
-    ckpt_tmp = tempfile.TemporaryDirectory(prefix="hdr-ckpt-")
-    ckpt_dir = Path(ckpt_tmp.name)
-    checkpoint = ModelCheckpoint(
-        # The loss over the whole validation split (MNIST valid and held-out rendered glyphs):
-        # selecting on MNIST accuracy alone picked epochs that call more symbols a digit.
-        dirpath=ckpt_dir,
-        filename="digits-{epoch:02d}",
-        monitor="val_loss",
-        mode="min",
-    )
-    callbacks: list[Any] = [] if fast_dev_run else [checkpoint]
-    if progress:
-        callbacks.append(RichProgressBar())
-    trainer = L.Trainer(
-        accelerator="cpu",
-        devices=1,
-        fast_dev_run=fast_dev_run,
-        callbacks=callbacks,
-        logger=False,
-        enable_checkpointing=not fast_dev_run,
-        enable_progress_bar=progress,
-        enable_model_summary=False,
-        deterministic=False,
-        num_sanity_val_steps=0,
-        **config.trainer,
-    )
-    try:
-        trainer.fit(module, datamodule=dm)
-        if not fast_dev_run and checkpoint.best_model_path:
-            state = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)
-            module.load_state_dict(state["state_dict"])
-    finally:
-        ckpt_tmp.cleanup()
+    # Selected on the loss over the whole validation split (MNIST valid and held-out rendered
+    # glyphs): selecting on MNIST accuracy alone picked epochs that call more symbols a digit.
+    trainer = fit_best(module, dm, config.trainer, "digits", fast_dev_run, progress)
     train_seconds = time.perf_counter() - started
     # CPU seconds of this process and its reaped data workers: on a shared machine the wall
     # clock says more about the neighbours than about the training.

@@ -113,3 +113,13 @@ def test_train_fast_dev_run_writes_a_model_eval_accepts(
     )
     assert ev.returncode == 0, ev.stderr
     assert json.loads(ev.stdout.strip().splitlines()[-1])["backend"] == "onnx"
+
+
+def test_train_lines_with_a_broken_recipe_is_one_line_with_a_reason(tmp_path: Path) -> None:
+    recipe = tmp_path / "lines.yaml"
+    recipe.write_text("data:\n  lines: {n: 10, colour: blue}\n", encoding="utf-8")
+    proc = hdr("train", "lines", "--config", str(recipe), "--out", str(tmp_path), data_dir=tmp_path)
+    assert proc.returncode == ExitCode.CONFIG
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "[config_invalid]" in lines[0] and "lines.yaml" in lines[0]
+    assert not (tmp_path / "lines.onnx").exists()
