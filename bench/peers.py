@@ -4,9 +4,12 @@ One run, one machine, one fresh synthetic set (``hdr synth --seed 9300``). Every
 in its own subprocess, so its peak memory (``ru_maxrss``) is its own:
 
 - ``decode``: triage and decode every page, nothing else: the image-decoding floor.
-- ``hdr``: ``read_documents`` as shipped (locate, segment, CNN, grammar, decision).
+- ``hdr``: ``read_documents`` as shipped (locate, segment, CNN, grammar, the line reader's
+  second opinion, decision).
 - ``knn`` / ``hog`` / ``ncc``: the same pipeline (same locator, same segmentation, same grammar
-  and decision) with the seed's baseline in place of the CNN. They know digits only: their 10
+  and decision) with the seed's baseline in place of the CNN, and without the line reader
+  (it is hdr's, not the seed's: with it a baseline's fields would be arbitrated by hdr's CTC
+  model). They know digits only: their 10
   probabilities go to the digit classes, the other classes get a tiny floor, so a separator
   can never be read; that is part of what the table shows.
 - ``tesseract``: Debian's tesseract 5 on the field crops the ``hdr`` run located (the PNG of
@@ -99,7 +102,9 @@ def _run_pipeline(method: str, paths: list[Path]) -> tuple[int, list[dict[str, A
 
     cfg = load_pipeline_config()
     classifier = _baseline(method) if method in ("knn", "hog", "ncc") else None
-    if classifier is None:
+    if classifier is not None:
+        cfg = cfg.model_copy(update={"line_model": None})
+    else:
         from hdr.classify.predictor import load_classifier
 
         classifier = load_classifier(
