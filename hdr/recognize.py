@@ -710,7 +710,7 @@ def _result(work: _Work, batches: Sequence[_Batch], cfg: PipelineConfig) -> Fiel
         status=status,
         flags=out_flags,
         glyphs=tuple(glyphs),
-        raw_text="".join("?" if lab == REJECT else lab for lab in labels),
+        raw_text=_text(labels),
         box=crop.box,
         located_by=crop.located_by,
         crop_png=png,
@@ -720,6 +720,7 @@ def _result(work: _Work, batches: Sequence[_Batch], cfg: PipelineConfig) -> Fiel
 
 
 def _text(labels: Sequence[str]) -> str:
+    """Labels as the text stored beside a field (``?`` for a reject)."""
     return "".join("?" if lab == REJECT else lab for lab in labels)
 
 
@@ -728,8 +729,8 @@ def _line_value(work: _Work, cfg: PipelineConfig) -> str | None:
     if work.line is None:
         return None
     labels = work.line.labels
-    if work.crop.name == "account":
-        return parse_account(labels, account_length(work.crop, cfg), work.cell_mode).value
+    if work.crop.name == "account":  # the account rules take no boxes
+        return _parser(work, (), cfg)(labels).value
     return parse_amount(labels, set(range(len(labels)))).value
 
 

@@ -73,17 +73,16 @@ def line_image(seg: Segmentation) -> np.ndarray | None:
         return None
     region = ink[y0:y1, x0:x1]
     scale = DIGIT_PX / dh
-    out_h = HEIGHT
     # the band is (1 + 2 MARGIN) digit heights: scaled, it fills the frame's height
     band_h = max(1, round((y1 - y0) * scale))
     band_w = max(1, round((x1 - x0) * scale))
     band_w = min(band_w, WIDTH)  # a very long field is squeezed, never cut
     small = cv2.resize(region, (band_w, band_h), interpolation=cv2.INTER_AREA)
-    frame = np.zeros((out_h, WIDTH), np.float32)
+    frame = np.zeros((HEIGHT, WIDTH), np.float32)
     # the band's top is MARGIN above the digits' top: centre it in the frame
-    off = (out_h - band_h) // 2
+    off = (HEIGHT - band_h) // 2
     src0, dst0 = max(0, -off), max(0, off)
-    rows = min(band_h - src0, out_h - dst0)
+    rows = min(band_h - src0, HEIGHT - dst0)
     frame[dst0 : dst0 + rows, :band_w] = small[src0 : src0 + rows].astype(np.float32) / 255.0
     return frame
 

@@ -17,7 +17,6 @@ on the seed, the count and the code.
 from __future__ import annotations
 
 import json
-import logging
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -31,7 +30,6 @@ FIELDS = ("amount", "account")
 SKIPPED_CASES = frozenset({"crossed_out", "not_a_document"})
 LINES_VERSION = 1
 MAX_TARGET = 24  # characters; longer written strings do not occur in generated fields
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -106,7 +104,8 @@ def build_lines(
 ) -> Path:
     """Make (once) ``data_dir/lines/<spec.file_name()>``: images N x HEIGHT x WIDTH (uint8),
     CTC ``targets`` N x MAX_TARGET (0-padded), ``lengths``, ``fields`` (0 amount, 1 account) and
-    ``files`` (the generated file each line came from, to split by document)."""
+    ``texts`` (what was written), in the order of the generated files: the last lines are the
+    last documents, which is how training holds whole documents out for validation."""
     from hdr.classify.predictor import sha256_file
     from hdr.datasets.harvest import training_pages
 

@@ -7,6 +7,7 @@ in (.onnx), and the model card (.card.json) that records both files' sha256.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -47,17 +48,23 @@ def export_model(
     card: ModelCard,
     name: str = "digits",
     calibrated: bool = False,
+    onnx_writer: Callable[[nn.Module, Path], None] | None = None,
 ) -> dict[str, Path]:
     """Write ``name.pt``, ``name.onnx`` and ``name.card.json`` under ``out_dir``; return paths.
 
     ``calibrated``: see :func:`write_onnx` (the state_dict then holds the temperatures too).
+    ``onnx_writer``: writes another kind of network's ONNX file (the line reader's,
+    :func:`hdr.train.line_run.write_line_onnx`) in place of the glyph classifier's.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     net = net.eval().cpu().to(memory_format=torch.contiguous_format)  # type: ignore[call-overload]
     pt_path, onnx_path = out_dir / f"{name}.pt", out_dir / f"{name}.onnx"
     state = {k: v.detach().clone().contiguous() for k, v in net.state_dict().items()}
     torch.save(state, pt_path)
-    write_onnx(net, temperature, onnx_path, calibrated)
+    if onnx_writer is None:
+        write_onnx(net, temperature, onnx_path, calibrated)
+    else:
+        onnx_writer(net, onnx_path)
     card.temperature = float(temperature)
     card.files = {
         "onnx": {"name": onnx_path.name, "sha256": sha256_file(onnx_path)},

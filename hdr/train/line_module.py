@@ -28,6 +28,7 @@ from hdr.classify.line_net import LineNet
 from hdr.classify.lines import BLANK, HEIGHT, WIDTH
 from hdr.datasets.lines import load_lines
 from hdr.train.datamodule import EpochSampler
+from hdr.train.module import adamw_one_cycle
 
 log = logging.getLogger("hdr.train")
 
@@ -187,11 +188,4 @@ class LineReaderModule(L.LightningModule):
             log.info("epoch %d validation: %s", self.current_epoch, shown)
 
     def configure_optimizers(self) -> Any:
-        opt = torch.optim.AdamW(
-            self.parameters(), lr=self.hparams["lr"], weight_decay=self.hparams["weight_decay"]
-        )
-        total = int(self.trainer.estimated_stepping_batches)
-        sched = torch.optim.lr_scheduler.OneCycleLR(
-            opt, max_lr=self.hparams["lr"], total_steps=max(total, 1), pct_start=0.15
-        )
-        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+        return adamw_one_cycle(self, pct_start=0.15)

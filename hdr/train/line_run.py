@@ -17,19 +17,19 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hdr.classify.lines import CLASSES, DIGIT_PX, HEIGHT, MARGIN, STRIDE, WIDTH
 from hdr.config import CONFIG_DIR, load_yaml
 from hdr.datasets.lines import LineSpec
 from hdr.errors import ConfigError, ReasonCode
 
 DEFAULT_LINE_CONFIG = CONFIG_DIR / "train" / "lines.yaml"
-ONNX_OPSET = 17
 LINE_PREPROCESSING: dict[str, Any] = {
-    "input": "N x 32 x 384 float32 line images (hdr.classify.lines.line_image)",
+    "input": f"N x {HEIGHT} x {WIDTH} float32 line images (hdr.classify.lines.line_image)",
     "ink": "white ink 1.0 on black 0.0",
     "line_normalisation": "the field's ink after line removal, cut to the writing with a "
-    "margin of 0.3 digit heights, scaled so a digit is 20 px tall, left-aligned",
-    "output": "N x 96 x 21 log-probabilities per frame (4 image columns); class 0 is the CTC "
-    "blank, class k + 1 is labels[k]",
+    f"margin of {MARGIN} digit heights, scaled so a digit is {DIGIT_PX} px tall, left-aligned",
+    "output": f"N x {WIDTH // STRIDE} x {CLASSES} log-probabilities per frame ({STRIDE} image "
+    "columns); class 0 is the CTC blank, class k + 1 is labels[k]",
 }
 
 
@@ -69,13 +69,16 @@ def load_line_config(path: Path | str | None = None) -> LineTrainConfig:
 
 
 def write_line_onnx(net: Any, path: Path) -> None:
+    """The line network as ONNX: input ``lines`` (N x HEIGHT x WIDTH), output ``logprobs``."""
     import torch
+
+    from hdr.train.export import ONNX_OPSET
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
             net.eval(),
-            (torch.zeros(2, 32, 384),),
+            (torch.zeros(2, HEIGHT, WIDTH),),
             str(path),
             input_names=["lines"],
             output_names=["logprobs"],
@@ -110,6 +113,7 @@ def train_lines(
     from hdr.classify.card import ModelCard
     from hdr.classify.labels import LABELS
     from hdr.classify.predictor import sha256_file
+    from hdr.train.export import export_model
     from hdr.train.line_module import LineDataModule, LineReaderModule
     from hdr.train.run import fit_best
 
@@ -123,11 +127,6 @@ def train_lines(
         selected = trainer.validate(module, dm, verbose=False)[0]
         metrics.update({k: round(float(v), 6) for k, v in selected.items()})
     usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
-    out_dir.mkdir(parents=True, exist_ok=True)
-    net = module.net.eval().cpu()
-    pt_path, onnx_path = out_dir / f"{name}.pt", out_dir / f"{name}.onnx"
-    torch.save({k: v.detach().clone().contiguous() for k, v in net.state_dict().items()}, pt_path)
-    write_line_onnx(net, onnx_path)
     card = ModelCard(
         labels=list(LABELS),
         name="hdr-lines",
@@ -158,11 +157,6 @@ def train_lines(
             "lightning": L.__version__,
             "config": config.source,
         },
-        files={
-            "onnx": {"name": onnx_path.name, "sha256": sha256_file(onnx_path)},
-            "state_dict": {"name": pt_path.name, "sha256": sha256_file(pt_path)},
-        },
     )
-    card_file = out_dir / f"{name}.card.json"
-    card.write(card_file)
-    return {"card": card, "paths": {"onnx": onnx_path, "state_dict": pt_path, "card": card_file}}
+    paths = export_model(module.net, 1.0, out_dir, card, name, onnx_writer=write_line_onnx)
+    return {"card": card, "paths": paths}

@@ -38,6 +38,18 @@ def summarize(
     return out
 
 
+def adamw_one_cycle(module: L.LightningModule, pct_start: float) -> dict[str, Any]:
+    """AdamW at ``hparams.lr`` / ``hparams.weight_decay`` with a one-cycle schedule stepped every
+    batch: what both training modules return from ``configure_optimizers``."""
+    hp = module.hparams
+    opt = torch.optim.AdamW(module.parameters(), lr=hp["lr"], weight_decay=hp["weight_decay"])
+    total = int(module.trainer.estimated_stepping_batches)
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=hp["lr"], total_steps=max(total, 1), pct_start=pct_start
+    )
+    return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+
 class GlyphClassifierModule(L.LightningModule):
     """Cross-entropy training with AdamW and a one-cycle learning-rate schedule."""
 
@@ -97,11 +109,4 @@ class GlyphClassifierModule(L.LightningModule):
         self.log("test_acc_mnist", (self(x).argmax(1) == y).float().mean())
 
     def configure_optimizers(self) -> Any:
-        opt = torch.optim.AdamW(
-            self.parameters(), lr=self.hparams["lr"], weight_decay=self.hparams["weight_decay"]
-        )
-        total = int(self.trainer.estimated_stepping_batches)
-        sched = torch.optim.lr_scheduler.OneCycleLR(
-            opt, max_lr=self.hparams["lr"], total_steps=max(total, 1), pct_start=0.2
-        )
-        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+        return adamw_one_cycle(self, pct_start=0.2)
