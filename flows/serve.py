@@ -193,7 +193,7 @@ def serve(cfg: FlowsConfig) -> int:
         worker = start_worker(server_cfg.work_pool, env)
         print(
             f"\nPrefect UI: {server_cfg.ui_url}  (deployments: process-batch/nightly, "
-            f"process-batch/adhoc, train-digits/manual)\n"
+            f"process-batch/adhoc, train-digits/manual, train-lines/manual)\n"
             f"results database: {redact(db_url)}\n"
             f"worker: pool {server_cfg.work_pool!r}; nightly inbox {env['HDR_NIGHTLY_INBOX']} "
             f"at 02:00 {env['HDR_NIGHTLY_TIMEZONE']}\nCtrl-C stops the worker and the server.",

@@ -109,11 +109,16 @@ def _markdown(out: dict[str, Any]) -> str:
         if out["promoted"]
         else "Not promoted: use it with `model=" + out["sha256"][:12] + "`.",
         "",
-        "| metric | value |",
-        "|---|---:|",
+        *metrics_table(out["metrics"]),
     ]
-    for name, value in sorted(out["metrics"].items()):
-        lines.append(
+    return "\n".join(lines)
+
+
+def metrics_table(metrics: dict[str, Any]) -> list[str]:
+    """A model card's metrics as the lines of a Markdown table."""
+    rows = ["| metric | value |", "|---|---:|"]
+    for name, value in sorted(metrics.items()):
+        rows.append(
             f"| {name} | {value:.4f} |" if isinstance(value, float) else f"| {name} | {value} |"
         )
-    return "\n".join(lines)
+    return rows

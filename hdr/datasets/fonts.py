@@ -58,6 +58,12 @@ def printed_fonts() -> tuple[Path, ...]:
     return found or handwriting_fonts()[:1]
 
 
+def printed_fonts_for(char: str) -> tuple[Path, ...]:
+    """Printed fonts that draw ``char`` (Liberation has no rupee sign: it would draw its
+    missing-glyph box); all printed fonts when none does."""
+    return tuple(f for f in printed_fonts() if font_has_glyph(f, char)) or printed_fonts()
+
+
 @lru_cache(maxsize=256)
 def _font(path: Path, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(path), size=size)

@@ -18,7 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from hdr.datasets.fonts import font_has_glyph, handwriting_fonts, printed_fonts, render_text
+from hdr.datasets.fonts import font_has_glyph, handwriting_fonts, printed_fonts_for, render_text
 
 # Letters for the reject class. Left out on purpose, because in handwriting they are drawn like
 # a digit and teaching "reject" for them would teach the model to reject real digits:
@@ -46,7 +46,7 @@ def fonts_for(char: str) -> tuple[Path, ...]:
     )
     if found:
         return found
-    return tuple(f for f in printed_fonts() if font_has_glyph(f, char))
+    return printed_fonts_for(char)
 
 
 def render_char(

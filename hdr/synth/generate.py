@@ -19,6 +19,7 @@ import io
 import multiprocessing
 import os
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -200,6 +201,17 @@ def _make_indexed(args: tuple[SynthOptions, int]) -> tuple[str, bytes, list[Trut
     return make_file(*args)
 
 
+def _start_method() -> str:
+    """Fork (cheap: the templates are parsed once, before it) when this process runs no other
+    thread; else spawn. A fork copies whatever lock another thread holds at that moment (a
+    logging handler's, an import's) and can hang its child: inside a Prefect flow, whose client
+    and log shipping run in threads, `train-lines` hung on its first pool that way."""
+    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+        all_templates()
+        return "fork"
+    return "spawn"
+
+
 def iter_files(opts: SynthOptions) -> Iterator[tuple[str, bytes, list[TruthRecord]]]:
     """Files in index order, made by ``opts.workers`` processes (1: in this process)."""
     jobs = [(opts, i) for i in range(opts.n)]
@@ -207,10 +219,7 @@ def iter_files(opts: SynthOptions) -> Iterator[tuple[str, bytes, list[TruthRecor
     if workers == 1:
         yield from map(_make_indexed, jobs)
         return
-    all_templates()  # parse templates once, before forking
-    methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    with ctx.Pool(workers) as pool:
+    with multiprocessing.get_context(_start_method()).Pool(workers) as pool:
         yield from pool.imap(_make_indexed, jobs, chunksize=2)
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from hdr.datasets.fonts import handwriting_fonts, printed_fonts, render_text
+from hdr.datasets.fonts import handwriting_fonts, printed_fonts_for, render_text
 from hdr.datasets.mnist import load_mnist
 
 # (height, bottom below the baseline), both in units of the digit height
@@ -36,6 +36,7 @@ _SHAPE = {
     ",": (0.30, 0.14),
     "/": (1.10, 0.06),
     "*": (0.45, -0.50),
+    "-": (1.00, -0.35),  # the dash of a "/-" tail: about mid-height, as real cheques write it
     "#": (0.80, 0.0),
     "$": (1.15, 0.07),
     "x": (0.60, 0.0),
@@ -62,6 +63,9 @@ class PlacedGlyph:
 
 MARKS = ".,"
 MARK_TOUCH = 0.03  # how far (in digit heights) a mark may run into its neighbour
+# Glyphs a digit never hides inside: the marks, and the currency signs a narrow 1 could vanish in
+UNHIDDEN = MARKS + "₹€$"
+TAIL_MAX = 1.6  # longest dash of a "/-" tail, in digit heights (real cheques: up to about 1.5)
 
 
 @dataclass(frozen=True)
@@ -170,8 +174,8 @@ def _pen_glyph(char: str, height: int, pen: float, rng: np.random.Generator) -> 
         d = max(t + 1, round(0.14 * height))
         canvas = np.zeros((d + 2, d + 2), np.uint8)
         cv2.circle(canvas, ((d + 2) // 2, (d + 2) // 2), d // 2, 255, -1, cv2.LINE_AA)
-    else:  # "-"
-        w = max(3 * t, round(rng.uniform(0.35, 0.6) * height))
+    else:  # "-", the tail of "/-": on real cheques often a long flourish, longer than a digit
+        w = max(3 * t, round(rng.uniform(0.35, TAIL_MAX) * height))
         tilt = int(rng.integers(-t, t + 1))
         canvas = np.zeros((2 * t + abs(tilt) + 2, w + 2), np.uint8)
         y = t + max(tilt, 0) + 1
@@ -203,7 +207,7 @@ def _source_for(char: str, writer: Writer, rng: np.random.Generator) -> GlyphSou
     if char in ".-":
         return GlyphSource("pen")
     if char in "₹€":  # no handwriting font draws these: a printed sans, slanted like a hand
-        fonts = printed_fonts()
+        fonts = printed_fonts_for(char)
         return GlyphSource("font", font=fonts[int(rng.integers(len(fonts)))])
     return GlyphSource("font", font=writer.font)
 
@@ -283,8 +287,9 @@ def write_line(
     ]
     # A dot or comma may touch its neighbour, but a hand never writes it inside the next
     # digit: hidden there, it could not be read by anyone, and the truth would still want it.
+    # Nor a digit inside a currency sign (a narrow 1 would vanish in it).
     for i in range(len(text) - 1):
-        if text[i] in MARKS or text[i + 1] in MARKS:
+        if text[i] in UNHIDDEN or text[i + 1] in UNHIDDEN:
             gaps[i] = max(gaps[i], -MARK_TOUCH * h)
     small_cents = len(text) > 3 and text[-3] in ".," and rng.random() < 0.2
     for _attempt in range(3):

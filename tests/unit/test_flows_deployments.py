@@ -1,4 +1,4 @@
-"""prefect.yaml: the three deployments, their entry points, and the values `make serve` fills in.
+"""prefect.yaml: the four deployments, their entry points, and the values `make serve` fills in.
 
 The file is resolved with Prefect's own templating (what `prefect deploy` applies); deploying
 it to a real server is tests/integration/flows/test_deployment_server.py.
@@ -40,11 +40,12 @@ def by_name(resolved: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def test_three_deployments_of_two_flows(resolved: dict[str, Any]) -> None:
+def test_four_deployments_of_three_flows(resolved: dict[str, Any]) -> None:
     assert set(by_name(resolved)) == {
         "process-batch/nightly",
         "process-batch/adhoc",
         "train-digits/manual",
+        "train-lines/manual",
     }
     assert all(d["work_pool"]["name"] == "hdr-process" for d in resolved["deployments"])
     (pull,) = resolved["pull"]
@@ -60,6 +61,7 @@ def test_nightly_runs_at_two_over_the_configured_inbox(resolved: dict[str, Any])
     adhoc = by_name(resolved)["process-batch/adhoc"]
     assert "schedules" not in adhoc and adhoc["parameters"] == {}
     assert by_name(resolved)["train-digits/manual"]["parameters"] == {"promote": False}
+    assert by_name(resolved)["train-lines/manual"]["parameters"] == {}
 
 
 def test_the_environment_wins_over_the_config_file(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,4 +1,5 @@
-"""The `train-digits` flow: a (fast_dev_run) training, the version in the registry, promotion.
+"""The training flows: `train-digits` (a fast_dev_run training, the version in the registry,
+promotion) and `train-lines` (a candidate line reader and the lines that pin it).
 
 The training data is the small stand-in MNIST of tests/helpers (real strokes drawn with
 fonts), so the model is a smoke-test model; what is checked is the plumbing a bank relies on:
@@ -21,7 +22,8 @@ from tests.helpers.fake_mnist import TINY_TRAIN_CONFIG, write_fake_mnist
 
 pytestmark = pytest.mark.integration
 
-SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "sample"
+REPO = Path(__file__).resolve().parents[3]
+SAMPLE = REPO / "tests" / "resources" / "sample"
 
 
 def test_a_promoted_training_becomes_the_default_model_of_the_next_batch(
@@ -59,3 +61,35 @@ def test_a_promoted_training_becomes_the_default_model_of_the_next_batch(
         (batch,) = s.scalars(select(Batch)).all()
         assert batch.model_version.sha256 == trained["sha256"]
     engine.dispose()
+
+
+def test_train_lines_writes_a_candidate_and_says_how_to_pin_it(
+    prefect_harness: str, tmp_path: Path
+) -> None:
+    import yaml
+
+    from flows.train_lines import train_lines_flow
+    from hdr.classify.lines import load_line_reader
+    from hdr.config import load_pipeline_config
+
+    recipe = yaml.safe_load((REPO / "configs" / "train" / "lines.yaml").read_text("utf-8"))
+    recipe["data"]["lines"] = {"n": 4, "seed": 7192}  # a few files: plumbing, not a model
+    recipe["data"]["data_dir"] = str(tmp_path / "data")
+    recipe["data"]["batch_size"] = 4
+    config = tmp_path / "lines.yaml"
+    config.write_text(yaml.safe_dump(recipe), encoding="utf-8")
+    pinned = load_pipeline_config().line_model
+    assert pinned is not None
+    before = verify_file(REPO / pinned.path, None)
+
+    trained = train_lines_flow(
+        config=str(config), out_dir=str(tmp_path / "cand"), fast_dev_run=True
+    )
+
+    onnx = tmp_path / "cand" / "lines.onnx"
+    assert trained["path"] == str(onnx) and trained["sha256"] == verify_file(onnx, None)
+    pin = yaml.safe_load(trained["pin"])["line_model"]
+    assert pin == {"path": str(onnx), "sha256": trained["sha256"]}
+    reader = load_line_reader(pin["path"], pin["sha256"])  # the pin is one the pipeline accepts
+    assert reader is not None
+    assert verify_file(REPO / pinned.path, None) == before  # the pinned reader is untouched
