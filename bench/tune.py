@@ -166,14 +166,18 @@ def threshold_text(t: float) -> str:
     return f"{t:.6f}"
 
 
-def model_note(model: Path | None = None) -> str:
-    if model is not None:
-        from hdr.classify.predictor import sha256_file
+def model_note(model: Path | None = None, line_model: Path | None = None) -> str:
+    """The models that read the set: the configured ones unless given (then hashed here)."""
+    from hdr.classify.predictor import sha256_file
 
-        return f"{model} sha256 {sha256_file(model)[:12]}"
     cfg = load_pipeline_config()
-    note = f"{cfg.model.path} sha256 {(cfg.model.sha256 or 'unpinned')[:12]}"
-    if cfg.line_model is not None:
+    if model is not None:
+        note = f"{model} sha256 {sha256_file(model)[:12]}"
+    else:
+        note = f"{cfg.model.path} sha256 {(cfg.model.sha256 or 'unpinned')[:12]}"
+    if line_model is not None:
+        note += f"`, line reader `{line_model} sha256 {sha256_file(line_model)[:12]}"
+    elif cfg.line_model is not None:
         line = cfg.line_model
         note += f"`, line reader `{line.path} sha256 {(line.sha256 or 'unpinned')[:12]}"
     return note
@@ -285,7 +289,7 @@ def main() -> None:
         )
         + ".",
         "",
-        f"Model: `{model_note(args.model)}`. The most confident misreads are what sets the "
+        f"Model: `{model_note(args.model, args.line_model)}`. The most confident misreads are what sets the "
         "thresholds:",
         "",
         *(

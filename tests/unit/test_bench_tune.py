@@ -59,3 +59,18 @@ def test_writing_the_thresholds_keeps_the_other_decision_settings(
     assert (decision.accept_amount, decision.accept_account) == (0.999212, 0.994196)
     assert decision.min_glyph_prob == 0.9 and decision.split_penalty == 0.95
     assert config.read_text(encoding="utf-8").count("split_penalty") == 1
+
+
+def test_the_report_names_the_line_reader_that_read(tmp_path: Path) -> None:
+    from bench.tune import model_note
+    from hdr.classify.predictor import sha256_file
+
+    cfg = load_pipeline_config()
+    assert cfg.line_model is not None
+    configured = model_note()
+    assert cfg.line_model.path in configured and str(cfg.line_model.sha256)[:12] in configured
+    other = tmp_path / "candidate.onnx"
+    other.write_bytes(b"not the configured reader")
+    named = model_note(None, other)  # `--line-model`: the report names it, not the pinned one
+    assert str(other) in named and sha256_file(other)[:12] in named
+    assert str(cfg.line_model.sha256)[:12] not in named
