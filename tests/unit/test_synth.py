@@ -361,3 +361,26 @@ def test_committed_sample_is_complete_and_current(resources: Path, tmp_path: Pat
     assert proc.returncode == 0, proc.stderr
     for name in [*files, "truth.jsonl"]:
         assert (tmp_path / name).read_bytes() == (sample / name).read_bytes(), name
+
+
+def test_the_generator_never_forks_a_process_that_runs_other_threads(tmp_path: Path) -> None:
+    """A fork copies the locks other threads hold (Prefect's client and log shipping run in
+    threads); a forked pool inside a flow hung that way. With a thread running, the pool is
+    spawned, and makes the same files as one process does."""
+    import threading
+
+    from hdr.synth.generate import _start_method
+
+    assert _start_method() == "fork"  # pytest's process: no other thread
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    try:
+        assert _start_method() == "spawn"
+        generate(tmp_path / "two", SynthOptions(n=2, seed=5, workers=2, formats=("png",)))
+    finally:
+        stop.set()
+        other.join()
+    generate(tmp_path / "one", SynthOptions(n=2, seed=5, workers=1, formats=("png",)))
+    for name in ("doc_0001.png", "doc_0002.png", "truth.jsonl"):
+        assert (tmp_path / "two" / name).read_bytes() == (tmp_path / "one" / name).read_bytes()
