@@ -289,8 +289,8 @@ def main() -> None:
         )
         + ".",
         "",
-        f"Model: `{model_note(args.model, args.line_model)}`. The most confident misreads are what sets the "
-        "thresholds:",
+        f"Model: `{model_note(args.model, args.line_model)}`. The most confident misreads are "
+        "what sets the thresholds:",
         "",
         *(
             f"- {r.field} {r.source}: read `{r.value}` for `{r.truth}` "
