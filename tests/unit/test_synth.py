@@ -363,7 +363,9 @@ def test_committed_sample_is_complete_and_current(resources: Path, tmp_path: Pat
         assert (tmp_path / name).read_bytes() == (sample / name).read_bytes(), name
 
 
-def test_the_generator_never_forks_a_process_that_runs_other_threads(tmp_path: Path) -> None:
+def test_the_generator_never_forks_a_process_that_runs_other_threads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A fork copies the locks other threads hold (Prefect's client and log shipping run in
     threads); a forked pool inside a flow hung that way. With a thread running, the pool is
     spawned, and makes the same files as one process does."""
@@ -371,7 +373,11 @@ def test_the_generator_never_forks_a_process_that_runs_other_threads(tmp_path: P
 
     from hdr.synth.generate import _start_method
 
-    assert _start_method() == "fork"  # pytest's process: no other thread
+    with monkeypatch.context() as mp:
+        mp.setattr(threading, "active_count", lambda: 1)
+        assert _start_method() == "fork"  # alone in its process: the cheap way is safe
+        mp.setattr(threading, "active_count", lambda: 3)
+        assert _start_method() == "spawn"
     stop = threading.Event()
     other = threading.Thread(target=stop.wait, daemon=True)
     other.start()
