@@ -60,8 +60,8 @@ def printed_fonts() -> tuple[Path, ...]:
 
 def printed_fonts_for(char: str) -> tuple[Path, ...]:
     """Printed fonts that draw ``char`` (Liberation has no rupee sign: it would draw its
-    missing-glyph box); all printed fonts when none does."""
-    return tuple(f for f in printed_fonts() if font_has_glyph(f, char)) or printed_fonts()
+    missing-glyph box); empty when none does."""
+    return tuple(f for f in printed_fonts() if font_has_glyph(f, char))
 
 
 @lru_cache(maxsize=256)

@@ -28,7 +28,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from hdr.datasets.fonts import handwriting_fonts, printed_fonts_for, render_text
+from hdr.datasets.fonts import handwriting_fonts, printed_fonts, printed_fonts_for, render_text
 from hdr.datasets.mnist import load_mnist
 
 # (height, bottom below the baseline), both in units of the digit height
@@ -207,7 +207,7 @@ def _source_for(char: str, writer: Writer, rng: np.random.Generator) -> GlyphSou
     if char in ".-":
         return GlyphSource("pen")
     if char in "₹€":  # no handwriting font draws these: a printed sans, slanted like a hand
-        fonts = printed_fonts_for(char)
+        fonts = printed_fonts_for(char) or printed_fonts()  # Debian's DejaVu draws both
         return GlyphSource("font", font=fonts[int(rng.integers(len(fonts)))])
     return GlyphSource("font", font=writer.font)
 
