@@ -39,6 +39,7 @@ sys.path.insert(0, str(REPO))
 
 from hdr.assemble.decide import blocking  # noqa: E402
 from hdr.config import Settings, load_pipeline_config  # noqa: E402
+from hdr.synth.generate import set_tag  # noqa: E402
 from hdr.synth.truth import TruthRecord, read_truth  # noqa: E402
 
 HEADING = "## Reading pipeline"
@@ -66,7 +67,7 @@ class Run:
 def ensure_set(work: Path, name: str, scale: float) -> Path:
     n, seed, extra = SETS[name]
     n = max(4, round(n * scale))
-    folder = work / f"{name}-seed{seed}-n{n}"
+    folder = work / f"{name}-seed{seed}-n{n}-{set_tag()}"
     if not (folder / "truth.jsonl").exists():
         cmd = [sys.executable, "-m", "hdr", "synth", "--out", str(folder), "--n", str(n)]
         cmd += ["--seed", str(seed), "--workers", "2", *extra]

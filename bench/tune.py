@@ -54,7 +54,9 @@ def ensure_set(folder: Path | None, n: int, seed: int) -> Path:
     """The tuning set folder: ``folder``, or one generated (once) under the data directory."""
     if folder is not None:
         return folder
-    target = Settings().data_dir / f"tune-seed{seed}-n{n}"
+    from hdr.synth.generate import set_tag
+
+    target = Settings().data_dir / f"tune-seed{seed}-n{n}-{set_tag()}"
     if not (target / "truth.jsonl").exists():
         cmd = [sys.executable, "-m", "hdr", "synth", "--out", str(target), "--n", str(n)]
         cmd += ["--seed", str(seed), "--formats", "png,jpg,tif,pdf"]

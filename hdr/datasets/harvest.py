@@ -11,11 +11,12 @@ then the i-th glyph read is the i-th glyph written (a letter is ``reject``). Fie
 another count, crossed-out amounts and pages that are no bank document are left out.
 
 The result depends on the generator's seed and on the model that read the pages (its cuts
-follow the classifier's confidence), so both are in the file name and the manifest.
+follow the classifier's confidence), so both are in the file name and the manifest, with the
+generator's version (:data:`hdr.synth.generate.GENERATOR_VERSION`).
 
 >>> from hdr.datasets.harvest import HarvestSpec
 >>> HarvestSpec(n=1500, seed=7001).file_name("16e1d30e57f79dd5")
-'harvest-seed7001-n1500-16e1d30e57f7.npz'
+'harvest-seed7001-n1500-g2-16e1d30e57f7.npz'
 """
 
 from __future__ import annotations
@@ -59,7 +60,9 @@ class HarvestSpec:
     reader_sha256: str | None = None
 
     def file_name(self, model_sha256: str) -> str:
-        return f"harvest-seed{self.seed}-n{self.n}-{model_sha256[:12]}.npz"
+        from hdr.synth.generate import set_tag
+
+        return f"harvest-seed{self.seed}-n{self.n}-{set_tag()}-{model_sha256[:12]}.npz"
 
 
 @dataclass

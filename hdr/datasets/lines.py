@@ -7,11 +7,11 @@ pipeline, segments each field and keeps its :func:`hdr.classify.lines.line_image
 characters written in it (a letter is ``reject``). Crossed-out amounts and pages that are no
 bank document are left out; so are fields where the locator found nothing to read. Unlike the
 glyph harvest (:mod:`hdr.datasets.harvest`) no model reads the pages, so the data depends only
-on the seed, the count and the code.
+on the seed, the count and the code (the generator's version is in the name).
 
 >>> from hdr.datasets.lines import LineSpec
 >>> LineSpec(n=6000, seed=7101).file_name()
-'lines-seed7101-n6000.npz'
+'lines-seed7101-n6000-g2.npz'
 """
 
 from __future__ import annotations
@@ -40,7 +40,9 @@ class LineSpec:
     seed: int = 7101  # never a tuning (1001, 1002) or benchmark (9001-9004, 9300) seed
 
     def file_name(self) -> str:
-        return f"lines-seed{self.seed}-n{self.n}.npz"
+        from hdr.synth.generate import set_tag
+
+        return f"lines-seed{self.seed}-n{self.n}-{set_tag()}.npz"
 
 
 def lines_path(spec: LineSpec, data_dir: Path | None = None) -> Path:

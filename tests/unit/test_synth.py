@@ -390,3 +390,21 @@ def test_the_generator_never_forks_a_process_that_runs_other_threads(
     generate(tmp_path / "one", SynthOptions(n=2, seed=5, workers=1, formats=("png",)))
     for name in ("doc_0001.png", "doc_0002.png", "truth.jsonl"):
         assert (tmp_path / "two" / name).read_bytes() == (tmp_path / "one" / name).read_bytes()
+
+
+def test_cached_sets_are_named_by_the_generator_that_made_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Training data and benchmark sets made from generated pages carry the generator's
+    version: after a change that makes other pages for a seed, they are made again."""
+    import sys
+
+    from hdr.datasets.harvest import HarvestSpec
+    from hdr.datasets.lines import LineSpec
+
+    gen = sys.modules["hdr.synth.generate"]
+    names = (LineSpec(n=10, seed=7101).file_name(), HarvestSpec(n=10).file_name("ab" * 32))
+    assert all(f"-g{gen.GENERATOR_VERSION}" in name for name in names)
+    monkeypatch.setattr(gen, "GENERATOR_VERSION", gen.GENERATOR_VERSION + 1)
+    later = (LineSpec(n=10, seed=7101).file_name(), HarvestSpec(n=10).file_name("ab" * 32))
+    assert all(a != b for a, b in zip(names, later, strict=True))
