@@ -60,11 +60,10 @@ test-all: setup lint
 # is deterministic on this kind of machine (checked for the glyph networks; the line reader,
 # trained once on the corrected generator, is pinned as it came out, not yet trained twice).
 # The glyph ensemble no longer comes out as configs/pipeline.yaml pins it since the fifteenth
-# session: its
-# harvest is made by the synthetic generator, which that session corrected (tails, currency
-# signs), and the shipped ensemble was trained before (it is made with the generator of commit
-# 7a03a9b; at HEAD it comes out as e485aa8a6c87, measured in docs/BENCHMARKS.md, "Fifteenth
-# session"). About 75 min on 2 cores in all. TRAIN_OUT=DIR writes elsewhere.
+# session: its harvest is made by the synthetic generator, which that session corrected (tails,
+# currency signs), and the shipped ensemble was trained before (it is made with the generator
+# of commit 7a03a9b; at HEAD it comes out as e485aa8a6c87, measured in docs/BENCHMARKS.md,
+# "Fifteenth session"). About 75 min on 2 cores in all. TRAIN_OUT=DIR writes elsewhere.
 TRAIN_OUT ?= build/model
 train-shipped: setup
 	$(BIN)/hdr train digits --config configs/train/digits-narrow.yaml --out $(TRAIN_OUT)/member-a --no-progress
