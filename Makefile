@@ -57,10 +57,10 @@ test-all: setup lint
 # The shipped models made again: models/digits.*, two narrow networks trained with two seeds,
 # combined into one ensemble model file (docs/BENCHMARKS.md, "Fifth shipped model"), and the
 # line reader models/lines.* (its training lines are made first when missing, 18 min). Training
-# is deterministic on this kind of machine (checked for the glyph networks; the line reader,
-# trained once on the corrected generator, is pinned as it came out, not yet trained twice).
-# The glyph ensemble no longer comes out as configs/pipeline.yaml pins it since the fifteenth
-# session: its harvest is made by the synthetic generator, which that session corrected (tails,
+# is deterministic on this kind of machine: the line reader comes out with the sha256 that
+# configs/pipeline.yaml pins (trained twice in the fifteenth session, same files). The glyph
+# ensemble no longer comes out as configs/pipeline.yaml pins it since the fifteenth session: its
+# harvest is made by the synthetic generator, which that session corrected (tails,
 # currency signs), and the shipped ensemble was trained before (it is made with the generator
 # of commit 7a03a9b; at HEAD it comes out as e485aa8a6c87, measured in docs/BENCHMARKS.md,
 # "Fifteenth session"). About 75 min on 2 cores in all. TRAIN_OUT=DIR writes elsewhere.
