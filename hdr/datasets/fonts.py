@@ -58,6 +58,7 @@ def printed_fonts() -> tuple[Path, ...]:
     return found or handwriting_fonts()[:1]
 
 
+@lru_cache(maxsize=64)
 def printed_fonts_for(char: str) -> tuple[Path, ...]:
     """Printed fonts that draw ``char`` (Liberation has no rupee sign: it would draw its
     missing-glyph box); empty when none does."""
