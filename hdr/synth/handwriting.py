@@ -148,8 +148,13 @@ def _fit_height(ink: np.ndarray, height: int, max_width: int | None = None) -> n
 
 
 def stroke_width(ink: np.ndarray) -> float:
-    """Mean stroke width of an ink image: twice the area over the outline length."""
-    mask = (ink > 110).astype(np.uint8)
+    """Mean stroke width of an ink image: twice the area over the outline length.
+
+    The image is padded first: a glyph cropped tight to its ink (a straight ``1`` is nothing
+    but its bar) has outline on the crop's edges too, and erosion does not see it there. Left
+    unpadded, a plain bar measured many times its width and was thinned away to a grey smudge.
+    """
+    mask = np.pad((ink > 110).astype(np.uint8), 1)
     area = int(mask.sum())
     if area == 0:
         return 0.0

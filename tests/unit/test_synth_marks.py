@@ -86,3 +86,42 @@ def test_slash_dash_tails_are_mid_height_and_sometimes_long(records: list[TruthR
     assert max(ratios) > 1.0  # longer than a digit is tall, as many real tails are
     assert min(ratios) > 0.2
     assert all(0.1 < lift < 0.7 for lift in lifts), lifts  # neither on the baseline nor above
+
+
+def test_digit_glyphs_keep_their_height(records: list[TruthRecord]) -> None:
+    """No written digit is thinned into a smudge: each is at least half the field's digits'
+    median height (a straight MNIST ``1`` used to come out 13 px tall among 62 px digits)."""
+    checked = 0
+    for record in records:
+        for name in ("amount", "account"):
+            glyphs = [g for g in record.glyphs.get(name, []) if g.label.isdigit()]
+            if len(glyphs) < 3:
+                continue
+            heights = sorted(g.box[3] - g.box[1] for g in glyphs)
+            median = heights[len(heights) // 2]
+            for g in glyphs:
+                checked += 1
+                assert g.box[3] - g.box[1] >= 0.5 * median, (record.file, name, g)
+    assert checked > 500
+
+
+def test_straight_ones_survive_any_pen() -> None:
+    """Every MNIST test ``1`` drawn 62 px tall with a thin and a broad pen keeps
+    most of its height (thinning a broad bar rounds its ends off): the stroke width is measured with the outline on the crop's edges."""
+    import numpy as np
+
+    from hdr.datasets.mnist import load_mnist
+    from hdr.synth.handwriting import _fit_height, _stroke, stroke_width
+
+    bar = np.zeros((40, 6), np.uint8)
+    bar[:, :] = 255  # a bar that fills its crop: 6 px wide, not 40
+    assert 4.0 < stroke_width(bar) < 7.0
+    images, labels = load_mnist("test")
+    short = []
+    for index in np.nonzero(labels == 1)[0]:
+        ink = _fit_height(images[index], 62)
+        for pen in (2.0, 8.0):
+            rows = np.nonzero((_stroke(ink, pen) > 0.5).any(axis=1))[0]
+            if len(rows) == 0 or rows.max() - rows.min() + 1 < 0.7 * 62:
+                short.append((int(index), pen))
+    assert not short, short[:10]
