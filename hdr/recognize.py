@@ -763,11 +763,14 @@ def _line_wins(
 ) -> bool:
     """Whether the line reader's reading, not the glyph reader's, is the value to show.
 
-    Always where the glyph reader read no value. Where both read one, only when they read as
-    many digits (a digit or a mark read otherwise, not a digit more or less) and the line
-    reader's reading is the likelier: on real cheques, whose ``/-`` tails are long flourishes no
-    synthetic page draws, the line reader reads the tail as digits (``329,000/-`` as
-    ``32900011``) where the glyph reader leaves it out. Each reading is scored by both readers:
+    Always where the glyph reader read no value. Where both read one, only when the line reader
+    reads no more digits than the glyph reader and its reading is the likelier. The two readers
+    fail in opposite directions: the glyph reader adds digits where it cuts touching digits or
+    takes a stroke for a digit (``2515.99`` as ``22515.99``), and the line reader adds them
+    where it reads a flourish as digits. On real cheques, whose ``/-`` tails are long flourishes
+    no synthetic page draws, it reads the tail (``329,000/-`` as ``32900011``) or a group mark
+    (``5,75,010`` as ``5731010``) as digits where the glyph reader reads none, so a reading
+    with more digits than the glyph reader's never wins. Each reading is scored by both readers:
     the line reader's CTC likelihood of its labels, plus the glyph reader's log-probability of
     them (its field confidence for its own reading; for the line reader's, the glyph
     probabilities of its labels where they pair one to one with the glyphs, else the glyph
@@ -777,7 +780,7 @@ def _line_wins(
 
     if not labels or value is None:
         return True
-    if sum(lab in DIGITS for lab in line.labels) != sum(lab in DIGITS for lab in labels):
+    if sum(lab in DIGITS for lab in line.labels) > sum(lab in DIGITS for lab in labels):
         return False
     tiny = 1e-12
     own = ctc_log_likelihood(line.logprobs, labels) + math.log(max(confidence, tiny))

@@ -27,6 +27,7 @@ from hdr.classify.lines import (
 )
 from hdr.datasets.lines import LineSpec, build_lines, load_lines
 from hdr.errors import DataError, ModelError, UsageError
+from hdr.recognize import LineReading, _line_wins
 from hdr.segment import segment_field
 from hdr.train.line_run import load_line_config, train_lines
 
@@ -159,3 +160,43 @@ def test_the_best_path_is_likelier_than_a_reading_it_does_not_give() -> None:
     logp = np.log(probs / probs.sum(axis=1, keepdims=True))
     assert ctc_log_likelihood(logp, ["1", "2"]) > ctc_log_likelihood(logp, ["1", "7"]) + 4
     assert ctc_log_likelihood(logp, list("1234567")) == -np.inf  # more labels than frames allow
+
+
+def _sure_line(text: str, sureness: float = 0.95) -> LineReading:
+    """A line reading of ``text``: each label in a frame of its own, blanks between them."""
+    frames = [BLANK]
+    for char in text:
+        frames += [LABELS.index(char) + 1, BLANK]
+    probs = np.full((len(frames), CLASSES), (1 - sureness) / (CLASSES - 1))
+    probs[np.arange(len(frames)), frames] = sureness
+    logp = np.log(probs)
+    labels, prob = decode_best_path(logp)
+    return LineReading(labels, prob, logp)
+
+
+def _glyph_probs(text: str, sureness: float) -> np.ndarray:
+    probs = np.full((len(text), len(LABELS)), (1 - sureness) / (len(LABELS) - 1))
+    probs[np.arange(len(text)), [LABELS.index(c) for c in text]] = sureness
+    return probs
+
+
+def test_the_line_reader_wins_over_an_extra_digit_the_glyph_reader_cut() -> None:
+    """The glyph reader cut a touching pair into one digit too many (``22515.99``), unsure; the
+    line reader reads ``2515.99`` surely: its reading is shown."""
+    glyph = "22515.99"
+    assert _line_wins(_sure_line("2515.99"), list(glyph), _glyph_probs(glyph, 0.8), 0.2, "x")
+
+
+def test_a_line_reading_with_more_digits_never_wins() -> None:
+    """A flourish read as digits (``329000/-`` as ``32900011``) is never shown in place of the
+    glyph reader's value, however sure the line reader is and unsure the glyph reader."""
+    glyph = "329000/-"
+    line = _sure_line("32900011", 0.999)
+    assert not _line_wins(line, list(glyph), _glyph_probs(glyph, 0.6), 0.01, "x")
+
+
+def test_with_as_many_digits_the_likelier_reading_wins() -> None:
+    glyph = "1750"
+    sure_glyphs = _glyph_probs(glyph, 0.999)
+    assert not _line_wins(_sure_line("1150", 0.6), list(glyph), sure_glyphs, 0.996, "x")
+    assert _line_wins(_sure_line("1150", 0.999), list(glyph), _glyph_probs(glyph, 0.4), 0.03, "x")
