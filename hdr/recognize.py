@@ -510,16 +510,17 @@ def lost_mark_matters(
     labels: Sequence[str],
     value: str | None,
     cfg: PipelineConfig,
+    marks: Sequence[tuple[int, int, int, int]] | None = None,
 ) -> bool:
-    """Whether a dot-sized blob that segmentation dropped (``Segmentation.lost_marks``) could
-    have been the decimal point: read as ``.`` or ``,`` where it lies, the glyphs would give
-    another valid amount (``24550`` with a dot lost between the fives). Where no decimal mark
-    could stand (``52,40,0.00``, or after the last digit, ``52,40,000./-``) it changes nothing
-    and says nothing. With no value read, a person looks anyway, and is told."""
+    """Whether a dot-sized blob that segmentation dropped (``Segmentation.lost_marks``, or
+    ``marks``) could have been the decimal point: read as ``.`` or ``,`` where it lies, the
+    glyphs would give another valid amount (``24550`` with a dot lost between the fives). Where
+    no decimal mark could stand (``52,40,0.00``, or after the last digit, ``52,40,000./-``) it
+    changes nothing and says nothing. With no value read, a person looks anyway, and is told."""
     assert work.seg is not None
     if value is None:
         return True
-    for mark in work.seg.lost_marks:
+    for mark in work.seg.lost_marks if marks is None else marks:
         centre = (mark[0] + mark[2]) / 2.0
         at = sum(1 for b in boxes if (b[0] + b[2]) / 2.0 < centre)
         parse = _parser(work, [*boxes[:at], mark, *boxes[at:]], cfg)
@@ -677,6 +678,10 @@ def _result(work: _Work, batches: Sequence[_Batch], cfg: PipelineConfig) -> Fiel
         flags.append("looks_like_date")  # a date row taken for the amount, most likely
     if work.seg.lost_marks and lost_mark_matters(work, boxes, labels, reading.value, cfg):
         flags.append("mark_dropped")
+    joined = work.seg.joined_marks
+    if crop.name == "amount" and joined and reading.value is not None:
+        if lost_mark_matters(work, boxes, labels, reading.value, cfg, joined):
+            flags.append("mark_joined")  # a point written against a digit (hdr.segment.joined)
     same = same_value_probs(labels, post_matrix, reading.value, lambda labs: parse(labs).value)
     confidence = field_confidence(same, seg_score) if reading.value is not None else 0.0
     value = reading.value

@@ -41,6 +41,7 @@ from hdr.segment.components import (
     stroke_width,
     union_box,
 )
+from hdr.segment.joined import joined_dot
 from hdr.segment.lines import remove_lines
 from hdr.segment.microprint import microprint_rows
 from hdr.segment.split import apply_cuts, split_paths
@@ -108,6 +109,9 @@ class Segmentation:
     # free mode: dot-sized blobs on the baseline between the glyphs that were dropped as noise
     # (a decimal point among them changes the value: see hdr.recognize.lost_mark_matters)
     lost_marks: tuple[Box, ...] = ()
+    # free mode: dot-sized blobs on the baseline joined to the end of a glyph's piece, a
+    # decimal point written against a digit (hdr.segment.joined)
+    joined_marks: tuple[Box, ...] = ()
 
 
 def _piece(labels: np.ndarray, group: Sequence[Component], split: bool = False) -> Piece:
@@ -468,6 +472,13 @@ def segment_field(
     level = ink_level(gray, ink)
     shaded = tuple(_shaded(seg, level) for seg in segments)
     flags_once = tuple(dict.fromkeys(flags))
+    joined = (joined_dot(seg.piece.mask, seg.piece.box, metrics) for seg in shaded)
     return Segmentation(
-        shaded, metrics, flags_once, clean, joins=_joins(shaded, metrics), lost_marks=tuple(lost)
+        shaded,
+        metrics,
+        flags_once,
+        clean,
+        joins=_joins(shaded, metrics),
+        lost_marks=tuple(lost),
+        joined_marks=tuple(box for box in joined if box is not None),
     )

@@ -327,3 +327,44 @@ def test_a_dash_between_the_digits_and_a_group_mark_is_left_out_when_nothing_els
     assert result.value == "235000.00"
     assert "mark_dropped" in result.flags and result.status.value == "review"
     assert "-" not in [g.label for g in result.glyphs]
+
+
+def _with_joined_dot(pale: int, dot_x: int = 229) -> np.ndarray:
+    """Five digits (shapes scripted), the last two a little apart, and a dark dot on the
+    baseline at ``dot_x`` joined to the fourth digit by pixels of gray ``pale``."""
+    img = blank(90, 420)
+    for k in range(5):
+        x = 30 + k * 60 + (30 if k >= 3 else 0)
+        cv2.rectangle(img, (x, 22), (x + 26, 70), INK, 4)
+    cv2.circle(img, (dot_x, 66), 4, INK, -1)
+    cv2.rectangle(img, (dot_x + 4, 64), (240, 68), pale, -1)
+    return img
+
+
+def test_a_dot_joined_to_a_digit_by_pale_ink_is_found_and_flagged() -> None:
+    """``245.50`` with the point against the second five: one piece with it, ``24550``. The
+    dot stays apart from the digit in the darker ink, so the field goes to a person."""
+    from hdr.config import load_pipeline_config
+    from hdr.recognize import _result
+
+    work, seg = _work(_with_joined_dot(pale=120))
+    assert len(seg.segments) == 5 and not seg.lost_marks
+    assert len(seg.joined_marks) == 1
+    x0, y0, x1, y1 = seg.joined_marks[0]
+    assert x0 < 229 < x1 and y0 < 66 < y1
+    labels = [(d, 0.9999) for d in "24550"]
+    joins = [("0", 0.5)] * sum(j is not None for j in seg.joins)
+    result = _result(work, [_scripted(seg, labels, *joins)], load_pipeline_config())
+    assert result.value == "24550.00"
+    assert "mark_joined" in result.flags and result.status.value == "review"
+
+
+def test_a_digit_without_a_dot_or_with_one_in_the_same_ink_is_not_flagged() -> None:
+    """The same digits without the dot: nothing found. A dot drawn in one stroke with the
+    digit (no paler pixels between them) cannot be told from the glyph's own ink: nothing."""
+    img = blank(90, 420)
+    for k in range(5):
+        x = 30 + k * 60 + (30 if k >= 3 else 0)
+        cv2.rectangle(img, (x, 22), (x + 26, 70), INK, 4)
+    assert segment_field(img).joined_marks == ()
+    assert segment_field(_with_joined_dot(pale=INK)).joined_marks == ()

@@ -1,0 +1,91 @@
+"""A decimal point written against a digit: one blob with it, so no piece of its own.
+
+Hands often put the point so close that it touches the digit beside it (``245.50`` with the dot
+against the second ``5``); binarization, which lets faint pixels join sure ink, then makes them
+one piece. The classifier reads the digit (it was never shown a digit that carries a dot), the
+point is lost and the field reads ``24550.00``, confidently, and both readers agree on it.
+
+The ink still tells: the dot is a dark blob of its own, joined to the digit only through paler
+pixels. Raising the darkness threshold step by step, it comes apart from the digit and stays
+apart over a good range of thresholds (a stroke's end that merely fades does not), low on the
+line, at the piece's left or right end, no bigger than a dot. The recognizer sends the field to
+a person where a decimal mark there would give another value (``mark_joined``); it neither cuts
+the dot off nor guesses.
+
+>>> import numpy as np
+>>> from hdr.segment.components import Metrics
+>>> m = Metrics(digit_height=40, digit_width=25, stroke_width=4, top=0, base=40)
+>>> level = np.zeros((40, 18), np.uint8); level[:, 13:17] = 250   # a "1", 4 px wide
+>>> joined_dot(level, (100, 0, 118, 40), m) is None
+True
+>>> _ = cv2.circle(level, (5, 35), 4, 230, -1)                    # a dot beside its foot,
+>>> level[33:38, 9:13] = 90                                        # joined by pale pixels
+>>> joined_dot(level, (100, 0, 118, 40), m)
+(101, 31, 109, 40)
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from hdr.segment.components import Metrics
+from hdr.types import Box
+
+STEPS = tuple(range(48, 256, 16))  # darkness thresholds tried (0 paper .. 255 typical ink)
+PERSIST = 32  # darkness levels over which the dot must stay apart from the rest of the glyph
+LOW = 0.7  # vertical centre (0 top of the digits, 1 their baseline): a dot sits below this
+END = 0.3  # share of the piece's width at either end where a joined dot may be
+MAX_SIZE = 0.35  # digit heights: a dot is no taller nor wider than this
+MIN_SIZE = 0.08  # ... and no smaller than this (a speck, a pixel of noise)
+MAX_ELONGATION = 2.2  # a dot is about as wide as tall; a stroke's end is long
+
+
+def _parts(level: np.ndarray, threshold: int) -> list[tuple[int, int, int, int, int]]:
+    """Components of the pixels at least ``threshold`` dark: (x, y, w, h, area) each."""
+    count, _, stats, _ = cv2.connectedComponentsWithStats(
+        (level >= threshold).astype(np.uint8), connectivity=8
+    )
+    return [tuple(int(v) for v in stats[k, :5]) for k in range(1, count)]  # type: ignore[misc]
+
+
+def joined_dot(level: np.ndarray, box: Box, metrics: Metrics) -> Box | None:
+    """The box (field coordinates) of a dot joined to the glyph whose darkness is ``level``
+    (a shaded piece: 0 paper, 255 typical ink; covering ``box``), or None. Only pieces at
+    least half a digit tall are looked at."""
+    h, w = level.shape[:2]
+    dh = max(1.0, metrics.digit_height)
+    if h < 0.5 * dh or w < 3:
+        return None
+    found: dict[tuple[int, bool], list[int]] = {}  # (rough x, left end) -> thresholds seen apart
+    boxes: dict[tuple[int, bool], Box] = {}
+    for threshold in STEPS:
+        parts = _parts(level, threshold)
+        if len(parts) < 2:
+            continue
+        biggest = max(parts, key=lambda p: p[4])
+        if biggest[3] < 0.5 * dh:  # the glyph itself has fallen apart: no reference left
+            break
+        for x, y, pw, ph, _ in parts:
+            if (x, y, pw, ph) == biggest[:4]:
+                continue
+            centre = x + pw / 2.0
+            left = centre < END * w
+            key = (round(centre / max(2.0, 0.1 * dh)), left)
+            if max(pw, ph) > MAX_SIZE * dh or not (left or centre > (1 - END) * w):
+                continue
+            if key not in found:  # first seen apart: it must look like a dot (it then shrinks)
+                if max(pw, ph) < MIN_SIZE * dh or max(pw, ph) > MAX_ELONGATION * min(pw, ph):
+                    continue
+            blob = (x + box[0], y + box[1], x + pw + box[0], y + ph + box[1])
+            if metrics.relative(blob)[2] < LOW:
+                continue
+            # beside the glyph, not under it: the rest of the glyph's ink lies further in
+            if left and biggest[0] < centre or not left and biggest[0] + biggest[2] > centre:
+                continue
+            found.setdefault(key, []).append(threshold)
+            boxes.setdefault(key, blob)
+    for key, seen in found.items():
+        if max(seen) - min(seen) >= PERSIST:
+            return boxes[key]
+    return None
