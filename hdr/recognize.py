@@ -679,9 +679,13 @@ def _result(work: _Work, batches: Sequence[_Batch], cfg: PipelineConfig) -> Fiel
     if work.seg.lost_marks and lost_mark_matters(work, boxes, labels, reading.value, cfg):
         flags.append("mark_dropped")
     joined = work.seg.joined_marks
-    if crop.name == "amount" and joined and reading.value is not None:
-        if lost_mark_matters(work, boxes, labels, reading.value, cfg, joined):
-            flags.append("mark_joined")  # a point written against a digit (hdr.segment.joined)
+    if (
+        crop.name == "amount"
+        and joined
+        and reading.value is not None
+        and lost_mark_matters(work, boxes, labels, reading.value, cfg, joined)
+    ):
+        flags.append("mark_joined")  # a point written against a digit (hdr.segment.joined)
     same = same_value_probs(labels, post_matrix, reading.value, lambda labs: parse(labs).value)
     confidence = field_confidence(same, seg_score) if reading.value is not None else 0.0
     value = reading.value

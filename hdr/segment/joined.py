@@ -74,14 +74,16 @@ def joined_dot(level: np.ndarray, box: Box, metrics: Metrics) -> Box | None:
             key = (round(centre / max(2.0, 0.1 * dh)), left)
             if max(pw, ph) > MAX_SIZE * dh or not (left or centre > (1 - END) * w):
                 continue
-            if key not in found:  # first seen apart: it must look like a dot (it then shrinks)
-                if max(pw, ph) < MIN_SIZE * dh or max(pw, ph) > MAX_ELONGATION * min(pw, ph):
-                    continue
+            # first seen apart, it must look like a dot (as the threshold rises, it shrinks)
+            dotlike = MIN_SIZE * dh <= max(pw, ph) <= MAX_ELONGATION * min(pw, ph)
+            if key not in found and not dotlike:
+                continue
             blob = (x + box[0], y + box[1], x + pw + box[0], y + ph + box[1])
             if metrics.relative(blob)[2] < LOW:
                 continue
             # beside the glyph, not under it: the rest of the glyph's ink lies further in
-            if left and biggest[0] < centre or not left and biggest[0] + biggest[2] > centre:
+            inner = biggest[0] >= centre if left else biggest[0] + biggest[2] <= centre
+            if not inner:
                 continue
             found.setdefault(key, []).append(threshold)
             boxes.setdefault(key, blob)

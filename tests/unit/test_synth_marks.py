@@ -107,7 +107,8 @@ def test_digit_glyphs_keep_their_height(records: list[TruthRecord]) -> None:
 
 def test_straight_ones_survive_any_pen() -> None:
     """Every MNIST test ``1`` drawn 62 px tall with a thin and a broad pen keeps
-    most of its height (thinning a broad bar rounds its ends off): the stroke width is measured with the outline on the crop's edges."""
+    most of its height (thinning a broad bar rounds its ends off): the stroke width is measured
+    with the outline on the crop's edges."""
     import numpy as np
 
     from hdr.datasets.mnist import load_mnist
