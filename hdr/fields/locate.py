@@ -150,9 +150,9 @@ def pad_box(box: Box, width: int, height: int, stop_left: int | None = None) -> 
 def widen_over_cut_ink(ink: np.ndarray, box: Box, stop_left: int | None = None) -> Box:
     """``box`` widened so that handwriting cut by its left or right side is whole inside it.
 
-    A writer who starts left of the amount box, or runs past its right end, leaves a glyph
-    that the crop's side would cut: the sliver left inside reads as nothing, or as a ``1``,
-    and ``11475`` becomes ``1475``. Ink pieces the size of a written character that cross a
+    A writer who starts left of the amount box (or the account row), or runs past its right
+    end, leaves a glyph that the crop's side would cut: the sliver left inside reads as
+    nothing, or as a ``1``, and ``11475`` becomes ``1475``. Ink pieces the size of a written character that cross a
     side pull that side out to their far end, by at most one box height, and never on the left
     past ``stop_left`` (a printed mark or divider). Printed rules crossing the side do not
     count: long horizontal ones are taken out first, and a straight upright stroke no wider
@@ -260,7 +260,7 @@ def _template_crops(page: PageLike, match: Match, structure: Structure) -> dict[
         cells = projected
         flags.append("cells_estimated")
     row = (cells[0][0], min(c[1] for c in cells), cells[-1][2], max(c[3] for c in cells))
-    box = pad_box(row, W, H)
+    box = widen_over_cut_ink(page.ink, pad_box(row, W, H))
     crops["account"] = _crop(page, "account", box, by, cells, flags)
     return crops
 
@@ -292,7 +292,8 @@ def _generic(page: PageLike, structure: Structure, cfg: PipelineConfig) -> Layou
         flags.append("field_not_found:account")
     else:
         row = account.row
-        crops["account"] = _crop(page, "account", pad_box(row.box, W, H), "generic", row.cells)
+        box = widen_over_cut_ink(page.ink, pad_box(row.box, W, H))
+        crops["account"] = _crop(page, "account", box, "generic", row.cells)
     unsure = amount is None or any("layout_unsure" in c.flags for c in crops.values())
     if unsure:
         flags.append("layout_unsure")

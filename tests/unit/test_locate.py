@@ -462,3 +462,30 @@ def test_a_crop_side_that_cuts_a_written_glyph_is_moved_past_it() -> None:
     assert widen_over_cut_ink(_box_ink(400), box) == box  # nothing cut: nothing moves
     right = widen_over_cut_ink(_box_ink(712), box)  # a stroke cut by the right side
     assert right[0] == 310 and right[2] > 722 and right[1:4:2] == (80, 220)
+
+
+def _stroke_left_of(d: Drawing, row: Box, dpi: int) -> int:
+    """A written ``0`` begun left of the account row's first cell and crossing its side (a
+    writer who started early), as the generator's straying hands do; returns its left end."""
+    h = row[3] - row[1]
+    cx, cy = row[0] + round(0.05 * h), (row[1] + row[3]) // 2
+    rx = round(0.3 * h)
+    cv2.ellipse(d.image, (cx, cy), (rx, round(0.35 * h)), 0, 0, 360, 30, max(2, dpi // 60))
+    return cx - rx
+
+
+@pytest.mark.parametrize("path", ["template", "generic"])
+def test_a_written_digit_cut_by_the_account_rows_side_is_kept_whole(path: str) -> None:
+    """Without it, the sliver left in the first cell read as another digit (``68313283296``
+    as ``08313283296``): the account crop is widened over cut handwriting, as the amount's is."""
+    dpi = 200
+    if path == "template":
+        d = draw_template(TEMPLATES["in_cts2010"], dpi, seed=3)
+    else:
+        d = draw_unseen(dpi)
+    left = _stroke_left_of(d, d.truth["account"], dpi)
+    layout = locate_fields(prepared(d.image, dpi), list(TEMPLATES.values()), CFG)
+    assert layout.name == ("template:in_cts2010" if path == "template" else "generic")
+    crop = layout.crops["account"]
+    assert crop.box[0] < left - 1 < d.truth["account"][0], (crop.box, left)
+    assert crop.cells and all(0 <= c[0] < c[2] <= crop.image.shape[1] for c in crop.cells)
