@@ -152,11 +152,11 @@ def widen_over_cut_ink(ink: np.ndarray, box: Box, stop_left: int | None = None) 
 
     A writer who starts left of the amount box (or the account row), or runs past its right
     end, leaves a glyph that the crop's side would cut: the sliver left inside reads as
-    nothing, or as a ``1``, and ``11475`` becomes ``1475``. Ink pieces the size of a written character that cross a
-    side pull that side out to their far end, by at most one box height, and never on the left
-    past ``stop_left`` (a printed mark or divider). Printed rules crossing the side do not
-    count: long horizontal ones are taken out first, and a straight upright stroke no wider
-    than the pen is taken for the box's side.
+    nothing, or as a ``1``, and ``11475`` becomes ``1475``. Ink pieces the size of a written
+    character that cross a side pull that side out to their far end, by at most one box
+    height, and never on the left past ``stop_left`` (a printed mark or divider). Printed
+    rules crossing the side do not count: long horizontal ones are taken out first, and a
+    straight upright stroke no wider than the pen is taken for the box's side.
     """
     x0, y0, x1, y1 = box
     h, w = y1 - y0, ink.shape[1]

@@ -10,7 +10,8 @@ pixels. Raising the darkness threshold step by step, it comes apart from the dig
 apart over a good range of thresholds (a stroke's end that merely fades does not), low on the
 line, at the piece's left or right end, no bigger than a dot. The recognizer sends the field to
 a person where a decimal mark there would give another value (``mark_joined``); it neither cuts
-the dot off nor guesses.
+the dot off nor guesses. A bilevel scan has no paler ink: there the dot must hang on the digit
+by a neck thinner than itself.
 
 >>> import numpy as np
 >>> from hdr.segment.components import Metrics
@@ -39,6 +40,7 @@ END = 0.3  # share of the piece's width at either end where a joined dot may be
 MAX_SIZE = 0.35  # digit heights: a dot is no taller nor wider than this
 MIN_SIZE = 0.08  # ... and no smaller than this (a speck, a pixel of noise)
 MAX_ELONGATION = 2.2  # a dot is about as wide as tall; a stroke's end is long
+BILEVEL_SHADES = 0.02  # at most this share of a bilevel piece's ink is neither paper nor ink
 
 
 def _parts(level: np.ndarray, threshold: int) -> list[tuple[int, int, int, int, int]]:
@@ -49,14 +51,24 @@ def _parts(level: np.ndarray, threshold: int) -> list[tuple[int, int, int, int, 
     return [tuple(int(v) for v in stats[k, :5]) for k in range(1, count)]  # type: ignore[misc]
 
 
+def _is_bilevel(level: np.ndarray) -> bool:
+    """Whether the piece has no shades between paper and ink (a bilevel scan)."""
+    ink = level > 0
+    mid = (level > 30) & (level < 225) & (level != 128)  # 128: the mask's own floor
+    return int(mid.sum()) < BILEVEL_SHADES * max(1, int(ink.sum()))
+
+
 def joined_dot(level: np.ndarray, box: Box, metrics: Metrics) -> Box | None:
     """The box (field coordinates) of a dot joined to the glyph whose darkness is ``level``
     (a shaded piece: 0 paper, 255 typical ink; covering ``box``), or None. Only pieces at
-    least half a digit tall are looked at."""
+    least half a digit tall are looked at. On a bilevel scan, where there is no paler ink,
+    the dot must hang on the glyph by a neck thinner than itself (:func:`_necked_dot`)."""
     h, w = level.shape[:2]
     dh = max(1.0, metrics.digit_height)
     if h < 0.5 * dh or w < 3:
         return None
+    if _is_bilevel(level):
+        return _necked_dot((level > 0).astype(np.uint8), box, metrics)
     found: dict[tuple[int, bool], list[int]] = {}  # (rough x, left end) -> thresholds seen apart
     boxes: dict[tuple[int, bool], Box] = {}
     for threshold in STEPS:
@@ -90,4 +102,77 @@ def joined_dot(level: np.ndarray, box: Box, metrics: Metrics) -> Box | None:
     for key, seen in found.items():
         if max(seen) - min(seen) >= PERSIST:
             return boxes[key]
+    return None
+
+
+def _dot_place(blob: Box, w: int, metrics: Metrics, offset: Box) -> tuple[bool, float] | None:
+    """(whether at the left end, centre x) when ``blob`` (piece coordinates) is the size and
+    shape of a dot, low on the line, at either end of a piece ``w`` wide; else None."""
+    bw, bh = blob[2] - blob[0], blob[3] - blob[1]
+    dh = max(1.0, metrics.digit_height)
+    if not MIN_SIZE * dh <= max(bw, bh) <= MAX_SIZE * dh or max(bw, bh) > MAX_ELONGATION * min(
+        bw, bh
+    ):
+        return None
+    centre = (blob[0] + blob[2]) / 2.0
+    left = centre < END * w
+    if not (left or centre > (1 - END) * w):
+        return None
+    placed = (blob[0] + offset[0], blob[1] + offset[1], blob[2] + offset[0], blob[3] + offset[1])
+    if metrics.relative(placed)[2] < LOW:
+        return None
+    return left, centre
+
+
+def _necked_dot(ink: np.ndarray, box: Box, metrics: Metrics) -> Box | None:
+    """A dot on a bilevel piece: eroded step by step (the distance to the background), a
+    round core low at one end comes apart from the rest where a neck thinner than the dot
+    joins them; grown back, it holds no more than one arm of ink leading to the glyph (a
+    stroke's corner has two), and the glyph lies beside it, still half a digit tall. It
+    must stay apart over two steps."""
+    dh = max(1.0, metrics.digit_height)
+    dist = cv2.distanceTransform(np.pad(ink, 1), cv2.DIST_L2, 5)[1:-1, 1:-1]
+    seen: dict[tuple[int, bool], int] = {}
+    for t in np.arange(1.0, float(dist.max()), 0.5):
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(
+            (dist >= t).astype(np.uint8), connectivity=8
+        )
+        if count < 3:
+            continue
+        r = int(np.ceil(t)) + 1
+        disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+        for k in range(1, count):
+            x, y, cw, ch = (int(v) for v in stats[k, :4])
+            core_x = x + cw / 2.0
+            at_end = core_x < (END + 0.05) * ink.shape[1] or core_x > (0.95 - END) * ink.shape[1]
+            if max(cw, ch) > MAX_SIZE * dh or not at_end or y + ch < ink.shape[0] / 2:
+                continue
+            blob = cv2.dilate((labels == k).astype(np.uint8), disk) & ink
+            ys, xs = np.nonzero(blob)
+            bounds = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+            place = _dot_place(bounds, ink.shape[1], metrics, box)
+            if place is None:
+                continue
+            left, centre = place
+            far = np.asarray(cv2.dilate(blob, np.ones((3, 3), np.uint8)) == 0, np.uint8)
+            rest = ink & far
+            n, _, rest_stats, _ = cv2.connectedComponentsWithStats(rest, connectivity=8)
+            if n < 2:
+                continue
+            rx, _, rw, rh = (int(v) for v in rest_stats[1 + int(np.argmax(rest_stats[1:, 4])), :4])
+            if rh < 0.5 * dh or (rx < centre if left else rx + rw > centre):
+                continue
+            grown = np.asarray(cv2.dilate(blob, np.ones((9, 9), np.uint8)), np.uint8)
+            ring = grown & far & ink
+            if cv2.connectedComponents(ring, connectivity=8)[0] - 1 != 1:
+                continue
+            key = (round(centre / max(2.0, 0.1 * dh)), left)
+            seen[key] = seen.get(key, 0) + 1
+            if seen[key] >= 2:
+                return (
+                    bounds[0] + box[0],
+                    bounds[1] + box[1],
+                    bounds[2] + box[0],
+                    bounds[3] + box[1],
+                )
     return None

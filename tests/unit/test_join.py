@@ -368,3 +368,22 @@ def test_a_digit_without_a_dot_or_with_one_in_the_same_ink_is_not_flagged() -> N
         cv2.rectangle(img, (x, 22), (x + 26, 70), INK, 4)
     assert segment_field(img).joined_marks == ()
     assert segment_field(_with_joined_dot(pale=INK)).joined_marks == ()
+
+
+def test_on_a_bilevel_scan_a_dot_hanging_on_a_thin_neck_is_found() -> None:
+    """No paler ink on a bilevel scan: the dot is told by the neck, thinner than the dot,
+    that joins it to the digit. A digit with a corner at its foot (a ``2``'s) is no dot."""
+    img = blank(90, 420)
+    for k in range(5):
+        x = 30 + k * 60 + (30 if k >= 3 else 0)
+        cv2.rectangle(img, (x, 22), (x + 26, 70), INK, 4)
+    cv2.circle(img, (226, 66), 6, INK, -1)
+    cv2.line(img, (226, 68), (240, 68), INK, 1)  # a hairline neck to the fourth digit
+    seg = segment_field(img)
+    assert len(seg.segments) == 5 and len(seg.joined_marks) == 1
+    assert seg.joined_marks[0][0] < 226 < seg.joined_marks[0][2]
+    two = blank(90, 420)
+    for k, x in enumerate((30, 90, 150, 240, 300)):
+        cv2.line(two, (x + 26, 22), (x, 70), INK, 5)  # the diagonal of a "2" ...
+        cv2.line(two, (x, 70), (x + 28, 70), INK, 5 + k % 2)  # ... and its foot
+    assert segment_field(two).joined_marks == ()
