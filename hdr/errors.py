@@ -84,6 +84,12 @@ class HdrError(Exception):
         self.message = message
         self.hint = hint
 
+    def __reduce__(self) -> tuple[type[HdrError], tuple[ReasonCode, str, str | None]]:
+        # rebuilt from its own arguments: a worker process's error (a missing MNIST file in
+        # `hdr synth`'s pool) reaches the parent whole, where the default pickling (message
+        # alone) failed to unpickle and left the pool waiting for ever
+        return (type(self), (self.code, self.message, self.hint))
+
     def __str__(self) -> str:
         text = f"[{self.code.value}] {self.message}"
         if self.hint:

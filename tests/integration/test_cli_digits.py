@@ -50,6 +50,18 @@ def test_train_without_data_is_one_line_with_a_reason(tmp_path: Path) -> None:
     assert "[data_missing]" in proc.stderr and "Traceback" not in proc.stderr
 
 
+def test_synth_without_data_is_one_line_with_a_reason_not_a_hang(tmp_path: Path) -> None:
+    """The generator's worker processes raise the error; it must reach the parent whole (it
+    once failed to unpickle there, and the pool waited for ever)."""
+    env = {**os.environ, "HDR_DATA_DIR": str(tmp_path)}
+    exe = [str(HDR)] if HDR.exists() else ["python", "-m", "hdr"]
+    cmd = [*exe, "synth", "--out", str(tmp_path / "set"), "--n", "4", "--workers", "2"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert proc.returncode == ExitCode.DATA
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "[data_missing]" in lines[0] and "hdr data fetch" in lines[0]
+
+
 def test_eval_refuses_a_model_that_is_not_the_pinned_one(
     tmp_path: Path, repo_root: Path, fake_data: tuple[Path, Path]
 ) -> None:

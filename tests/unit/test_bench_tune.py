@@ -74,3 +74,28 @@ def test_the_report_names_the_line_reader_that_read(tmp_path: Path) -> None:
     named = model_note(None, other)  # `--line-model`: the report names it, not the pinned one
     assert str(other) in named and sha256_file(other)[:12] in named
     assert str(cfg.line_model.sha256)[:12] not in named
+
+
+def test_several_seeds_are_read_as_one_tuning_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--seed 1001,1002``: each seed's set is made (under the data directory) and read, and
+    every row says which set it came from; the thresholds are chosen on all of them."""
+    from bench.tune import read_sets
+    from hdr.config import Settings
+    from hdr.synth.truth import read_truth
+
+    (tmp_path / "mnist.npz").symlink_to(Settings().data_dir / "mnist.npz")  # as `make setup` left it
+    monkeypatch.setenv("HDR_DATA_DIR", str(tmp_path))
+    rows = read_sets(None, 2, [1001, 1002])
+    made = sorted(p.name for p in tmp_path.iterdir() if p.is_dir())
+    assert len(made) == 2 and all("-n2-g" in name for name in made), made
+    for seed in (1001, 1002):
+        (folder,) = tmp_path.glob(f"tune-seed{seed}-n2-*")
+        truth = {f"{t.file}#{t.page}": t for t in read_truth(folder / "truth.jsonl")}
+        mine = [r for r in rows if r.source.startswith(f"s{seed}/")]
+        assert mine, seed
+        for r in mine:
+            assert r.truth == getattr(truth[r.source.split("/", 1)[1]], r.field)
+    assert len(rows) == sum(r.source.startswith(("s1001/", "s1002/")) for r in rows)
+    assert 0.0 <= choose(rows, 0.0015) <= 1.0

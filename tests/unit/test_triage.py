@@ -173,3 +173,14 @@ def test_io_error_while_reading_is_read_failed() -> None:
     with pytest.raises(InputError) as err:
         triage(Path("/proc/self/mem"), LIMITS)
     assert err.value.code is ReasonCode.READ_FAILED
+
+
+def test_every_hdr_error_survives_pickling_as_a_worker_sends_it() -> None:
+    import pickle
+
+    from hdr import errors
+
+    for cls in (errors.HdrError, errors.InputError, errors.DataError, errors.UsageError):
+        err = cls(errors.ReasonCode.DATA_MISSING, "MNIST not prepared", "run `hdr data fetch`")
+        back = pickle.loads(pickle.dumps(err))
+        assert type(back) is cls and str(back) == str(err) and back.code is err.code
