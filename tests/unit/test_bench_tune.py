@@ -85,7 +85,7 @@ def test_several_seeds_are_read_as_one_tuning_set(
     from hdr.config import Settings
     from hdr.synth.truth import read_truth
 
-    (tmp_path / "mnist.npz").symlink_to(Settings().data_dir / "mnist.npz")  # as `make setup` left it
+    (tmp_path / "mnist.npz").symlink_to(Settings().data_dir / "mnist.npz")  # as `make setup` made
     monkeypatch.setenv("HDR_DATA_DIR", str(tmp_path))
     rows = read_sets(None, 2, [1001, 1002])
     made = sorted(p.name for p in tmp_path.iterdir() if p.is_dir())
