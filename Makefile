@@ -57,13 +57,13 @@ test-all: setup lint
 # The shipped models made again: models/digits.*, two narrow networks trained with two seeds,
 # combined into one ensemble model file (docs/BENCHMARKS.md, "Fifth shipped model"), and the
 # line reader models/lines.* (its training lines are made first when missing, 18 min). Training
-# is deterministic on this kind of machine: the line reader comes out with the sha256 that
-# configs/pipeline.yaml pins (trained twice in the fifteenth session, same files). The glyph
-# ensemble no longer comes out as configs/pipeline.yaml pins it since the fifteenth session: its
-# harvest is made by the synthetic generator, which that session corrected (tails,
-# currency signs), and the shipped ensemble was trained before (it is made with the generator
-# of commit 7a03a9b; at HEAD it comes out as e485aa8a6c87, measured in docs/BENCHMARKS.md,
-# "Fifteenth session"). About 75 min on 2 cores in all. TRAIN_OUT=DIR writes elsewhere.
+# is deterministic on this kind of machine (the line reader trained twice in the fifteenth
+# session gave the same files), but both models learn from pages of the synthetic generator,
+# which later sessions corrected: the shipped ensemble was made with the generator of commit
+# 7a03a9b and the shipped line reader (3fa50dc5ecf8) with that of 79442dd. At HEAD (generator
+# version 3, sixteenth session) this target makes other files: the line reader 982a946d661a,
+# measured and not shipped (docs/BENCHMARKS.md, "Sixteenth session"). About 75 min on 2 cores
+# in all. TRAIN_OUT=DIR writes elsewhere.
 TRAIN_OUT ?= build/model
 train-shipped: setup
 	$(BIN)/hdr train digits --config configs/train/digits-narrow.yaml --out $(TRAIN_OUT)/member-a --no-progress
