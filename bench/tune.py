@@ -223,7 +223,7 @@ def write_config(thresholds: dict[str, float], min_prob: float, command: str) ->
         if not line.strip().startswith(written)
     ]
     section = (
-        f"decision:  # chosen by `{command}` on its own tuning set (never the benchmark set)\n"
+        f"decision:  # chosen by `{command}` on tuning sets of its own (never the benchmark set)\n"
         f"  accept_amount: {threshold_text(thresholds['amount'])}\n"
         f"  accept_account: {threshold_text(thresholds['account'])}\n"
         f"  min_glyph_prob: {min_prob:.4f}\n" + "".join(kept)
