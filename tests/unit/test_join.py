@@ -69,6 +69,16 @@ def _scripted(seg, labels: list[tuple[str, float]], *joins: tuple[str, float]) -
     return scripted_batch((p, lab, prob) for p, (lab, prob) in zip(pieces, readings, strict=True))
 
 
+def _read_sure(work, seg, digits: str):
+    """The field's result with its pieces read as ``digits``, each at 0.9999 (joins unsure)."""
+    from hdr.config import load_pipeline_config
+    from hdr.recognize import _result
+
+    labels = [(d, 0.9999) for d in digits]
+    joins = [("0", 0.5)] * sum(j is not None for j in seg.joins)
+    return _result(work, [_scripted(seg, labels, *joins)], load_pipeline_config())
+
+
 def _work(img: np.ndarray):
     seg = segment_field(img)
     crop = FieldCrop("amount", img, (0, 0, img.shape[1], img.shape[0]), "template:test")
@@ -281,14 +291,10 @@ def _with_faint_dot(dot_x: int) -> np.ndarray:
 
 def test_a_dropped_dot_where_a_decimal_point_changes_the_value_is_flagged() -> None:
     """``245 50`` with a faint dot lost between the fives: ``24550`` or ``245.50``."""
-    from hdr.config import load_pipeline_config
-    from hdr.recognize import _result
 
     work, seg = _work(_with_faint_dot(208))
     assert len(seg.segments) == 5 and len(seg.lost_marks) == 1
-    labels = [(d, 0.9999) for d in "24550"]
-    joins = [("0", 0.5)] * sum(j is not None for j in seg.joins)
-    result = _result(work, [_scripted(seg, labels, *joins)], load_pipeline_config())
+    result = _read_sure(work, seg, "24550")
     assert result.value == "24550.00"
     assert "mark_dropped" in result.flags and result.status.value == "review"
 
@@ -296,14 +302,10 @@ def test_a_dropped_dot_where_a_decimal_point_changes_the_value_is_flagged() -> N
 def test_a_dropped_dot_where_no_decimal_point_can_stand_says_nothing() -> None:
     """The same dot before three digits: ``24.550`` is no amount, ``24,550`` is the same
     value; the dot could not have been the decimal point."""
-    from hdr.config import load_pipeline_config
-    from hdr.recognize import _result
 
     work, seg = _work(_with_faint_dot(133))
     assert len(seg.segments) == 5 and len(seg.lost_marks) == 1
-    labels = [(d, 0.9999) for d in "24550"]
-    joins = [("0", 0.5)] * sum(j is not None for j in seg.joins)
-    result = _result(work, [_scripted(seg, labels, *joins)], load_pipeline_config())
+    result = _read_sure(work, seg, "24550")
     assert result.value == "24550.00" and "mark_dropped" not in result.flags
 
 
@@ -344,17 +346,13 @@ def _with_joined_dot(pale: int, dot_x: int = 229) -> np.ndarray:
 def test_a_dot_joined_to_a_digit_by_pale_ink_is_found_and_flagged() -> None:
     """``245.50`` with the point against the second five: one piece with it, ``24550``. The
     dot stays apart from the digit in the darker ink, so the field goes to a person."""
-    from hdr.config import load_pipeline_config
-    from hdr.recognize import _result
 
     work, seg = _work(_with_joined_dot(pale=120))
     assert len(seg.segments) == 5 and not seg.lost_marks
     assert len(seg.joined_marks) == 1
     x0, y0, x1, y1 = seg.joined_marks[0]
     assert x0 < 229 < x1 and y0 < 66 < y1
-    labels = [(d, 0.9999) for d in "24550"]
-    joins = [("0", 0.5)] * sum(j is not None for j in seg.joins)
-    result = _result(work, [_scripted(seg, labels, *joins)], load_pipeline_config())
+    result = _read_sure(work, seg, "24550")
     assert result.value == "24550.00"
     assert "mark_joined" in result.flags and result.status.value == "review"
 
