@@ -79,47 +79,51 @@ def joined_dot(level: np.ndarray, box: Box, metrics: Metrics) -> Box | None:
         if biggest[3] < 0.5 * dh:  # the glyph itself has fallen apart: no reference left
             break
         for x, y, pw, ph, _ in parts:
-            if (x, y, pw, ph) == biggest[:4]:
+            if (x, y, pw, ph) == biggest[:4] or max(pw, ph) > MAX_SIZE * dh:
                 continue
-            centre = x + pw / 2.0
-            left = centre < END * w
+            part = (x, y, x + pw, y + ph)
+            place = _end_place(part, w, metrics, box)
+            if place is None:
+                continue
+            left, centre = place
             key = (round(centre / max(2.0, 0.1 * dh)), left)
-            if max(pw, ph) > MAX_SIZE * dh or not (left or centre > (1 - END) * w):
-                continue
             # first seen apart, it must look like a dot (as the threshold rises, it shrinks)
-            dotlike = MIN_SIZE * dh <= max(pw, ph) <= MAX_ELONGATION * min(pw, ph)
-            if key not in found and not dotlike:
-                continue
-            blob = (x + box[0], y + box[1], x + pw + box[0], y + ph + box[1])
-            if metrics.relative(blob)[2] < LOW:
+            if key not in found and not _dot_shaped(part, dh):
                 continue
             # beside the glyph, not under it: the rest of the glyph's ink lies further in
             inner = biggest[0] >= centre if left else biggest[0] + biggest[2] <= centre
             if not inner:
                 continue
             found.setdefault(key, []).append(threshold)
-            boxes.setdefault(key, blob)
+            boxes.setdefault(key, _shifted(part, box))
     for key, seen in found.items():
         if max(seen) - min(seen) >= PERSIST:
             return boxes[key]
     return None
 
 
-def _dot_place(blob: Box, w: int, metrics: Metrics, offset: Box) -> tuple[bool, float] | None:
-    """(whether at the left end, centre x) when ``blob`` (piece coordinates) is the size and
-    shape of a dot, low on the line, at either end of a piece ``w`` wide; else None."""
-    bw, bh = blob[2] - blob[0], blob[3] - blob[1]
-    dh = max(1.0, metrics.digit_height)
-    if not MIN_SIZE * dh <= max(bw, bh) <= MAX_SIZE * dh or max(bw, bh) > MAX_ELONGATION * min(
+def _shifted(part: Box, box: Box) -> Box:
+    """``part`` (piece coordinates) in the field's coordinates (the piece covers ``box``)."""
+    return (part[0] + box[0], part[1] + box[1], part[2] + box[0], part[3] + box[1])
+
+
+def _dot_shaped(part: Box, dh: float) -> bool:
+    """Whether ``part`` has a dot's size (in digit heights ``dh``) and is about round."""
+    bw, bh = part[2] - part[0], part[3] - part[1]
+    return MIN_SIZE * dh <= max(bw, bh) <= MAX_SIZE * dh and max(bw, bh) <= MAX_ELONGATION * min(
         bw, bh
-    ):
-        return None
-    centre = (blob[0] + blob[2]) / 2.0
+    )
+
+
+def _end_place(part: Box, w: int, metrics: Metrics, box: Box) -> tuple[bool, float] | None:
+    """(whether at the left end, centre x) when ``part`` (piece coordinates; the piece is
+    ``w`` wide and covers ``box``) lies at either end of the piece, low on the line; else
+    None."""
+    centre = (part[0] + part[2]) / 2.0
     left = centre < END * w
     if not (left or centre > (1 - END) * w):
         return None
-    placed = (blob[0] + offset[0], blob[1] + offset[1], blob[2] + offset[0], blob[3] + offset[1])
-    if metrics.relative(placed)[2] < LOW:
+    if metrics.relative(_shifted(part, box))[2] < LOW:
         return None
     return left, centre
 
@@ -150,8 +154,8 @@ def _necked_dot(ink: np.ndarray, box: Box, metrics: Metrics) -> Box | None:
             blob = cv2.dilate((labels == k).astype(np.uint8), disk) & ink
             ys, xs = np.nonzero(blob)
             bounds = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
-            place = _dot_place(bounds, ink.shape[1], metrics, box)
-            if place is None:
+            place = _end_place(bounds, ink.shape[1], metrics, box)
+            if place is None or not _dot_shaped(bounds, dh):
                 continue
             left, centre = place
             far = np.asarray(cv2.dilate(blob, np.ones((3, 3), np.uint8)) == 0, np.uint8)
@@ -169,10 +173,5 @@ def _necked_dot(ink: np.ndarray, box: Box, metrics: Metrics) -> Box | None:
             key = (round(centre / max(2.0, 0.1 * dh)), left)
             seen[key] = seen.get(key, 0) + 1
             if seen[key] >= 2:
-                return (
-                    bounds[0] + box[0],
-                    bounds[1] + box[1],
-                    bounds[2] + box[0],
-                    bounds[3] + box[1],
-                )
+                return _shifted(bounds, box)
     return None
