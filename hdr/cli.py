@@ -167,7 +167,11 @@ def _report_model(result: dict) -> None:
 @train_app.command("ensemble")
 def train_ensemble_cmd(
     members: Annotated[
-        list[Path], typer.Argument(help="Two or more trained models (.onnx or .pt, card beside).")
+        list[Path],
+        typer.Argument(
+            help="Two or more trained models (.onnx or .pt, card beside); an ensemble brings "
+            "its networks."
+        ),
     ],
     out: Annotated[Path, typer.Option(help="Output folder (e.g. models/).")],
     name: Annotated[str, typer.Option(help="File names: NAME.onnx, NAME.pt, NAME.card.json.")] = (
@@ -184,7 +188,8 @@ def train_ensemble_cmd(
 
     data = load_train_config(config).data
     result = combine_models(members, out, data, name=name)
-    typer.echo(f"{len(members)} members; ensemble temperature {result['temperature']:.3f}")
+    n_nets = len(result["card"].architecture["members"])
+    typer.echo(f"{n_nets} networks; ensemble temperature {result['temperature']:.3f}")
     _report_model(result)
 
 

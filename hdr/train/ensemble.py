@@ -63,12 +63,66 @@ def load_member(path: Path) -> tuple[Any, ModelCard]:
         raise UsageError(
             ReasonCode.USAGE,
             f"{path} is an ensemble already",
-            "combine its members instead (its card lists them under training.members)",
+            "pass it to combine_models, which takes its members (load_members)",
         )
     pt_path = _member_files(path, card)
     net = GlyphNet(**{k: card.architecture[k] for k in MEMBER_ARCH_KEYS if k in card.architecture})
     net.load_state_dict(torch.load(pt_path, map_location="cpu", weights_only=True))
     return CalibratedNet(net, card.temperature).eval(), card
+
+
+def load_members(path: Path) -> list[tuple[Any, ModelCard]]:
+    """The nets a model file holds, each with its card: one for a single network; for an
+    ensemble, each of its members (weights from the ensemble's state_dict, card rebuilt from
+    the entries its card keeps under ``training.members``), so that an ensemble and a further
+    network combine into one flat ensemble instead of an ensemble of ensembles.
+    """
+    import torch
+
+    from hdr.classify.net import CalibratedNet, EnsembleNet, GlyphNet
+
+    card = ModelCard.read(card_path(path))
+    archs = card.architecture.get("members")
+    if not archs:
+        return [load_member(path)]
+    if tuple(card.labels) != LABELS:
+        raise ModelError(
+            ReasonCode.MODEL_INVALID, f"{path} was trained for labels {card.labels}, not {LABELS}"
+        )
+    entries = list(card.training.get("members") or [])
+    if len(entries) != len(archs):
+        raise ModelError(
+            ReasonCode.MODEL_INVALID,
+            f"{card_path(path)} describes {len(archs)} member nets but lists {len(entries)}",
+        )
+    pt_path = _member_files(path, card)
+    state = torch.load(pt_path, map_location="cpu", weights_only=True)
+    ensemble = EnsembleNet([CalibratedNet(GlyphNet(**arch), 1.0) for arch in archs], 1.0)
+    ensemble.load_state_dict(state)
+    out = []
+    for i, (net, arch, entry) in enumerate(zip(ensemble.members, archs, entries, strict=True)):
+        prefix = f"member{i}."
+        member_card = ModelCard(
+            labels=list(card.labels),
+            name=f"{card.name} member {i}",
+            preprocessing=dict(card.preprocessing),
+            architecture=dict(arch),
+            temperature=float(state[f"members.{i}.temperature"]),
+            files={
+                "onnx": {"name": str(entry.get("file")), "sha256": entry.get("onnx_sha256")},
+                "state_dict": {"name": "", "sha256": entry.get("state_dict_sha256")},
+            },
+            data_hashes={
+                k[len(prefix) :]: v for k, v in card.data_hashes.items() if k.startswith(prefix)
+            },
+            metrics={"mnist_test_accuracy": entry.get("mnist_test_accuracy")},
+            training={
+                **{k: entry.get(k) for k in ("config", "command", "date", "seconds")},
+                "ensemble": path.name,  # taken out of this ensemble's file
+            },
+        )
+        out.append((net.eval(), member_card))
+    return out
 
 
 def validation_split(data: DataConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -118,9 +172,9 @@ def combine_models(
     paths = [Path(m) for m in members]
     if len(paths) < 2:
         raise UsageError(ReasonCode.USAGE, "an ensemble needs at least two models")
-    loaded = [load_member(p) for p in paths]
     targets = {(out_dir / f"{name}{ext}").resolve() for ext in (".onnx", ".pt", ".card.json")}
-    for p, (_, card) in zip(paths, loaded, strict=True):
+    for p in paths:
+        card = ModelCard.read(card_path(p))
         own = {p.resolve(), card_path(p).resolve()}
         own |= {p.with_name(f["name"]).resolve() for f in card.files.values()}
         if own & targets:
@@ -129,7 +183,16 @@ def combine_models(
                 f"the ensemble would overwrite its member {p}",
                 "write it to another folder or under another --name",
             )
-    ensemble = EnsembleNet([net for net, _ in loaded], 1.0).eval()
+    # an ensemble given as a member brings its own members (where, kept in the card)
+    loaded = [(p, net, card) for p in paths for net, card in load_members(p)]
+    digests = [c.files.get("state_dict", {}).get("sha256") for _, _, c in loaded]
+    if len(set(digests)) < len(digests):
+        raise UsageError(
+            ReasonCode.USAGE,
+            "the same network is given twice (an ensemble brings its own members)",
+            "give each network once",
+        )
+    ensemble = EnsembleNet([net for _, net, _ in loaded], 1.0).eval()
     x, y = calibration if calibration is not None else validation_split(data)
     z = _mean_log_probs(ensemble, np.asarray(x, np.float32))
     temperature = fit_temperature(z, np.asarray(y))
@@ -146,11 +209,13 @@ def combine_models(
         architecture={
             "members": [
                 {k: c.architecture[k] for k in MEMBER_ARCH_KEYS if k in c.architecture}
-                for _, c in loaded
+                for _, _, c in loaded
             ]
         },
         data_hashes={
-            f"member{i}.{k}": v for i, (_, c) in enumerate(loaded) for k, v in c.data_hashes.items()
+            f"member{i}.{k}": v
+            for i, (_, _, c) in enumerate(loaded)
+            for k, v in c.data_hashes.items()
         },
         metrics=metrics,
         training={
@@ -158,7 +223,7 @@ def combine_models(
             "command": command or " ".join(sys.argv),
             # the members' training and this step's calibration together
             "seconds": round(
-                sum(float(c.training.get("seconds") or 0.0) for _, c in loaded)
+                sum(float(c.training.get("seconds") or 0.0) for _, _, c in loaded)
                 + time.perf_counter()
                 - started,
                 1,
@@ -168,7 +233,8 @@ def combine_models(
             "torch": torch.__version__,
             "members": [
                 {
-                    "file": p.name,
+                    "file": c.files["onnx"]["name"] if "ensemble" in c.training else p.name,
+                    "from": p.name,
                     "onnx_sha256": c.files.get("onnx", {}).get("sha256"),
                     "state_dict_sha256": c.files.get("state_dict", {}).get("sha256"),
                     "temperature": c.temperature,
@@ -178,7 +244,7 @@ def combine_models(
                     "seconds": c.training.get("seconds"),
                     "mnist_test_accuracy": c.metrics.get("mnist_test_accuracy"),
                 }
-                for p, (_, c) in zip(paths, loaded, strict=True)
+                for p, _, c in loaded
             ],
         },
     )

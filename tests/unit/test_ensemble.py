@@ -109,10 +109,39 @@ def test_the_card_names_every_member_and_pins_the_files(
 def test_bad_member_lists_are_refused(members: list[Path], ensemble: dict, tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="at least two"):
         combine_models(members[:1], tmp_path, DataConfig(), evaluate=False)
-    with pytest.raises(UsageError, match="an ensemble already"):
+    with pytest.raises(UsageError, match="given twice"):
         combine_models([members[0], ensemble["paths"]["onnx"]], tmp_path, DataConfig())
     with pytest.raises(UsageError, match="overwrite its member"):
         combine_models(members, members[0].parent, DataConfig(), evaluate=False)
+
+
+def test_an_ensemble_given_as_a_member_brings_its_members(
+    members: list[Path], ensemble: dict, tmp_path: Path
+) -> None:
+    third = _member(tmp_path / "c", 3, 1.0)
+    x = _glyphs(400, 0)
+    y = np.arange(400) % 20
+    flat = combine_models(
+        [ensemble["paths"]["onnx"], third],
+        tmp_path / "out",
+        DataConfig(),
+        command="pytest",
+        calibration=(x, y),
+        evaluate=False,
+    )
+    card = ModelCard.read(flat["paths"]["card"])
+    assert card.architecture["members"] == [ARCH, ARCH, ARCH]  # flat, not nested
+    listed = card.training["members"]
+    assert [m["onnx_sha256"] for m in listed] == [sha256_file(m) for m in [*members, third]]
+    assert [m["temperature"] for m in listed] == pytest.approx([0.7, 1.3, 1.0])
+    assert [m["from"] for m in listed] == ["digits.onnx"] * 3
+    assert [m["config"] for m in listed] == [{"seed": 1}, {"seed": 2}, {"seed": 3}]
+    # what it reads: the recalibrated mean of the three networks' own probabilities
+    probe = _glyphs(32, 5)
+    each = [load_classifier(m).predict_proba(probe).astype(np.float64) for m in [*members, third]]
+    expected = softmax(np.log(np.mean(each, axis=0)), flat["temperature"])
+    got = load_classifier(flat["paths"]["onnx"]).predict_proba(probe)
+    np.testing.assert_allclose(got, expected, atol=2e-5)
 
 
 def test_a_member_whose_weights_differ_from_its_card_is_refused(
