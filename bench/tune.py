@@ -28,7 +28,7 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -158,12 +158,14 @@ def rates(rows: list[Row], t: float) -> tuple[int, int, int]:
     return len(rows), len(accepted), wrong
 
 
-def before_misreads(rows: list[Row], count: int = 5) -> list[int]:
+def before_misreads(
+    rows: list[Row], count: int = 5, score: Callable[[Row], float] | None = None
+) -> list[int]:
     """Fields accepted before the 1st, 2nd, ... misread as the threshold falls: the read rate
-    along the curve, which the single most confident misread does not decide alone."""
-    ranked = sorted(
-        (r for r in rows if r.clean and r.value is not None), key=lambda r: -r.confidence
-    )
+    along the curve, which the single most confident misread does not decide alone. ``score``
+    ranks the fields (default: their confidence; bench/rank.py tries others)."""
+    key = score or (lambda r: r.confidence)
+    ranked = sorted((r for r in rows if r.clean and r.value is not None), key=lambda r: -key(r))
     out: list[int] = []
     for i, r in enumerate(ranked):
         if r.value != r.truth:
