@@ -233,7 +233,11 @@ def synthetic_rows(tallies: dict[str, SynthTally]) -> list[str]:
 
 
 def section(
-    outcomes: list[Outcome], wall: float, tallies: dict[str, SynthTally], cpu: float
+    outcomes: list[Outcome],
+    wall: float,
+    tallies: dict[str, SynthTally],
+    cpu: float,
+    config: PipelineConfig | None = None,
 ) -> str:
     n = len(outcomes)
     found = sum(o.box_found for o in outcomes)
@@ -252,7 +256,7 @@ def section(
             f"{sum(o.exact for o in group)} | {len(acc)} | {sum(not o.exact for o in acc)} |"
         )
     locate_s = sum(o.result.timings.get("locate", 0.0) for o in outcomes)
-    cfg = load_pipeline_config()
+    cfg = config or load_pipeline_config()
     load = os.getloadavg()[0]
     lines = [
         HEADING,
@@ -311,10 +315,20 @@ def main() -> None:
     parser.add_argument(
         "--synthetic", type=int, default=180, help="synthetic pages to locate fields on"
     )
+    parser.add_argument(
+        "--model", type=Path, help="read with this glyph model (pinned to its own hash)"
+    )
     args = parser.parse_args()
+    if args.model is not None and args.write:
+        sys.exit("--model is for comparing models: the written section is the shipped model's")
     if not (args.data / "labels.jsonl").exists():
         sys.exit(f"real cheques not found at {args.data} (research data, kept out of the repo)")
-    outcomes, wall = read_all(args.data)
+    config = None
+    if args.model is not None:
+        from bench.tune import config_for
+
+        config = config_for(args.model)
+    outcomes, wall = read_all(args.data, config)
     for o in outcomes:
         a = o.amount
         why = a is not None and args.why
@@ -328,7 +342,7 @@ def main() -> None:
         write_crops(outcomes, args.crops)
         print(f"amount crops written to {args.crops}")
     tallies = synthetic(args.synthetic)
-    text = section(outcomes, wall, tallies, locate_cpu(outcomes, args.data))
+    text = section(outcomes, wall, tallies, locate_cpu(outcomes, args.data), config)
     print(text)
     if args.write:
         from hdr.train.baselines_bench import replace_markdown_section
