@@ -11,7 +11,9 @@ apart over a good range of thresholds (a stroke's end that merely fades does not
 line, at the piece's left or right end, no bigger than a dot. The recognizer sends the field to
 a person where a decimal mark there would give another value (``mark_joined``); it neither cuts
 the dot off nor guesses. A bilevel scan has no paler ink: there the dot must hang on the digit
-by a neck thinner than itself.
+by a neck thinner than itself. A comma written against a digit in solid ink is told by where it
+hangs: below the line the digits around it stand on, narrow, at one end of the piece
+(:func:`joined_comma`).
 
 >>> import numpy as np
 >>> from hdr.segment.components import Metrics
@@ -26,6 +28,8 @@ True
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import cv2
 import numpy as np
@@ -175,3 +179,51 @@ def _necked_dot(ink: np.ndarray, box: Box, metrics: Metrics) -> Box | None:
             if seen[key] >= 2:
                 return _shifted(bounds, box)
     return None
+
+
+FOOT_BELOW = 0.1  # digit heights a comma's tail reaches below the baseline of the digits around
+FOOT_MAX_WIDTH = 0.35  # digit heights: the ink below the baseline is no wider than a comma
+FOOT_SLACK = 0.05  # digit heights below the baseline where a digit's own bottom may still be
+
+
+def joined_comma(ink: np.ndarray, box: Box, metrics: Metrics, beside: Sequence[Box]) -> Box | None:
+    """The box (field coordinates) of a comma's tail joined to the glyph whose ink is ``ink``
+    (covering ``box``), or None.
+
+    A comma written against a digit is one piece with it in solid ink, so no darkness
+    threshold sets it apart (:func:`joined_dot`). But a comma hangs below the line where
+    digits stand: the piece reaches at least ``FOOT_BELOW`` of a digit height below the
+    baseline of the full-size glyphs ``beside`` it (up to two on each side: a line of writing
+    drifts), and what lies below that baseline is narrow and at one end of the piece (a digit
+    standing low has its whole bottom there). A group or decimal comma stands between digits,
+    so a full-size glyph must stand on each side.
+    """
+    dh = max(1.0, metrics.digit_height)
+    h, w = ink.shape[:2]
+    if h < 0.7 * dh or w < 3:
+        return None
+    full = [b for b in beside if b[3] - b[1] >= 0.7 * dh]
+    centre = (box[0] + box[2]) / 2.0
+    left = sorted((b for b in full if (b[0] + b[2]) / 2.0 < centre), key=lambda b: -b[2])[:2]
+    right = sorted((b for b in full if (b[0] + b[2]) / 2.0 > centre), key=lambda b: b[0])[:2]
+    if not left or not right:
+        return None
+    base = float(np.median([b[3] for b in (*left, *right)]))
+    if box[3] < base + FOOT_BELOW * dh:
+        return None
+    cut = max(0, round(base + FOOT_SLACK * dh - box[1]))
+    below = ink[cut:] > 0
+    cols = np.flatnonzero(below.any(axis=0))
+    if cols.size == 0 or cols[-1] - cols[0] + 1 > FOOT_MAX_WIDTH * dh:
+        return None
+    at_left, at_right = cols[-1] < END * w, cols[0] > (1 - END) * w
+    if not (at_left or at_right):
+        return None
+    rows = np.flatnonzero(below.any(axis=1))
+    top = box[1] + cut
+    return (
+        box[0] + int(cols[0]),
+        top + int(rows[0]),
+        box[0] + int(cols[-1]) + 1,
+        top + int(rows[-1]) + 1,
+    )

@@ -41,7 +41,7 @@ from hdr.segment.components import (
     stroke_width,
     union_box,
 )
-from hdr.segment.joined import joined_dot
+from hdr.segment.joined import joined_comma, joined_dot
 from hdr.segment.lines import remove_lines
 from hdr.segment.microprint import microprint_rows
 from hdr.segment.split import apply_cuts, split_paths
@@ -472,7 +472,12 @@ def segment_field(
     level = ink_level(gray, ink)
     shaded = tuple(_shaded(seg, level) for seg in segments)
     flags_once = tuple(dict.fromkeys(flags))
-    joined = (joined_dot(seg.piece.mask, seg.piece.box, metrics) for seg in shaded)
+    boxes = [seg.piece.box for seg in shaded]
+    joined = (
+        joined_dot(seg.piece.mask, seg.piece.box, metrics)
+        or joined_comma(seg.piece.mask, seg.piece.box, metrics, boxes[:i] + boxes[i + 1 :])
+        for i, seg in enumerate(shaded)
+    )
     return Segmentation(
         shaded,
         metrics,

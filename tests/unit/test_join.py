@@ -385,3 +385,40 @@ def test_on_a_bilevel_scan_a_dot_hanging_on_a_thin_neck_is_found() -> None:
         cv2.line(two, (x + 26, 22), (x, 70), INK, 5)  # the diagonal of a "2" ...
         cv2.line(two, (x, 70), (x + 28, 70), INK, 5 + k % 2)  # ... and its foot
     assert segment_field(two).joined_marks == ()
+
+
+def _with_comma_tail(tail_at: int = 3, low: int = 0, tail_x: float = 0.0) -> np.ndarray:
+    """Five digits (shapes scripted) standing on y = 70, the ``tail_at``-th lowered by ``low``
+    px, and a comma's tail in the same solid ink hanging below the baseline from that digit's
+    foot (``tail_x``: 0 at its left end, 1 at its right end)."""
+    img = blank(100, 420)
+    for k in range(5):
+        x = 30 + k * 60 + (30 if k >= 3 else 0)
+        drop = low if k == tail_at else 0
+        cv2.rectangle(img, (x, 22 + drop), (x + 26, 70 + drop), INK, 4)
+        if k == tail_at and low == 0:
+            fx = round(x + tail_x * 26)
+            cv2.line(img, (fx, 68), (fx - 5, 82), INK, 4)
+    return img
+
+
+def test_a_comma_tail_joined_in_solid_ink_is_found_and_flagged() -> None:
+    """``245,50`` with the comma written against the second five: one piece with it in the
+    same ink, so no darkness threshold sets it apart; it hangs below the baseline of the
+    digits around it, at the piece's left end, so the field goes to a person."""
+    work, seg = _work(_with_comma_tail())
+    assert len(seg.segments) == 5 and not seg.lost_marks
+    assert len(seg.joined_marks) == 1
+    x0, y0, x1, y1 = seg.joined_marks[0]
+    assert x0 < 238 < x1 and y0 >= 70 and y1 > 78  # the fourth digit stands at x = 240
+    result = _read_sure(work, seg, "24550")
+    assert "mark_joined" in result.flags and result.status.value == "review"
+
+
+def test_a_low_digit_a_tail_mid_glyph_or_at_the_line_end_is_no_comma() -> None:
+    """A digit written lower than the rest has its whole foot below the line; a stroke that
+    runs below it from the middle of a glyph is the glyph's own; and a comma never stands
+    before the first digit."""
+    assert segment_field(_with_comma_tail(low=10)).joined_marks == ()
+    assert segment_field(_with_comma_tail(tail_x=0.5)).joined_marks == ()
+    assert segment_field(_with_comma_tail(tail_at=0)).joined_marks == ()
