@@ -43,6 +43,27 @@ def test_the_curve_counts_the_fields_accepted_before_each_misread() -> None:
     assert before_misreads(rows, count=1) == [1]
 
 
+def test_each_set_held_out_is_judged_by_a_threshold_chosen_on_the_others() -> None:
+    from dataclasses import replace
+
+    from bench.tune import cross_check, set_of
+
+    def rows(name: str, misread_at: float) -> list[Row]:
+        good = [
+            replace(_row(c, True), source=f"{name}/doc_{i}.png#0")
+            for i, c in enumerate((0.9999, 0.999, 0.99, 0.98, 0.97))
+        ]
+        return [*good, replace(_row(misread_at, False), source=f"{name}/bad.png#0")]
+
+    both = rows("s1", 0.995) + rows("s2", 0.96)
+    assert set_of(both[0]) == "s1" and set_of(_row(0.9, True)) == ""
+    got = cross_check(both, 0.0)
+    # s2's own misread (0.96) lies under the threshold s1 alone chose (0.999): it holds there;
+    # s1's (0.995) lies over the one s2 alone chose (0.97): one misread gets through
+    assert got == [("s1", 0.97, 6, 6, 1), ("s2", 0.999, 6, 2, 0)]
+    assert cross_check(rows("s1", 0.995), 0.0) == []  # one set: nothing to hold out
+
+
 def test_writing_the_thresholds_keeps_the_other_decision_settings(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
