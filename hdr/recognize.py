@@ -40,7 +40,6 @@ from hdr.assemble.geometry import (
     is_digit_sized,
     is_high_mark,
     long_comma,
-    neighbour_band,
     shape_prior,
     stroke_as_comma,
 )
@@ -49,7 +48,7 @@ from hdr.classify.labels import DIGITS, LABELS, NUM_CLASSES, REJECT
 from hdr.classify.normalize import normalize_glyph
 from hdr.config import PipelineConfig
 from hdr.segment import Piece, Segment, Segmentation, segment_field
-from hdr.segment.components import local_metrics
+from hdr.segment.components import local_metrics, neighbour_band
 from hdr.segment.segment import JOIN_WIDTH
 from hdr.types import FieldCrop, FieldResult, GlyphResult, Status
 

@@ -6,7 +6,7 @@ height and baseline, into a soft prior over the labels: a small mark low on the 
 or ``,`` far more often than a digit; a flat one at mid height is a ``-``; a full-size glyph is
 never a ``.``. The prior multiplies the classifier's probabilities, which are then renormalised.
 
->>> from hdr.segment.components import Metrics, nearest_each_side
+>>> from hdr.segment.components import Metrics
 >>> m = Metrics(digit_height=40, digit_width=25, stroke_width=4, top=10, base=50)
 >>> p = shape_prior((100, 44, 106, 50), m)                 # a small dot on the baseline
 >>> bool(p[LABELS.index(".")] > 0.8 > 0.1 > p[LABELS.index("7")])
@@ -16,12 +16,11 @@ True
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import numpy as np
 
 from hdr.classify.labels import CURRENCY, DIGITS, LABELS, REJECT, index_of
-from hdr.segment.components import Metrics, nearest_each_side
+from hdr.segment.components import Metrics
 from hdr.types import Box
 
 _DIGIT_IDX = [index_of(d) for d in DIGITS]
@@ -37,22 +36,6 @@ LONG_COMMA_TOP = 0.42
 
 def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, x))))
-
-
-def neighbour_band(box: Box, boxes: Sequence[Box], metrics: Metrics) -> tuple[float, float] | None:
-    """Top line and baseline of the writing around ``box``, from its full-size neighbours.
-
-    A line of handwriting slopes and drifts: on a long amount the last digits may sit a third
-    of a digit lower than the first. Up to two full-size glyphs on each side say where the line
-    runs at this glyph. None when a side has none: a group comma stands between digits, so a
-    glyph at either end of the writing is never judged a long comma.
-    """
-    full = [b for b in boxes if (b[3] - b[1]) >= 0.7 * metrics.digit_height]
-    left, right = nearest_each_side(box, full)
-    if not left or not right:
-        return None
-    near = left + right
-    return float(np.median([b[1] for b in near])), float(np.median([b[3] for b in near]))
 
 
 def long_comma(box: Box, band: tuple[float, float]) -> float:
@@ -95,7 +78,7 @@ def shape_prior(box: Box, metrics: Metrics, comma_like: float = 0.0) -> np.ndarr
     """A weight in [0, 1] per label for a glyph with this box (see the module docstring).
 
     ``comma_like`` is :func:`long_comma` of the glyph in the band its neighbours give
-    (:func:`neighbour_band`); 0 where it has no neighbour on one side.
+    (:func:`hdr.segment.components.neighbour_band`); 0 where it has no neighbour on one side.
     """
     rel_h, _, cy = metrics.relative(box)
     h, w = box[3] - box[1], box[2] - box[0]

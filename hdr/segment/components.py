@@ -251,6 +251,22 @@ def nearest_each_side(
     return left, right
 
 
+def neighbour_band(box: Box, boxes: Sequence[Box], metrics: Metrics) -> tuple[float, float] | None:
+    """Top line and baseline of the writing around ``box``, from its full-size neighbours.
+
+    A line of handwriting slopes and drifts: on a long amount the last digits may sit a third
+    of a digit lower than the first. Up to two full-size glyphs on each side say where the line
+    runs at this glyph. None when a side has none: a group comma stands between digits, so a
+    glyph at either end of the writing is never judged a long comma.
+    """
+    full = [b for b in boxes if (b[3] - b[1]) >= 0.7 * metrics.digit_height]
+    left, right = nearest_each_side(box, full)
+    if not left or not right:
+        return None
+    near = left + right
+    return float(np.median([b[1] for b in near])), float(np.median([b[3] for b in near]))
+
+
 def local_metrics(box: Box, boxes: Sequence[Box], metrics: Metrics) -> Metrics:
     """The writing's size and baseline around ``box``, from the bigger glyphs next to it.
 

@@ -16,7 +16,7 @@ hangs: below the line the digits around it stand on, narrow, at one end of the p
 (:func:`joined_comma`).
 
 >>> import numpy as np
->>> from hdr.segment.components import Metrics
+>>> from hdr.segment.components import Metrics, neighbour_band
 >>> m = Metrics(digit_height=40, digit_width=25, stroke_width=4, top=0, base=40)
 >>> level = np.zeros((40, 18), np.uint8); level[:, 13:17] = 250   # a "1", 4 px wide
 >>> joined_dot(level, (100, 0, 118, 40), m) is None
@@ -34,7 +34,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from hdr.segment.components import Metrics
+from hdr.segment.components import Metrics, neighbour_band
 from hdr.types import Box
 
 STEPS = tuple(range(48, 256, 16))  # darkness thresholds tried (0 paper .. 255 typical ink)
@@ -186,29 +186,27 @@ FOOT_MAX_WIDTH = 0.35  # digit heights: the ink below the baseline is no wider t
 FOOT_SLACK = 0.05  # digit heights below the baseline where a digit's own bottom may still be
 
 
-def joined_comma(ink: np.ndarray, box: Box, metrics: Metrics, beside: Sequence[Box]) -> Box | None:
+def joined_comma(ink: np.ndarray, box: Box, metrics: Metrics, boxes: Sequence[Box]) -> Box | None:
     """The box (field coordinates) of a comma's tail joined to the glyph whose ink is ``ink``
-    (covering ``box``), or None.
+    (covering ``box``; ``boxes`` are the field's pieces, its own among them), or None.
 
     A comma written against a digit is one piece with it in solid ink, so no darkness
     threshold sets it apart (:func:`joined_dot`). But a comma hangs below the line where
     digits stand: the piece reaches at least ``FOOT_BELOW`` of a digit height below the
-    baseline of the full-size glyphs ``beside`` it (up to two on each side: a line of writing
-    drifts), and what lies below that baseline is narrow and at one end of the piece (a digit
-    standing low has its whole bottom there). A group or decimal comma stands between digits,
-    so a full-size glyph must stand on each side.
+    baseline of the full-size glyphs beside it (up to two on each side, as a line of writing
+    drifts: :func:`hdr.segment.components.neighbour_band`), and what lies below that baseline
+    is narrow and at one end of the piece (a digit standing low has its whole bottom there).
+    A group or decimal comma stands between digits, so a full-size glyph must stand on each
+    side.
     """
     dh = max(1.0, metrics.digit_height)
     h, w = ink.shape[:2]
     if h < 0.7 * dh or w < 3:
         return None
-    full = [b for b in beside if b[3] - b[1] >= 0.7 * dh]
-    centre = (box[0] + box[2]) / 2.0
-    left = sorted((b for b in full if (b[0] + b[2]) / 2.0 < centre), key=lambda b: -b[2])[:2]
-    right = sorted((b for b in full if (b[0] + b[2]) / 2.0 > centre), key=lambda b: b[0])[:2]
-    if not left or not right:
+    band = neighbour_band(box, boxes, metrics)
+    if band is None:
         return None
-    base = float(np.median([b[3] for b in (*left, *right)]))
+    base = band[1]
     if box[3] < base + FOOT_BELOW * dh:
         return None
     cut = max(0, round(base + FOOT_SLACK * dh - box[1]))

@@ -475,8 +475,8 @@ def segment_field(
     boxes = [seg.piece.box for seg in shaded]
     joined = (
         joined_dot(seg.piece.mask, seg.piece.box, metrics)
-        or joined_comma(seg.piece.mask, seg.piece.box, metrics, boxes[:i] + boxes[i + 1 :])
-        for i, seg in enumerate(shaded)
+        or joined_comma(seg.piece.mask, seg.piece.box, metrics, boxes)
+        for seg in shaded
     )
     return Segmentation(
         shaded,

@@ -263,8 +263,8 @@ def test_shape_prior_reads_a_long_comma_as_a_comma() -> None:
 def test_a_one_at_the_end_of_a_sloping_line_stays_a_one() -> None:
     """The line drifts down: the last '1' starts half a digit below the field's median top,
     but level with its neighbours, so it is no comma; a comma on the same line still is."""
-    from hdr.assemble.geometry import long_comma, neighbour_band, stroke_as_comma
-    from hdr.segment.components import Metrics
+    from hdr.assemble.geometry import long_comma, stroke_as_comma
+    from hdr.segment.components import Metrics, neighbour_band
 
     m = Metrics(digit_height=40, digit_width=25, stroke_width=4, top=10, base=50)
     digits = [(30 * i, 4 * i, 30 * i + 25, 40 + 4 * i) for i in range(8)]  # 4 px lower each
