@@ -121,3 +121,13 @@ class EnsembleNet(nn.Module):
     def forward(self, glyphs: torch.Tensor) -> torch.Tensor:
         log_mean = torch.log(self.mean_probs(glyphs).clamp_min(1e-12))
         return torch.softmax(log_mean / self.temperature, dim=1)
+
+
+def ensemble_from_state(archs: Sequence[dict], state: dict) -> EnsembleNet:
+    """The :class:`EnsembleNet` that ``state`` (its state_dict: every member's weights and
+    temperature, and its own temperature) holds, for members of the architectures ``archs``
+    (a card's ``architecture["members"]``)."""
+    nets = [CalibratedNet(GlyphNet(**arch), 1.0) for arch in archs]
+    model = EnsembleNet(nets, 1.0)
+    model.load_state_dict(state)
+    return model

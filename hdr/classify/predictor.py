@@ -108,16 +108,14 @@ def onnx_runner(path: Path) -> Any:
 def _torch_runner(pt_path: Path, card: ModelCard) -> Any:
     import torch
 
-    from hdr.classify.net import CalibratedNet, EnsembleNet, GlyphNet
+    from hdr.classify.net import CalibratedNet, GlyphNet, ensemble_from_state
 
     try:
         state = torch.load(pt_path, map_location="cpu", weights_only=True)
         members = card.architecture.get("members")
         model: torch.nn.Module
         if members:  # an ensemble (hdr.train.ensemble): the temperatures are in the state_dict
-            nets = [CalibratedNet(GlyphNet(**arch), 1.0) for arch in members]
-            model = EnsembleNet(nets, 1.0)
-            model.load_state_dict(state)
+            model = ensemble_from_state(members, state)
         else:
             net = GlyphNet(**card.architecture)
             net.load_state_dict(state)

@@ -48,23 +48,13 @@ def _member_files(path: Path, card: ModelCard) -> Path:
     return pt_path
 
 
-def load_member(path: Path) -> tuple[Any, ModelCard]:
-    """One trained model as a :class:`hdr.classify.net.CalibratedNet`, with its card."""
+def _load_network(path: Path, card: ModelCard) -> tuple[Any, ModelCard]:
+    """A single trained network (``card`` is its card) as a
+    :class:`hdr.classify.net.CalibratedNet`, with its card."""
     import torch
 
     from hdr.classify.net import CalibratedNet, GlyphNet
 
-    card = ModelCard.read(card_path(path))
-    if tuple(card.labels) != LABELS:
-        raise ModelError(
-            ReasonCode.MODEL_INVALID, f"{path} was trained for labels {card.labels}, not {LABELS}"
-        )
-    if "members" in card.architecture:
-        raise UsageError(
-            ReasonCode.USAGE,
-            f"{path} is an ensemble already",
-            "pass it to combine_models, which takes its members (load_members)",
-        )
     pt_path = _member_files(path, card)
     net = GlyphNet(**{k: card.architecture[k] for k in MEMBER_ARCH_KEYS if k in card.architecture})
     net.load_state_dict(torch.load(pt_path, map_location="cpu", weights_only=True))
@@ -79,16 +69,16 @@ def load_members(path: Path) -> list[tuple[Any, ModelCard]]:
     """
     import torch
 
-    from hdr.classify.net import CalibratedNet, EnsembleNet, GlyphNet
+    from hdr.classify.net import ensemble_from_state
 
     card = ModelCard.read(card_path(path))
-    archs = card.architecture.get("members")
-    if not archs:
-        return [load_member(path)]
     if tuple(card.labels) != LABELS:
         raise ModelError(
             ReasonCode.MODEL_INVALID, f"{path} was trained for labels {card.labels}, not {LABELS}"
         )
+    archs = card.architecture.get("members")
+    if not archs:
+        return [_load_network(path, card)]
     entries = list(card.training.get("members") or [])
     if len(entries) != len(archs):
         raise ModelError(
@@ -97,8 +87,7 @@ def load_members(path: Path) -> list[tuple[Any, ModelCard]]:
         )
     pt_path = _member_files(path, card)
     state = torch.load(pt_path, map_location="cpu", weights_only=True)
-    ensemble = EnsembleNet([CalibratedNet(GlyphNet(**arch), 1.0) for arch in archs], 1.0)
-    ensemble.load_state_dict(state)
+    ensemble = ensemble_from_state(archs, state)
     out = []
     for i, (net, arch, entry) in enumerate(zip(ensemble.members, archs, entries, strict=True)):
         prefix = f"member{i}."
