@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -92,6 +92,9 @@ class ModelRef(_Strict):
     path: str = "models/digits.onnx"
     sha256: str | None = None
     backend: str = "onnx"  # onnx | torch
+    # fields whose glyphs are read as the mean of the classifier's probabilities over the glyph
+    # and four copies moved one pixel (hdr.classify.normalize.shifted_views)
+    average_shifts: tuple[Literal["amount", "account"], ...] = ()
 
 
 class LineModelRef(_Strict):

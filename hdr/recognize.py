@@ -45,7 +45,7 @@ from hdr.assemble.geometry import (
 )
 from hdr.assemble.reading import Reading
 from hdr.classify.labels import DIGITS, LABELS, NUM_CLASSES, REJECT
-from hdr.classify.normalize import normalize_glyph
+from hdr.classify.normalize import SHIFTS, normalize_glyph, shifted_views
 from hdr.config import PipelineConfig
 from hdr.segment import Piece, Segment, Segmentation, segment_field
 from hdr.segment.components import local_metrics, neighbour_band
@@ -84,22 +84,29 @@ class _Batch:
     def __init__(self) -> None:
         self.images: list[np.ndarray] = []
         self.keys: dict[int, int] = {}
+        self.shifted: list[int] = []  # rows read as the mean over shifted views too
         self.probs = np.zeros((0, NUM_CLASSES), np.float64)
 
-    def add(self, piece: Piece) -> None:
+    def add(self, piece: Piece, shifted: bool = False) -> None:
         if id(piece) not in self.keys:
             self.keys[id(piece)] = len(self.images)
+            if shifted:
+                self.shifted.append(len(self.images))
             self.images.append(normalize_glyph(piece.mask))
 
     def run(self, classifier: Any) -> None:
         if not self.images:
             return
-        probs = np.asarray(classifier.predict_proba(np.stack(self.images)), np.float64)
-        if probs.shape != (len(self.images), NUM_CLASSES):
-            raise ValueError(
-                f"classifier returned {probs.shape}, expected ({len(self.images)}, {NUM_CLASSES})"
-            )
-        self.probs = probs
+        images = np.stack(self.images)
+        views = shifted_views(images[self.shifted]) if self.shifted else images[:0]
+        probs = np.asarray(classifier.predict_proba(np.concatenate([images, views])), np.float64)
+        expected = (len(images) + len(views), NUM_CLASSES)
+        if probs.shape != expected:
+            raise ValueError(f"classifier returned {probs.shape}, expected {expected}")
+        if self.shifted:
+            moved = probs[len(images) :].reshape(len(SHIFTS), len(self.shifted), NUM_CLASSES)
+            probs[self.shifted] = (probs[self.shifted] + moved.sum(axis=0)) / (len(SHIFTS) + 1)
+        self.probs = probs[: len(images)]
 
     def get(self, piece: Piece) -> tuple[np.ndarray, np.ndarray] | None:
         """The piece's probabilities and the image they were computed from, if queued here."""
@@ -817,17 +824,19 @@ def recognize_fields(
         read_lines(works, line_reader)
     first = _Batch()
     for work in works:
+        shifted = work.crop.name in cfg.model.average_shifts
         for seg in work.seg.segments if work.seg else ():
-            first.add(seg.piece)
+            first.add(seg.piece, shifted)
             for option in seg.options if seg.eager else ():
                 for piece in option:
-                    first.add(piece)
+                    first.add(piece, shifted)
         for join in work.seg.joins if work.seg else ():
             if join is not None:
-                first.add(join)
+                first.add(join, shifted)
     first.run(classifier)
     second = _Batch()  # cuts of components the classifier was unsure of as one glyph
     for work in works:
+        shifted = work.crop.name in cfg.model.average_shifts
         for seg in work.seg.segments if work.seg else ():
             if seg.options and not seg.eager:
                 whole = first.get(seg.piece)
@@ -836,7 +845,7 @@ def recognize_fields(
                 ):
                     for option in seg.options:
                         for piece in option:
-                            second.add(piece)
+                            second.add(piece, shifted)
     second.run(classifier)
     return [_result(work, (first, second), cfg) for work in works]
 

@@ -56,3 +56,29 @@ def normalize_batch(crops: list[np.ndarray]) -> np.ndarray:
     if not crops:
         return np.zeros((0, SIZE, SIZE), np.float32)
     return np.stack([normalize_glyph(c) for c in crops])
+
+
+SHIFTS = ((1, 0), (-1, 0), (0, 1), (0, -1))  # (rows, columns): down, up, right, left
+
+
+def shifted_views(glyphs: np.ndarray) -> np.ndarray:
+    """The glyphs moved one pixel down, up, right and left: 4N x 28 x 28, in that order.
+
+    Pixels shifted in are blank. A normalised glyph's ink stays inside its 20-pixel box, so a
+    one-pixel move loses none of it. Where a glyph falls between two shapes, the classifier's
+    answer changes with such moves, and averaging the views shows the doubt
+    (``model.average_shifts`` in configs/pipeline.yaml).
+
+    >>> g = np.zeros((1, SIZE, SIZE), np.float32); g[0, 10, 12] = 1.0
+    >>> [tuple(int(v) for v in np.argwhere(v)[0]) for v in shifted_views(g)]
+    [(11, 12), (9, 12), (10, 13), (10, 11)]
+    """
+    x = np.asarray(glyphs, np.float32)
+    out = np.zeros((len(SHIFTS), *x.shape), np.float32)
+    for k, (dy, dx) in enumerate(SHIFTS):
+        dst_y = slice(max(dy, 0), SIZE + min(dy, 0))
+        src_y = slice(max(-dy, 0), SIZE + min(-dy, 0))
+        dst_x = slice(max(dx, 0), SIZE + min(dx, 0))
+        src_x = slice(max(-dx, 0), SIZE + min(-dx, 0))
+        out[k][:, dst_y, dst_x] = x[:, src_y, src_x]
+    return out.reshape(-1, SIZE, SIZE)

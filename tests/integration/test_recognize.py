@@ -223,3 +223,78 @@ def test_a_field_the_line_reader_reads_otherwise_goes_to_review(classifier, pool
     assert other.line_text == "4068" and other.line_confidence > 0.5
     (same,) = recognize_fields([crop], classifier, cfg, _OtherReading(list(alone.raw_text)))
     assert "readers_disagree" not in same.flags and same.status is alone.status
+
+
+class _Recording:
+    """The real classifier, with the size of every batch it was asked to read kept."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.sizes = inner, []
+
+    def predict_proba(self, glyphs: np.ndarray) -> np.ndarray:
+        self.sizes.append(len(glyphs))
+        return self.inner.predict_proba(glyphs)
+
+
+def test_averaged_shifts_are_the_mean_over_five_views_in_one_call(classifier, pool) -> None:
+    from hdr.classify.normalize import shifted_views
+    from hdr.recognize import _Batch
+    from hdr.segment import Piece
+
+    rng = np.random.default_rng(5)
+    pieces = []
+    for d in "3794":
+        ink = pool[d][int(rng.integers(len(pool[d])))]
+        mask = (cv2.resize(ink, (40, 40)) > 100).astype(np.uint8) * 255
+        pieces.append(Piece((0, 0, 40, 40), mask))
+    batch, recording = _Batch(), _Recording(classifier)
+    for i, piece in enumerate(pieces):
+        batch.add(piece, shifted=i % 2 == 1)
+    batch.run(recording)
+    assert recording.sizes == [4 + 2 * 4]  # one call: four glyphs and two glyphs' four views
+    images = np.stack(batch.images)
+    plain = classifier.predict_proba(images)
+    views = classifier.predict_proba(shifted_views(images[[1, 3]])).reshape(4, 2, -1)
+    np.testing.assert_allclose(batch.probs[[0, 2]], plain[[0, 2]], atol=1e-6)
+    mean = (plain[[1, 3]] + views.sum(axis=0)) / 5
+    np.testing.assert_allclose(batch.probs[[1, 3]], mean, atol=1e-6)
+    assert np.allclose(batch.probs.sum(axis=1), 1.0, atol=1e-5)
+    found = batch.get(pieces[1])
+    assert found is not None and found[1] is batch.images[1]  # the glyph itself, not a view
+
+
+def test_average_shifts_reads_only_the_fields_it_names(classifier, pool) -> None:
+    rng = np.random.default_rng(21)
+    digits = "".join(str(int(d)) for d in rng.integers(0, 10, size=10))
+    img = blank(64, 12 + 14 * 40, cells=14)
+    cells = tuple((6 + i * 40, 6, 6 + (i + 1) * 40, 57) for i in range(14))
+    for i, d in enumerate(digits):
+        paste_digit(img, pool[d][int(rng.integers(len(pool[d])))], cells[i][0] + 9, 50, 36)
+    text, _ = written(125075, "plain")
+    crops = [crop_of(draw_field(text, pool, gap=10).image), crop_of(img, "account", cells)]
+    base = load_pipeline_config()
+    plain_cfg = base.model_copy(
+        update={"model": base.model.model_copy(update={"average_shifts": ()})}
+    )
+    shifted_cfg = base.model_copy(
+        update={"model": base.model.model_copy(update={"average_shifts": ("account",)})}
+    )
+    plain_clf, shifted_clf = _Recording(classifier), _Recording(classifier)
+    plain = recognize_fields(crops, plain_clf, plain_cfg)
+    shifted = recognize_fields(crops, shifted_clf, shifted_cfg)
+    assert plain[0] == shifted[0]  # the amount is read as before
+    account_glyphs = len(shifted[1].glyphs)
+    assert account_glyphs >= 10
+    assert shifted_clf.sizes[0] - plain_clf.sizes[0] >= 4 * account_glyphs
+    assert [g.cell for g in shifted[1].glyphs] == [g.cell for g in plain[1].glyphs]
+    assert shifted[1].glyphs[0].topk != plain[1].glyphs[0].topk  # other probabilities
+
+
+def test_average_shifts_names_fields_only() -> None:
+    from pydantic import ValidationError
+
+    from hdr.config import ModelRef
+
+    assert ModelRef(average_shifts=["account"]).average_shifts == ("account",)
+    with pytest.raises(ValidationError):
+        ModelRef(average_shifts=["date"])
