@@ -11,9 +11,10 @@ apart over a good range of thresholds (a stroke's end that merely fades does not
 line, at the piece's left or right end, no bigger than a dot. The recognizer sends the field to
 a person where a decimal mark there would give another value (``mark_joined``); it neither cuts
 the dot off nor guesses. A bilevel scan has no paler ink: there the dot must hang on the digit
-by a neck thinner than itself. A comma written against a digit in solid ink is told by where it
-hangs: below the line the digits around it stand on, narrow, at one end of the piece
-(:func:`joined_comma`).
+by a neck thinner than itself; so must a dot pressed against the digit in ink as dark as the
+digit's, which no threshold sets apart either (``32.00`` read ``3200.00``). A comma written
+against a digit in solid ink is told by where it hangs: below the line the digits around it
+stand on, narrow, at one end of the piece (:func:`joined_comma`).
 
 >>> import numpy as np
 >>> from hdr.segment.components import Metrics, neighbour_band
@@ -103,7 +104,10 @@ def joined_dot(level: np.ndarray, box: Box, metrics: Metrics) -> Box | None:
     for key, seen in found.items():
         if max(seen) - min(seen) >= PERSIST:
             return boxes[key]
-    return None
+    # a dot pressed against the digit in ink as dark as the digit's: no threshold sets it
+    # apart, but like a dot on a bilevel scan it hangs on the digit by a neck thinner than
+    # itself
+    return _necked_dot((level > 0).astype(np.uint8), box, metrics)
 
 
 def _shifted(part: Box, box: Box) -> Box:

@@ -387,6 +387,24 @@ def test_on_a_bilevel_scan_a_dot_hanging_on_a_thin_neck_is_found() -> None:
     assert segment_field(two).joined_marks == ()
 
 
+def test_a_dot_pressed_against_a_digit_in_the_same_dark_ink_is_found_by_its_neck() -> None:
+    """A shaded scan, the dot as dark as the digit and joined to its foot by a short stroke
+    thinner than the dot (``32.00`` read ``3200.00``): no darkness threshold sets it apart,
+    the neck does. The same digits without the dot give nothing."""
+    img = blank(90, 420)
+    for k in range(5):
+        x = 30 + k * 60 + (30 if k >= 3 else 0)
+        cv2.rectangle(img, (x, 22), (x + 26, 70), INK, 4)
+    plain = cv2.GaussianBlur(img, (3, 3), 0)
+    cv2.circle(img, (226, 66), 6, INK, -1)
+    cv2.line(img, (226, 67), (240, 67), INK, 2)
+    shaded = cv2.GaussianBlur(img, (3, 3), 0)
+    seg = segment_field(shaded)
+    assert len(seg.segments) == 5 and len(seg.joined_marks) == 1
+    assert seg.joined_marks[0][0] < 226 < seg.joined_marks[0][2]
+    assert segment_field(plain).joined_marks == ()
+
+
 def _with_comma_tail(tail_at: int = 3, low: int = 0, tail_x: float = 0.0) -> np.ndarray:
     """Five digits (shapes scripted) standing on y = 70, the ``tail_at``-th lowered by ``low``
     px, and a comma's tail in the same solid ink hanging below the baseline from that digit's
