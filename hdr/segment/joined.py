@@ -66,14 +66,26 @@ def _is_bilevel(level: np.ndarray) -> bool:
 def joined_dot(level: np.ndarray, box: Box, metrics: Metrics) -> Box | None:
     """The box (field coordinates) of a dot joined to the glyph whose darkness is ``level``
     (a shaded piece: 0 paper, 255 typical ink; covering ``box``), or None. Only pieces at
-    least half a digit tall are looked at. On a bilevel scan, where there is no paler ink,
-    the dot must hang on the glyph by a neck thinner than itself (:func:`_necked_dot`)."""
+    least half a digit tall are looked at. A dot joined through paler ink comes apart as the
+    darkness threshold rises (:func:`_apart_in_darker_ink`). On a bilevel scan there is no
+    paler ink, and a dot pressed against the glyph in ink as dark as its own comes apart at no
+    threshold: either way the dot must hang on the glyph by a neck thinner than itself
+    (:func:`_necked_dot`)."""
     h, w = level.shape[:2]
-    dh = max(1.0, metrics.digit_height)
-    if h < 0.5 * dh or w < 3:
+    if h < 0.5 * max(1.0, metrics.digit_height) or w < 3:
         return None
-    if _is_bilevel(level):
-        return _necked_dot((level > 0).astype(np.uint8), box, metrics)
+    if not _is_bilevel(level):
+        found = _apart_in_darker_ink(level, box, metrics)
+        if found is not None:
+            return found
+    return _necked_dot((level > 0).astype(np.uint8), box, metrics)
+
+
+def _apart_in_darker_ink(level: np.ndarray, box: Box, metrics: Metrics) -> Box | None:
+    """A dot that stays apart from the glyph over :data:`PERSIST` darkness levels as the
+    threshold rises, low at one end of the piece (see the module docstring), or None."""
+    w = level.shape[1]
+    dh = max(1.0, metrics.digit_height)
     found: dict[tuple[int, bool], list[int]] = {}  # (rough x, left end) -> thresholds seen apart
     boxes: dict[tuple[int, bool], Box] = {}
     for threshold in STEPS:
@@ -104,10 +116,7 @@ def joined_dot(level: np.ndarray, box: Box, metrics: Metrics) -> Box | None:
     for key, seen in found.items():
         if max(seen) - min(seen) >= PERSIST:
             return boxes[key]
-    # a dot pressed against the digit in ink as dark as the digit's: no threshold sets it
-    # apart, but like a dot on a bilevel scan it hangs on the digit by a neck thinner than
-    # itself
-    return _necked_dot((level > 0).astype(np.uint8), box, metrics)
+    return None
 
 
 def _shifted(part: Box, box: Box) -> Box:
