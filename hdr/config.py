@@ -85,6 +85,7 @@ class DecisionConfig(_Strict):
         "grammar_corrected",  # the confidence already counts the correction's doubt
         "noise_ignored",
         "microprint_ignored",
+        "line_read_tail",  # the line reader read the same value, but for the "/-" tail
     )
 
 

@@ -31,7 +31,7 @@ import cv2
 import numpy as np
 
 from hdr.assemble.account import parse_account
-from hdr.assemble.amount import DECIMAL_MARKS, GROUP_MARKS, parse_amount
+from hdr.assemble.amount import DECIMAL_MARKS, GROUP_MARKS, parse_amount, tail_read_as_digits
 from hdr.assemble.decide import LayoutLike, decide_field, field_confidence, same_value_probs
 from hdr.assemble.decide import decide_page as _decide_page
 from hdr.assemble.decode import decode
@@ -696,7 +696,14 @@ def _result(work: _Work, batches: Sequence[_Batch], cfg: PipelineConfig) -> Fiel
     confidence = field_confidence(same, seg_score) if reading.value is not None else 0.0
     value = reading.value
     line_value = _line_value(work, cfg)
-    if work.line is not None and line_value != value:
+    if (
+        work.line is not None
+        and line_value != value
+        and crop.name == "amount"
+        and tail_read_as_digits(work.line.labels, labels, value)
+    ):
+        flags.append("line_read_tail")  # the same value, but for the "/-" it reads as digits
+    elif work.line is not None and line_value != value:
         flags.append("readers_disagree")  # a person decides; both readings are shown
         if line_value is not None and _line_wins(work.line, labels, post_matrix, confidence, value):
             value, confidence = line_value, work.line.prob

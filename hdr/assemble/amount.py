@@ -143,3 +143,38 @@ def parse_amount(labels: Sequence[str], digit_sized: Collection[int] = ()) -> Re
     if int(whole) == 0 and cents == "00":
         return Reading(None, (*flags, "amount_zero"))
     return Reading(f"{int(whole)}.{cents}", tuple(flags))
+
+
+TAIL_AS_DIGITS = 2  # labels the line reader may put where the glyph reader read the "/-" tail
+
+
+def tail_read_as_digits(line: Sequence[str], glyphs: Sequence[str], value: str | None) -> bool:
+    """Whether the line reader read ``value`` too, but for the closing ``/-``.
+
+    ``glyphs`` are the glyph reader's labels, which end in a ``/`` and dashes after the last
+    digit (its tail reading placed them by their shape: a stroke taller than the digits, then
+    flat ones); ``line`` are the line reader's. That reader never saw a ``/-`` written the way
+    Indian cheques close an amount (an upright stroke with the dash high at its top or far
+    out), and reads it as a ``1`` and at most one more character: ``99,0001`` for ``99,000/-``.
+    Such a reading agrees with the glyph reader where, cut before that ``1``, it gives the same
+    value. Whether the stroke is a ``/`` or a ``1`` is the glyph reader's own question
+    (``slash_or_one``), which stays with the field.
+
+    >>> tail_read_as_digits(list("99,0001"), list("99,000/-"), "99000.00")
+    True
+    >>> tail_read_as_digits(list("99,0001"), list("99,0001"), "990001.00")  # no tail was read
+    False
+    >>> tail_read_as_digits(list("98,0001"), list("99,000/-"), "99000.00")  # another value
+    False
+    """
+    if value is None:
+        return False
+    at = [i for i, t in enumerate(glyphs) if t in _DIGITS]
+    tail = list(glyphs[at[-1] + 1 :]) if at else []
+    if tail[:1] != ["/"] or "-" not in tail or any(t not in ("/", "-") for t in tail):
+        return False
+    labels = list(line)
+    for cut in range(max(1, len(labels) - TAIL_AS_DIGITS), len(labels)):
+        if labels[cut] == "1" and parse_amount(labels[:cut], set(range(cut))).value == value:
+            return True
+    return False

@@ -225,6 +225,32 @@ def test_a_field_the_line_reader_reads_otherwise_goes_to_review(classifier, pool
     assert "readers_disagree" not in same.flags and same.status is alone.status
 
 
+def test_a_line_reader_that_reads_the_closing_slash_dash_as_digits_still_agrees(
+    classifier, pool
+) -> None:
+    """Real cheques close an amount with an upright ``/`` and a high dash, which the line reader
+    reads as ``1`` and one more character (``99,0001`` for ``99,000/-``): with the same value
+    before that ``1``, and a ``/-`` read there by the glyph reader, the readers agree."""
+    rng = np.random.default_rng(11)
+    crop = crop_of(draw_field("4058/-", pool, rng=rng, gap=10).image)
+    cfg = load_pipeline_config()
+    (alone,) = recognize_fields([crop], classifier, cfg)
+    assert alone.raw_text.endswith("/-") and alone.value == "4058.00", alone.raw_text
+    digits = [d for d in alone.raw_text if d.isdigit()]
+    for tail in (["1"], ["1", "5"]):
+        (tailed,) = recognize_fields([crop], classifier, cfg, _OtherReading([*digits, *tail]))
+        assert "line_read_tail" in tailed.flags and "readers_disagree" not in tailed.flags
+        assert tailed.value == alone.value and tailed.status is alone.status
+    for other in (["4", "0", "6", "8", "1"], [*digits, "1", "1", "1"], [*digits, "7"]):
+        (wrong,) = recognize_fields([crop], classifier, cfg, _OtherReading(other))
+        assert "readers_disagree" in wrong.flags and "line_read_tail" not in wrong.flags
+        assert wrong.status is Status.REVIEW
+    # no tail read by the glyph reader: a "1" more is another value
+    plain = crop_of(draw_field("4058", pool, rng=np.random.default_rng(3), gap=10).image)
+    (one_more,) = recognize_fields([plain], classifier, cfg, _OtherReading(list("40581")))
+    assert "readers_disagree" in one_more.flags and one_more.status is Status.REVIEW
+
+
 class _Recording:
     """The real classifier, with the size of every batch it was asked to read kept."""
 

@@ -191,3 +191,27 @@ def test_two_slashes_after_the_digits_are_a_one_and_the_tail() -> None:
     assert parse_amount(list("24//-")).value is None  # the decoder will try "241/-"
     assert parse_amount(list("241/-")).value == "241.00"
     assert parse_amount(list("24/-")).value == "24.00"
+
+
+@pytest.mark.parametrize(
+    ("line", "glyphs", "value", "agree"),
+    [
+        ("99,0001", "99,000/-", "99000.00", True),  # the tail read as a "1"
+        ("21,13,0001", "21,13,000/-", "2113000.00", True),
+        ("329,00015", "329,000/-", "329000.00", True),  # and the dash as a "5"
+        ("329,000111", "329,000/-", "329000.00", False),  # three labels: more than a tail
+        ("329,0007", "329,000/-", "329000.00", False),  # no "1" where the "/" stood
+        ("329,0001", "329,000", "329000.00", False),  # the glyph reader read no tail
+        ("329,0001", "329,000/", "329000.00", False),  # nor a dash: the "/" may be a "1"
+        ("329,0001", "329,000/?", "329000.00", False),  # something else after the "/"
+        ("328,0001", "329,000/-", "329000.00", False),  # another value before the "1"
+        ("1", "/-", None, False),
+    ],
+)
+def test_the_line_reader_agrees_but_for_the_closing_slash_dash(
+    line: str, glyphs: str, value: str | None, agree: bool
+) -> None:
+    from hdr.assemble.amount import tail_read_as_digits
+
+    labels = ["reject" if ch == "?" else ch for ch in glyphs]
+    assert tail_read_as_digits(list(line), labels, value) is agree

@@ -17,17 +17,50 @@ def _row(confidence: float, right: bool) -> Row:
 
 
 def test_the_written_threshold_still_leaves_the_misread_out() -> None:
-    rows = [_row(0.999960, True), _row(0.999012, True), _row(0.999010, False), _row(0.99, True)]
-    t = choose(rows, 0.0015)
-    assert t == 0.999012
+    rows = [
+        *[_row(0.999960, True)] * 1200,
+        _row(0.999012, True),
+        _row(0.999010, False),
+        _row(0.99, True),
+    ]
+    t = choose(rows, 0.003)
+    assert t == 0.999012  # 1,201 fields without a misread; with it, 1 in 1,202 is too few
     written = float(threshold_text(t))
-    assert rates(rows, written) == (4, 2, 0)  # four decimals (0.9990) would let it back in
+    assert rates(rows, written) == (1203, 1201, 0)  # four decimals (0.9990) would let it back in
     assert rates(rows, round(t, 4))[2] == 1
 
 
-def test_no_misread_means_every_clean_field_is_accepted() -> None:
-    rows = [_row(0.9, True), _row(0.5, True), _row(0.7, True)]
-    assert rates(rows, float(threshold_text(choose(rows, 0.0015)))) == (3, 3, 0)
+def test_the_bound_matches_the_exact_binomial_one() -> None:
+    from bench.tune import binomial_cdf, misread_bound
+
+    # no misread: the bound solves (1 - p)^n = 1 - confidence
+    assert misread_bound(1000, 0) == pytest.approx(1 - 0.05 ** (1 / 1000), rel=1e-6)
+    # with misreads, the chance of seeing at most that many at the bound is 1 - confidence
+    for n, k in ((1566, 2), (413, 2), (940, 1)):
+        bound = misread_bound(n, k)
+        assert binomial_cdf(k, n, bound) == pytest.approx(0.05, rel=1e-4)
+        assert bound > k / n
+    assert misread_bound(1566, 2) == pytest.approx(0.00402, abs=5e-5)  # a 0.13 % share
+    assert misread_bound(2000, 1) < misread_bound(1000, 1) < misread_bound(1000, 2)
+    assert misread_bound(0, 0) == 1.0 and misread_bound(5, 5) == 1.0
+    assert misread_bound(1000, 0, confidence=0.5) < misread_bound(1000, 0, confidence=0.99)
+
+
+def test_a_misread_is_let_in_only_behind_enough_right_fields() -> None:
+    top = [_row(0.999, True)] * 1000
+    # one misread, then 700 right fields: 1 in 1,701 bounds the rate at 0.28 %
+    assert choose([*top, _row(0.998, False), *[_row(0.997, True)] * 700], 0.003) == 0.997
+    # ...but not behind 300: 1 in 1,301 bounds it at 0.36 %, so the threshold stays over it
+    assert choose([*top, _row(0.998, False), *[_row(0.997, True)] * 300], 0.003) == 0.999
+
+
+def test_every_clean_field_is_accepted_only_when_enough_of_them_vouch_for_it() -> None:
+    many = [_row(0.5 + 0.4 * i / 1100, True) for i in range(1100)]
+    assert rates(many, float(threshold_text(choose(many, 0.003)))) == (1100, 1100, 0)
+    few = [_row(0.9, True), _row(0.5, True), _row(0.7, True)]
+    assert choose(few, 0.003) == 1.0  # three right fields say little about a 0.3 % rate
+    with pytest.raises(ValueError):
+        choose(few, 0.003, confidence=1.0)
 
 
 def test_the_curve_counts_the_fields_accepted_before_each_misread() -> None:
@@ -48,20 +81,21 @@ def test_each_set_held_out_is_judged_by_a_threshold_chosen_on_the_others() -> No
 
     from bench.tune import cross_check, set_of
 
-    def rows(name: str, misread_at: float) -> list[Row]:
+    def rows(name: str, confidences: list[float], misread_at: float) -> list[Row]:
         good = [
             replace(_row(c, True), source=f"{name}/doc_{i}.png#0")
-            for i, c in enumerate((0.9999, 0.999, 0.99, 0.98, 0.97))
+            for i, c in enumerate(confidences)
         ]
         return [*good, replace(_row(misread_at, False), source=f"{name}/bad.png#0")]
 
-    both = rows("s1", 0.995) + rows("s2", 0.96)
-    assert set_of(both[0]) == "s1" and set_of(_row(0.9, True)) == ""
-    got = cross_check(both, 0.0)
-    # s2's own misread (0.96) lies under the threshold s1 alone chose (0.999): it holds there;
-    # s1's (0.995) lies over the one s2 alone chose (0.97): one misread gets through
-    assert got == [("s1", 0.97, 6, 6, 1), ("s2", 0.999, 6, 2, 0)]
-    assert cross_check(rows("s1", 0.995), 0.0) == []  # one set: nothing to hold out
+    s1 = rows("s1", [0.999] * 1100 + [0.98] * 100, 0.995)
+    s2 = rows("s2", [0.999] * 1100 + [0.98] * 100, 0.97)
+    assert set_of(s1[0]) == "s1" and set_of(_row(0.9, True)) == ""
+    got = cross_check(s1 + s2, 0.003)
+    # s1 alone keeps its misread (0.995) out: 0.999. s2 alone can let 0.98 in, over its own
+    # misread (0.97), and on s1 that threshold lets s1's misread through
+    assert got == [("s1", 0.98, 1201, 1201, 1), ("s2", 0.999, 1201, 1100, 0)]
+    assert cross_check(s1, 0.003) == []  # one set: nothing to hold out
 
 
 def test_writing_the_thresholds_keeps_the_other_decision_settings(
