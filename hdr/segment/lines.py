@@ -41,6 +41,7 @@ class Lines:
     interior: Box  # the part of the crop inside the box borders (the whole crop when none)
     ticks: tuple[int, ...] = ()  # x of the short ticks of a comb field (cell separators)
     struck: bool = False  # a long straight line runs through the writing: crossed out
+    inner_cols: tuple[int, ...] = ()  # x of vertical rules the horizontal ones run on past
 
     @property
     def found(self) -> bool:
@@ -279,6 +280,16 @@ def remove_lines(ink: np.ndarray, cells: Sequence[Box] = ()) -> Lines:
     restored = (h_rules & repair_h & ~v_rules) | (v_rules & repair_v & ~h_rules)
     clean = other | restored
 
+    # a box's sides end its top and bottom rules; a rule they run on past both ways divides the
+    # box (a cell line), or is a "1" drawn straight from the top rule to the bottom one
+    covered = h_mask.any(axis=0)
+    run_on = max(3, round(0.5 * span))
+    margin = max(3, round(0.05 * span))
+    inner = tuple(
+        c
+        for c in cols
+        if covered[: max(0, c - margin)].sum() >= run_on and covered[c + margin :].sum() >= run_on
+    )
     x_lo, x_hi = 0, w
     if 1 <= len(cols) <= 3:  # box sides or a separator after a printed currency mark
         left = [c for c in cols if c < 0.3 * w]
@@ -286,4 +297,4 @@ def remove_lines(ink: np.ndarray, cells: Sequence[Box] = ()) -> Lines:
         x_lo = max(left) if left else 0
         x_hi = min(right) if right else w
     interior = (x_lo, span_lo if top is not None else 0, x_hi, bottom if bottom is not None else h)
-    return Lines(clean, tuple(rows), tuple(cols), interior, tuple(ticks), struck)
+    return Lines(clean, tuple(rows), tuple(cols), interior, tuple(ticks), struck, inner)

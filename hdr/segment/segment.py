@@ -54,6 +54,7 @@ EDGE_MARGIN = 0.02
 EDGE_MARGIN_PX = 3
 HAIRLINE = 0.5
 HAIRLINE_PX = 2.0  # printed rules are one or two pixels wide at the dpi we read
+SIDE_RULE_SHARE = 0.6  # of the box height: an edge hairline shorter than this may be a "1"
 MAX_SEGMENTS = 48  # more candidates than any amount or account has: the crop is not a field
 EAGER_SPLIT = 1.3  # width / digit width from which a component is split before classifying
 MAYBE_SPLIT = 0.9  # ... from which it is split when the classifier is unsure of it whole
@@ -427,6 +428,17 @@ def segment_field(
     if rules:  # what is left of the box's side rules: a "1" to the classifier
         flags.append("noise_ignored")
         comps = [c for c in comps if c not in rules]
+        span = lines.interior[3] - lines.interior[1]
+        if any(c.height < SIDE_RULE_SHARE * span for c in rules):
+            # far shorter than the side rule: what line removal and the crop's edge left of a
+            # "1" written on the box's side or past it, maybe ("1365.99" read "365.99")
+            flags.append("stroke_at_edge")
+    if not cell_boxes and lines.inner_cols:
+        # an upright rule inside the box, by the writing: a "1" drawn from the top rule to the
+        # bottom one goes with the rules ("21" read "2"); a person checks
+        reach = 0.5 * (lines.interior[3] - lines.interior[1])
+        if any(c.box[0] - reach <= x <= c.box[2] + reach for c in comps for x in lines.inner_cols):
+            flags.append("rule_in_writing")
     if not cell_boxes and lines.interior != (0, 0, ink.shape[1], ink.shape[0]):
         inside = [c for c in comps if _in_interior(c, lines.interior)]
         beside = _written_beside(comps, inside, sw)

@@ -340,6 +340,11 @@ def test_a_hairline_at_the_crop_edge_is_a_box_rule_not_a_one() -> None:
     ruled[8:72, 236] = 90  # a hairline 3 px from the right end, taller than the digits
     seg = segment_field(ruled)
     assert len(seg.segments) == 3 and "noise_ignored" in seg.flags
+    assert "stroke_at_edge" not in seg.flags  # as tall as the box: its side rule
+    short = img.copy()
+    short[30:52, 236] = 90  # as thin, but a third of the box: what is left of a "1" on the side
+    seg = segment_field(short)
+    assert len(seg.segments) == 3 and "stroke_at_edge" in seg.flags
     penned = img.copy()
     cv2.line(penned, (228, 18), (228, 62), 40, 4)  # a "1" written with the same pen
     seg = segment_field(penned)
@@ -368,3 +373,23 @@ def test_a_stroke_along_a_cell_line_touching_it_is_not_taken_for_the_line() -> N
     assert not lines.ink[10:20, line_x - 1 : line_x + 2].any()
     comps = find_components(lines.ink[:, line_x - 40 : line_x])
     assert max(c.height for c in comps) >= 50
+
+
+def test_a_one_drawn_from_the_top_rule_to_the_bottom_one_is_flagged() -> None:
+    """A straight ``1`` as tall as the box goes out with the rules (``21`` read ``2``): a rule
+    the box's top and bottom rules run on past both ways, by the writing, is flagged."""
+    img = blank(80, 320)
+    two = paste_digit(img, DIGITS["2"][0], 20, 60, 40)
+    before = img.copy()
+    x = two[2] + 14
+    cv2.line(img, (x, 7), (x, 72), INK, 3)  # from the top rule to the bottom one
+    lines = remove_lines(binarize_crop(img))
+    assert [c for c in lines.inner_cols if abs(c - x) <= 3], (lines.cols, lines.inner_cols)
+    assert all(20 < c < 300 for c in lines.inner_cols)  # the box's own sides are not inner
+    assert "rule_in_writing" in segment_field(img).flags
+    assert "rule_in_writing" not in segment_field(before).flags
+    far = blank(80, 320)
+    paste_digit(far, DIGITS["2"][0], 20, 60, 40)
+    cv2.line(far, (250, 7), (250, 72), INK, 2)  # a divider far from any writing
+    assert remove_lines(binarize_crop(far)).inner_cols == (250,)
+    assert "rule_in_writing" not in segment_field(far).flags
