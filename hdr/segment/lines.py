@@ -282,7 +282,7 @@ def remove_lines(ink: np.ndarray, cells: Sequence[Box] = ()) -> Lines:
 
     # a box's sides end its top and bottom rules; a rule they run on past both ways divides the
     # box (a cell line), or is a "1" drawn straight from the top rule to the bottom one
-    covered = h_mask.any(axis=0)
+    covered = np.asarray(h_mask.any(axis=0), bool)
     run_on = max(3, round(0.5 * span))
     margin = max(3, round(0.05 * span))
     inner = tuple(
