@@ -14,7 +14,8 @@ truth says nothing valid is written (a crossed-out amount, a letter among the di
 
     .venv/bin/python bench/tune.py --n 400 --seed 1001            # report only
     .venv/bin/python bench/tune.py --n 400 --seed 1001 --write    # also configs + BENCHMARKS.md
-    .venv/bin/python bench/tune.py --n 1000 --seed 1001,1002,1003  # three sets, thresholds on all
+    .venv/bin/python bench/tune.py --n 1000 --seed 1001,1002,1003,1004,1005,1006 --write
+                                                 # six sets, thresholds on all (as shipped)
 
 With several seeds, each makes a set of ``--n`` files and the thresholds are chosen on all their
 fields together: one set of a thousand documents holds a handful of confident misreads, and a

@@ -345,6 +345,11 @@ def test_a_hairline_at_the_crop_edge_is_a_box_rule_not_a_one() -> None:
     short[30:52, 236] = 90  # as thin, but a third of the box: what is left of a "1" on the side
     seg = segment_field(short)
     assert len(seg.segments) == 3 and "stroke_at_edge" in seg.flags
+    corner = img.copy()
+    corner[2:16, 236] = 90  # as short, but above the writing: a piece of the rule by a corner
+    seg = segment_field(corner)
+    assert len(seg.segments) == 3 and "noise_ignored" in seg.flags
+    assert "stroke_at_edge" not in seg.flags
     penned = img.copy()
     cv2.line(penned, (228, 18), (228, 62), 40, 4)  # a "1" written with the same pen
     seg = segment_field(penned)
