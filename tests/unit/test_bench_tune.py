@@ -154,3 +154,27 @@ def test_several_seeds_are_read_as_one_tuning_set(
             assert r.truth == getattr(truth[r.source.split("/", 1)[1]], r.field)
     assert len(rows) == sum(r.source.startswith(("s1001/", "s1002/")) for r in rows)
     assert 0.0 <= choose(rows, 0.0015) <= 1.0
+
+
+def test_thresholds_are_chosen_again_from_saved_rows_without_reading(tmp_path: Path) -> None:
+    """``--rows F`` then ``--from-rows F``: the same rows back, and the choice made on them
+    again at another confidence in seconds; writing the config from them is refused."""
+    import subprocess
+    import sys
+
+    from bench.tune import REPO, load_rows, save_rows
+
+    rows = [*[_row(0.999, True)] * 1000, _row(0.998, False), *[_row(0.997, True)] * 300]
+    rows.append(Row("account", "12345678", "12345678", 0.99, False, ("low_confidence",), "y"))
+    saved = tmp_path / "rows.json"
+    save_rows(saved, rows)
+    assert load_rows(saved) == rows
+    script = [sys.executable, str(REPO / "bench" / "tune.py"), "--from-rows", str(saved)]
+    strict = subprocess.run(script, capture_output=True, text=True, check=True).stdout
+    loose = subprocess.run(
+        [*script, "--confidence", "0.5"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "| amount | 0.999000 |" in strict  # 1 misread in 1,301: not at 95 %
+    assert "| amount | 0.997000 |" in loose and "--confidence 0.5" in loose
+    refused = subprocess.run([*script, "--write"], capture_output=True, text=True)
+    assert refused.returncode == 2 and "--from-rows reports only" in refused.stderr
