@@ -16,7 +16,8 @@ truth says nothing valid is written (a crossed-out amount, a letter among the di
     .venv/bin/python bench/tune.py --n 400 --seed 1001 --write    # also configs + BENCHMARKS.md
     .venv/bin/python bench/tune.py --n 1000 --seed 1001,1002,1003,1004,1005,1006 --write
                                                  # six sets, thresholds on all (as shipped)
-    .venv/bin/python bench/tune.py --n 1000 --seed 1001,...,1006 --rows F      # keep the rows
+    .venv/bin/python bench/tune.py --n 1000 --seed 1001,1002,1003,1004,1005,1006 --rows F
+                                                 # the same, keeping every field's row in F
     .venv/bin/python bench/tune.py --from-rows F --confidence 0.9   # choose again, in seconds
 
 With several seeds, each makes a set of ``--n`` files and the thresholds are chosen on all their
