@@ -696,17 +696,15 @@ def _result(work: _Work, batches: Sequence[_Batch], cfg: PipelineConfig) -> Fiel
     confidence = field_confidence(same, seg_score) if reading.value is not None else 0.0
     value = reading.value
     line_value = _line_value(work, cfg)
-    if (
-        work.line is not None
-        and line_value != value
-        and crop.name == "amount"
-        and tail_read_as_digits(work.line.labels, labels, value)
-    ):
-        flags.append("line_read_tail")  # the same value, but for the "/-" it reads as digits
-    elif work.line is not None and line_value != value:
-        flags.append("readers_disagree")  # a person decides; both readings are shown
-        if line_value is not None and _line_wins(work.line, labels, post_matrix, confidence, value):
-            value, confidence = line_value, work.line.prob
+    if work.line is not None and line_value != value:
+        if crop.name == "amount" and tail_read_as_digits(work.line.labels, labels, value):
+            flags.append("line_read_tail")  # the same value, but for the "/-" it reads as digits
+        else:
+            flags.append("readers_disagree")  # a person decides; both readings are shown
+            if line_value is not None and _line_wins(
+                work.line, labels, post_matrix, confidence, value
+            ):
+                value, confidence = line_value, work.line.prob
     status, out_flags = decide_field(
         crop.name, value, confidence, flags, min(same, default=0.0), cfg.decision
     )

@@ -451,10 +451,11 @@ def segment_field(
     if rules:  # what is left of the box's side rules: a "1" to the classifier
         flags.append("noise_ignored")
         comps = [c for c in comps if c not in rules]
+    span = lines.interior[3] - lines.interior[1]  # the box's height (the crop's, without one)
     if not cell_boxes and lines.inner_cols:
         # an upright rule inside the box, by the writing: a "1" drawn from the top rule to the
         # bottom one goes with the rules ("21" read "2"); a person checks
-        reach = 0.5 * (lines.interior[3] - lines.interior[1])
+        reach = 0.5 * span
         if any(c.box[0] - reach <= x <= c.box[2] + reach for c in comps for x in lines.inner_cols):
             flags.append("rule_in_writing")
     if not cell_boxes and lines.interior != (0, 0, ink.shape[1], ink.shape[0]):
@@ -475,7 +476,7 @@ def segment_field(
     metrics = measure([c.box for c in comps], sw)
     kept = [c for c in comps if not is_stray(c, metrics)]
     metrics = measure([c.box for c in kept], sw)
-    if _stroke_at_edge(rules, kept, metrics, lines.interior[3] - lines.interior[1]):
+    if _stroke_at_edge(rules, kept, metrics, span):
         flags.append("stroke_at_edge")
     # faint blobs too: a dot of a pen running dry is lighter than the digits around it
     faint_blobs = [replace(c, label=-c.label) for c in label_components(faint)[1]]
