@@ -86,6 +86,7 @@ class DecisionConfig(_Strict):
         "noise_ignored",
         "microprint_ignored",
         "line_read_tail",  # the line reader read the same value, but for the "/-" tail
+        "line_missed_marks",  # the line reader read the same digits, but left out marks
     )
 
 

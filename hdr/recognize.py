@@ -31,7 +31,13 @@ import cv2
 import numpy as np
 
 from hdr.assemble.account import parse_account
-from hdr.assemble.amount import DECIMAL_MARKS, GROUP_MARKS, parse_amount, tail_read_as_digits
+from hdr.assemble.amount import (
+    DECIMAL_MARKS,
+    GROUP_MARKS,
+    line_missed_marks,
+    parse_amount,
+    tail_read_as_digits,
+)
 from hdr.assemble.decide import LayoutLike, decide_field, field_confidence, same_value_probs
 from hdr.assemble.decide import decide_page as _decide_page
 from hdr.assemble.decode import decode
@@ -197,12 +203,11 @@ def _is_cut(option: tuple[Piece, ...]) -> bool:
     return any(piece.split for piece in option)
 
 
-def _choose(
+def _scored_options(
     work: _Work, seg: Segment, batches: Sequence[_Batch]
-) -> tuple[tuple[Piece, ...], bool, float]:
-    """The pieces to read for a segment, whether the choice between cuts was a close call, and
-    the score of the choice (log probabilities with the width and cut priors)."""
-    assert work.seg is not None
+) -> list[tuple[float, tuple[Piece, ...], str]]:
+    """Every classified way to read a segment (whole, and each cut), best first: its score (log
+    probabilities with the width and cut priors), its pieces and the labels they read."""
 
     def post_of(piece: Piece) -> np.ndarray | None:
         found = _classified(batches, piece)
@@ -219,6 +224,17 @@ def _choose(
         reading = "".join(LABELS[int(p.argmax())] for p in posts if p is not None)
         scored.append((score, option, reading))
     scored.sort(key=lambda s: -s[0])
+    return scored
+
+
+def _choose(
+    work: _Work, seg: Segment, batches: Sequence[_Batch]
+) -> tuple[tuple[Piece, ...], bool, float]:
+    """The pieces to read for a segment, whether the choice between cuts was a close call, and
+    the score of the choice (log probabilities with the width and cut priors)."""
+    assert work.seg is not None
+
+    scored = _scored_options(work, seg, batches)
     best = scored[0]
     if _is_cut(best[1]):
         # a cut that reads just what the glyphs as placed read adds nothing but doubt
@@ -632,6 +648,67 @@ def _read_plan(
     return _PlanReading(pieces, labels, reading, probs, parse, flags, seg_score)
 
 
+def _sure_glyph(work: _Work, piece: Piece, batches: Sequence[_Batch], cfg: PipelineConfig) -> bool:
+    """Whether the glyph reader reads the piece as a character (no reject) it is sure of."""
+    found = _classified(batches, piece)
+    return found is not None and not _unsure(
+        _posterior(work, piece, found[0]), cfg.decision.min_glyph_prob
+    )
+
+
+def _line_cut(
+    work: _Work,
+    plan: Sequence[Step],
+    batches: Sequence[_Batch],
+    cfg: PipelineConfig,
+    line_value: str,
+) -> _PlanReading | None:
+    """The plan with one segment read another way (another cut, or whole), where that reading
+    gives the line reader's value and costs the glyph reader less than :data:`MAX_PLAN_LOSS`.
+
+    The two readers then agree on a segmentation the glyph reader found nearly as good: in
+    ``23,500/-`` the ``2`` and ``3`` touch, the glyph reader reads the pair whole as a ``3``
+    (a cut costs more than a wide digit), the line reader reads ``23500``, and the cut reads
+    ``2`` and ``3`` at 0.999 each. Only a segment whose own reading holds a glyph the glyph
+    reader is unsure of (:func:`_unsure`) is read again, and only as a reading whose every piece
+    it is sure of. The step is marked a close call, so the field goes to a
+    person (``split_unsure``) with the value both readers read. Tried only where they disagree.
+    """
+    assert work.seg is not None
+    for seg in work.seg.segments:
+        if not seg.options:
+            continue
+        at = next(
+            (
+                k
+                for k, (pieces, _, joined, _) in enumerate(plan)
+                if not joined and any(pieces[0] is opt[0] for opt in ((seg.piece,), *seg.options))
+            ),
+            None,
+        )
+        if at is None:
+            continue
+        pieces, _, _, cell = plan[at]
+        if all(_sure_glyph(work, piece, batches, cfg) for piece in pieces):
+            continue  # the glyph reader is sure of its own reading here
+        scored = _scored_options(work, seg, batches)
+        read = next(
+            (r for _, opt, r in scored if opt[0] is pieces[0] and len(opt) == len(pieces)), None
+        )
+        for score, option, reading in scored:
+            if reading == read or scored[0][0] - score >= MAX_PLAN_LOSS:
+                continue
+            if not all(_sure_glyph(work, piece, batches, cfg) for piece in option):
+                continue  # the glyph reader's own doubt: not for the line reader to settle
+            trial = _read_plan(
+                work, [*plan[:at], (option, True, False, cell), *plan[at + 1 :]], batches, cfg
+            )
+            if trial.reading.value == line_value:
+                trial.flags.append("line_chose_cut")
+                return trial
+    return None
+
+
 def _result(work: _Work, batches: Sequence[_Batch], cfg: PipelineConfig) -> FieldResult:
     crop = work.crop
     png = _png(crop.image)
@@ -648,14 +725,19 @@ def _result(work: _Work, batches: Sequence[_Batch], cfg: PipelineConfig) -> Fiel
         )
     plans = _plans(work, batches)
     chosen = _read_plan(work, plans[0], batches, cfg)
+    plan = plans[0]
     for alternative in plans[1:] if chosen.reading.value is None else ():
         # the best segmentation gives no value: read the next best that does, and say so
         trial = _read_plan(work, alternative, batches, cfg)
         if trial.reading.value is not None:
             trial.flags.append("grammar_corrected")
             trial.seg_score *= cfg.decision.split_penalty
-            chosen = trial
+            chosen, plan = trial, alternative
             break
+    line_value = _line_value(work, cfg)
+    if line_value is not None and chosen.reading.value != line_value:
+        agreed = _line_cut(work, plan, batches, cfg, line_value)
+        chosen = agreed if agreed is not None else chosen
     if chosen.reading.value is None and work.crop.name == "amount" and not work.cell_mode:
         # nor any other: a crumb between the digits read as a comma may be what breaks it
         trial = _read_plan(work, plans[0], batches, cfg, drop_crumbs=True)
@@ -695,10 +777,11 @@ def _result(work: _Work, batches: Sequence[_Batch], cfg: PipelineConfig) -> Fiel
     same = same_value_probs(labels, post_matrix, reading.value, lambda labs: parse(labs).value)
     confidence = field_confidence(same, seg_score) if reading.value is not None else 0.0
     value = reading.value
-    line_value = _line_value(work, cfg)
     if work.line is not None and line_value != value:
         if crop.name == "amount" and tail_read_as_digits(work.line.labels, labels, value):
             flags.append("line_read_tail")  # the same value, but for the "/-" it reads as digits
+        elif crop.name == "amount" and line_missed_marks(work.line.labels, labels, value):
+            flags.append("line_missed_marks")  # the same digits; it left out marks we read
         else:
             flags.append("readers_disagree")  # a person decides; both readings are shown
             if line_value is not None and _line_wins(

@@ -178,3 +178,33 @@ def tail_read_as_digits(line: Sequence[str], glyphs: Sequence[str], value: str |
         if labels[cut] == "1" and parse_amount(labels[:cut], set(range(cut))).value == value:
             return True
     return False
+
+
+def line_missed_marks(line: Sequence[str], glyphs: Sequence[str], value: str | None) -> bool:
+    """Whether the line reader read the glyph reader's digits and only left marks out.
+
+    ``line`` are the line reader's labels and ``glyphs`` the glyph reader's, whose value is
+    ``value``. They agree on the digits where the line reader's labels are the glyph reader's
+    with some marks (separators, the ``/-`` tail) left out, and that loss is why they make no
+    amount: the line reader reads a comma of Indian grouping poorly (``4,76500/-`` for
+    ``4,76,500/-``), and the grammar then refuses the grouping. What the marks mean stays the
+    glyph reader's reading (each mark is a glyph it read, and its probability is in the field's
+    confidence). A mark the line reader read where the glyph reader read none (``1,8700`` for
+    ``18700``), a digit either reads that the other does not, or a line reading that makes
+    another amount (``187.00`` for ``18700``) is a disagreement.
+
+    >>> line_missed_marks(list("4,76500/-"), list("4,76,500/-"), "476500.00")
+    True
+    >>> line_missed_marks(list("7100,000"), list("71,00,000/-"), "7100000.00")
+    True
+    >>> line_missed_marks(list("1,8700"), list("18700"), "18700.00")  # a mark of its own
+    False
+    >>> line_missed_marks(list("2,6000"), list("2,60,000"), "260000.00")  # a digit lost
+    False
+    """
+    if value is None or [t for t in line if t in _DIGITS] != [t for t in glyphs if t in _DIGITS]:
+        return False
+    if parse_amount(list(line), set(range(len(line)))).value is not None:
+        return False  # it reads an amount of its own: the same one, or a disagreement
+    rest = iter(glyphs)
+    return all(any(t == g for g in rest) for t in line)  # the line's labels in order, none added

@@ -324,3 +324,41 @@ def test_average_shifts_names_fields_only() -> None:
     assert ModelRef(average_shifts=["account"]).average_shifts == ("account",)
     with pytest.raises(ValidationError):
         ModelRef(average_shifts=["date"])
+
+
+def test_a_cut_the_line_reader_reads_too_is_the_value_shown_for_review(classifier, pool) -> None:
+    """``2`` and ``3`` written into each other: where the glyph reader prefers another reading
+    of the pair but a cut it is sure of, glyph by glyph, gives the line reader's value, the
+    readers agree on that value, and a person confirms the cut (``split_unsure``)."""
+    cfg = load_pipeline_config()
+    chose = 0
+    for seed in range(4):
+        crop = crop_of(draw_field("23500", pool, rng=np.random.default_rng(seed), gap=-8).image)
+        (alone,) = recognize_fields([crop], classifier, cfg)
+        (lined,) = recognize_fields([crop], classifier, cfg, _OtherReading(list("23500")))
+        if "line_chose_cut" in lined.flags:
+            chose += 1
+            assert alone.value != "23500.00" and lined.value == "23500.00", alone.raw_text
+            assert "split_unsure" in lined.flags and "readers_disagree" not in lined.flags
+            assert lined.status is Status.REVIEW
+        (other,) = recognize_fields([crop], classifier, cfg, _OtherReading(list("93500")))
+        assert "line_chose_cut" not in other.flags  # no cut the glyph reader is sure of reads it
+        assert "readers_disagree" in other.flags and other.status is Status.REVIEW
+    assert chose >= 1  # the pair is read whole, or cut otherwise, on some of these
+
+
+def test_a_line_reader_that_leaves_out_a_comma_still_agrees(classifier, pool) -> None:
+    """The line reader reads a comma of Indian grouping poorly (``4,76500/-``): with the same
+    digits and only marks left out, the readers agree; a mark or digit of its own is a
+    disagreement."""
+    crop = crop_of(draw_field("1,25,000", pool, rng=np.random.default_rng(4), gap=10).image)
+    cfg = load_pipeline_config()
+    (alone,) = recognize_fields([crop], classifier, cfg)
+    assert alone.raw_text == "1,25,000" and alone.value == "125000.00", alone.raw_text
+    (missed,) = recognize_fields([crop], classifier, cfg, _OtherReading(list("1,25000")))
+    assert "line_missed_marks" in missed.flags and "readers_disagree" not in missed.flags
+    assert missed.value == alone.value and missed.status is alone.status
+    for other in ("1,2,5000", "1,2500", "1,26000"):
+        (wrong,) = recognize_fields([crop], classifier, cfg, _OtherReading(list(other)))
+        assert "readers_disagree" in wrong.flags and "line_missed_marks" not in wrong.flags
+        assert wrong.status is Status.REVIEW

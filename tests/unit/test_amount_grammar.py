@@ -215,3 +215,31 @@ def test_the_line_reader_agrees_but_for_the_closing_slash_dash(
 
     labels = ["reject" if ch == "?" else ch for ch in glyphs]
     assert tail_read_as_digits(list(line), labels, value) is agree
+
+
+@pytest.mark.parametrize(
+    ("line", "glyphs", "value", "agree"),
+    [
+        ("4,76500/-", "4,76,500/-", "476500.00", True),  # a comma of Indian grouping left out
+        ("2,60000/-", "2,60,000/-", "260000.00", True),
+        ("7100,000", "71,00,000/-", "7100000.00", True),  # a comma and the tail left out
+        ("12,50000", "12,50,000", "1250000.00", True),
+        ("2,35000", "235,000", "235000.00", False),  # a comma the glyph reader did not read
+        ("1,8700", "18700", "18700.00", False),
+        ("2,6000", "2,60,000", "260000.00", False),  # a digit lost
+        ("2,60,0000", "2,60,000", "260000.00", False),  # a digit more
+        ("2,61000", "2,60,000", "260000.00", False),  # another digit
+        ("187.00", "18700", "18700.00", False),  # an amount of its own
+        ("5,70000", "5,70,000", None, False),  # no value to agree on
+        ("5,7?0000", "5,7,0000", "570000.00", False),  # a label the glyph reader did not read
+    ],
+)
+def test_the_line_reader_agrees_on_the_digits_but_left_out_marks(
+    line: str, glyphs: str, value: str | None, agree: bool
+) -> None:
+    from hdr.assemble.amount import line_missed_marks
+
+    def labels(text: str) -> list[str]:
+        return ["reject" if ch == "?" else ch for ch in text]
+
+    assert line_missed_marks(labels(line), labels(glyphs), value) is agree
