@@ -329,28 +329,44 @@ def _written_beside(
     return found
 
 
+FAINT_REACH = 1.5  # digit heights beside the writing where a faint glyph may be one of its own
+FAINT_INK = 0.1  # share of a glyph's ink that faint crumbs must hold to be a glyph, not grain
+
+
 def _faint_glyphs(faint: np.ndarray, comps: Sequence[Component], sw: float) -> np.ndarray | None:
     """Faint pieces the size of a glyph, on the line of the writing (None when there is none).
 
     Long or huge faint shapes (security backgrounds, guilloche) and small ones (paper texture)
-    are left out.
+    are left out, and so are those more than :data:`FAINT_REACH` digit heights beside the
+    writing (a smudge or the paper's grain by the box's far end, away from any digit: a pen
+    running dry fades within the amount, next to the digits it wrote), and crumbs that hold
+    less than :data:`FAINT_INK` of a glyph's ink (a few specks of the paper's grain, which the
+    dilation joins into a glyph-sized cluster).
     """
     if not comps:
         return None
     metrics = measure([c.box for c in comps], sw)
     if not faint.any():
         return None
+    dh = max(1.0, metrics.digit_height)
+    written = [c.box for c in comps if c.box[3] - c.box[1] >= 0.5 * dh]
+    lo = min((b[0] for b in written), default=0) - FAINT_REACH * dh
+    hi = max((b[2] for b in written), default=faint.shape[1]) + FAINT_REACH * dh
     # a faint stroke breaks into crumbs: judge the crumbs that lie close together as one
     size = max(3, round(0.15 * metrics.digit_height)) | 1
     joined = cv2.dilate(faint, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
     labels, found = label_components(joined)
     keep = []
     grow = size // 2
+    enough = FAINT_INK * 3.0 * dh * max(1.0, sw)  # a glyph's ink: about 3 digit heights of stroke
     for comp in found:
         x0, y0, x1, y1 = comp.box
         rel_h, rel_w, cy = metrics.relative((x0 + grow, y0 + grow, x1 - grow, y1 - grow))
-        if 0.5 <= rel_h <= 1.4 and rel_w <= 1.2 and -0.2 <= cy <= 1.2:
-            keep.append(comp.label)
+        beside = x1 - grow >= lo and x0 + grow <= hi
+        if 0.5 <= rel_h <= 1.4 and rel_w <= 1.2 and -0.2 <= cy <= 1.2 and beside:
+            ink = np.count_nonzero(faint[y0:y1, x0:x1][labels[y0:y1, x0:x1] == comp.label])
+            if ink >= enough:
+                keep.append(comp.label)
     if not keep:
         return None
     return ((np.isin(labels, keep) & (faint > 0)) * 255).astype(np.uint8)

@@ -398,3 +398,40 @@ def test_a_one_drawn_from_the_top_rule_to_the_bottom_one_is_flagged() -> None:
     cv2.line(far, (250, 7), (250, 72), INK, 2)  # a divider far from any writing
     assert remove_lines(binarize_crop(far)).inner_cols == (250,)
     assert "rule_in_writing" not in segment_field(far).flags
+
+
+def _written(faint_at: int | None, width: int = 420) -> tuple[np.ndarray, np.ndarray]:
+    """``125`` written at 40 px without a box, and an ``8`` traced faintly (45 gray levels
+    under the paper, as a pen running dry leaves it) with its left edge at ``faint_at``; and
+    the faint 8's own pixels."""
+    img = blank(80, width, border=False)
+    x = 18
+    for d in "125":
+        x = paste_digit(img, DIGITS[d][0], x, 60, 40)[2] + 8
+    trace = blank(80, width, border=False)
+    if faint_at is not None:
+        paste_digit(trace, DIGITS["8"][0], faint_at, 60, 40)
+    faint = trace < 128
+    img[faint] = np.minimum(img[faint], 235 - 45)
+    return img, faint
+
+
+def test_a_faint_digit_beside_the_writing_is_read_and_flagged() -> None:
+    img, _ = _written(150)
+    seg = segment_field(img)
+    assert "faint_ink" in seg.flags
+    assert len(seg.segments) == 4  # the faint 8 joined the ink and is read
+    plain, _ = _written(None)
+    assert "faint_ink" not in segment_field(plain).flags
+
+
+def test_faint_grain_away_from_the_writing_or_too_sparse_is_not_a_glyph() -> None:
+    far, _ = _written(360)  # over five digit heights beyond the last digit
+    assert "faint_ink" not in segment_field(far).flags
+    assert len(segment_field(far).segments) == 3
+    _, faint = _written(150)
+    ys, xs = np.nonzero(faint)
+    keep = np.random.default_rng(0).random(len(xs)) < 1 / 12  # specks where it stood: grain
+    sparse, _ = _written(None)
+    sparse[ys[keep], xs[keep]] = 235 - 45
+    assert "faint_ink" not in segment_field(sparse).flags
