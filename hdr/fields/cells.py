@@ -312,36 +312,40 @@ def _boxed_bands(h_rules: list[Rule], width: int, height: int) -> list[tuple[Rul
 
     One side may be broken into pieces (digits touching it, a faint scan): pieces on one line
     that cover 70 % of the other side's extent, and stay within it, stand for a whole side.
+    (The rules' positions and extents are compared as arrays: a page holds hundreds of rule
+    pieces, and every reference rule is weighed against every other line.)
     """
     tol = 0.02 * width
     pairs: list[tuple[Rule, Rule]] = []
+    if not h_rules:
+        return pairs
+    pos = np.array([r.pos for r in h_rules], np.int64)
+    start = np.array([r.start for r in h_rules], np.int64)
+    end = np.array([r.end for r in h_rules], np.int64)
+    thick = np.array([r.thickness for r in h_rules], np.int64)
+    seen: set[tuple[int, int, int]] = set()
     for ref in h_rules:
         if ref.length < 0.05 * width:
             continue
-        for other_pos in {
-            r.pos for r in h_rules if 0.02 * height <= abs(r.pos - ref.pos) <= 0.25 * height
-        }:
-            pieces = [
-                r
-                for r in h_rules
-                if abs(r.pos - other_pos) <= 2
-                and r.start >= ref.start - tol
-                and r.end <= ref.end + tol
-            ]
-            covered = sum(min(r.end, ref.end) - max(r.start, ref.start) for r in pieces)
-            if not pieces or covered < 0.7 * ref.length:
+        gap = np.abs(pos - ref.pos)
+        inside = (start >= ref.start - tol) & (end <= ref.end + tol)
+        # the same set, built in the same order, as the loop over rules made it (its
+        # iteration order decides which of two equal pairs comes first)
+        for other_pos in {int(p) for p in pos[(gap >= 0.02 * height) & (gap <= 0.25 * height)]}:
+            on_line = inside & (np.abs(pos - other_pos) <= 2)
+            if not on_line.any():
                 continue
-            if (
-                min(r.start for r in pieces) > ref.start + tol
-                or max(r.end for r in pieces) < ref.end - tol
-            ):
+            lo, hi = start[on_line], end[on_line]
+            covered = int((np.minimum(hi, ref.end) - np.maximum(lo, ref.start)).sum())
+            if covered < 0.7 * ref.length:
                 continue
-            other = Rule(True, ref.start, ref.end, other_pos, max(r.thickness for r in pieces))
+            if int(lo.min()) > ref.start + tol or int(hi.max()) < ref.end - tol:
+                continue
+            other = Rule(True, ref.start, ref.end, other_pos, int(thick[on_line].max()))
             pair = (ref, other) if other_pos > ref.pos else (other, ref)
-            if all(
-                (p[0].pos, p[1].pos, p[0].start) != (pair[0].pos, pair[1].pos, pair[0].start)
-                for p in pairs
-            ):
+            key = (pair[0].pos, pair[1].pos, pair[0].start)
+            if key not in seen:
+                seen.add(key)
                 pairs.append(pair)
     return pairs
 

@@ -46,3 +46,68 @@ def test_dark_columns_match_the_plain_rule(seed: int) -> None:
     assert found == _reference(gray, 20, 680, 34, 127, (top, bottom), 0.7)
     if shade <= 200:
         assert len(found) >= 8
+
+
+def _bands_reference(h_rules, width, height):  # type: ignore[no-untyped-def]
+    """_boxed_bands as it was written before it compared the rules as arrays: every pair of
+    lines, each rule's pieces looked up in a Python loop."""
+    tol = 0.02 * width
+    pairs = []
+    for ref in h_rules:
+        if ref.length < 0.05 * width:
+            continue
+        for other_pos in {
+            r.pos for r in h_rules if 0.02 * height <= abs(r.pos - ref.pos) <= 0.25 * height
+        }:
+            pieces = [
+                r
+                for r in h_rules
+                if abs(r.pos - other_pos) <= 2
+                and r.start >= ref.start - tol
+                and r.end <= ref.end + tol
+            ]
+            covered = sum(min(r.end, ref.end) - max(r.start, ref.start) for r in pieces)
+            if not pieces or covered < 0.7 * ref.length:
+                continue
+            if (
+                min(r.start for r in pieces) > ref.start + tol
+                or max(r.end for r in pieces) < ref.end - tol
+            ):
+                continue
+            other = Rule(True, ref.start, ref.end, other_pos, max(r.thickness for r in pieces))
+            pair = (ref, other) if other_pos > ref.pos else (other, ref)
+            if all(
+                (p[0].pos, p[1].pos, p[0].start) != (pair[0].pos, pair[1].pos, pair[0].start)
+                for p in pairs
+            ):
+                pairs.append(pair)
+    return pairs
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_boxed_bands_match_the_plain_loop(seed: int) -> None:
+    """Rows of cells and their broken sides, stray rules and text lines: the same pairs, in
+    the same order, as the loop over every pair of rules gives."""
+    from hdr.fields.cells import _boxed_bands
+
+    rng = np.random.default_rng(seed)
+    width, height = 2000, 900
+    rules = []
+    for _ in range(int(rng.integers(3, 8))):  # boxes: a top rule and a bottom one, in pieces
+        x0 = int(rng.integers(0, 1200))
+        x1 = x0 + int(rng.integers(100, 800))
+        y0 = int(rng.integers(20, 700))
+        y1 = y0 + int(rng.integers(25, 200))
+        rules.append(Rule(True, x0, x1, y0, int(rng.integers(1, 4))))
+        cuts = sorted(int(c) for c in rng.integers(x0, x1, int(rng.integers(0, 4))))
+        for a, b in zip([x0, *cuts], [*cuts, x1], strict=True):
+            if b - a > 10:  # a piece of the bottom rule, a pixel or two off its line
+                rules.append(Rule(True, a + 3, b - 3, y1 + int(rng.integers(-2, 3)), 2))
+    for _ in range(int(rng.integers(10, 120))):  # short strokes of print and writing
+        x0 = int(rng.integers(0, 1900))
+        rules.append(Rule(True, x0, x0 + int(rng.integers(5, 300)), int(rng.integers(0, 900)), 1))
+    order = [int(i) for i in rng.permutation(len(rules))]
+    shuffled = [rules[i] for i in order]
+    got = _boxed_bands(shuffled, width, height)
+    assert got == _bands_reference(shuffled, width, height)
+    assert got  # the boxes give pairs: the comparison is not between two empty lists
