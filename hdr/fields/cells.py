@@ -317,8 +317,6 @@ def _boxed_bands(h_rules: list[Rule], width: int, height: int) -> list[tuple[Rul
     """
     tol = 0.02 * width
     pairs: list[tuple[Rule, Rule]] = []
-    if not h_rules:
-        return pairs
     pos = np.array([r.pos for r in h_rules], np.int64)
     start = np.array([r.start for r in h_rules], np.int64)
     end = np.array([r.end for r in h_rules], np.int64)
