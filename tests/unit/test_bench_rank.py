@@ -7,7 +7,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.rank import error_kind, error_table, load_rows, log_odds, rankings, table
+from bench.rank import (
+    changed_glyphs,
+    error_kind,
+    error_table,
+    load_rows,
+    log_odds,
+    rankings,
+    source_report,
+    table,
+)
 from bench.tune import Row, before_misreads
 
 REPO = Path(__file__).resolve().parents[2]
@@ -72,3 +81,37 @@ def test_wrong_readings_are_counted_by_kind() -> None:
     lines = error_table(rows)
     assert "| amount | 6 | 2 | 1 digits changed 2 |" in lines
     assert "| account | 1 | 1 | no value 1 |" in lines
+
+
+def test_a_digit_read_as_another_is_traced_to_the_glyph_written() -> None:
+    written = [("₹", "pen"), ("5", "mnist-test:1"), ("9", "mnist-test:2"), ("5", "font:x.ttf")]
+    assert changed_glyphs("545.00", "595.00", written) == [("9", "4", "mnist-test:2")]
+    # an amount written without cents: its 00 are the parser's, after the digits written
+    assert changed_glyphs("595.01", "595.00", written) == [("0", "1", "?")]
+    assert changed_glyphs("5950.00", "595.00", written) is None  # a digit added: no glyph to name
+    assert changed_glyphs("595.00", "595.00", written) == []
+
+
+def test_the_surest_misreads_are_traced_into_their_set(tmp_path: Path) -> None:
+    """Rows name their set (``s1005/doc_0001.jpg#0``); the truth of that set names the digits."""
+    folder = tmp_path / "tune-seed1005-n1-g3"
+    folder.mkdir()
+    (folder / "truth.jsonl").write_text(
+        (REPO / "tests" / "resources" / "sample" / "truth.jsonl").read_text("utf-8").splitlines()[0]
+        + "\n",
+        encoding="utf-8",
+    )
+    source = "s1005/doc_0001.jpg#0"
+    rows = [
+        Row("account", "008708993", "008708998", 0.99, True, (), source),  # the 3, from a font
+        Row("account", "008708993", "008108993", 0.98, True, (), source),  # the 7, from MNIST
+        Row("account", "008708993", "008108993", 0.97, False, ("readers_disagree",), source),
+        Row("account", "008708993", "00870899", 0.96, True, (), source),  # a digit lost
+    ]
+    lines = source_report(rows, 10, None, tmp_path)
+    text = "\n".join(lines)
+    assert "| account | 0.990000 | 008708998 | 008708993 | 3 as 8 (font:BecauseWeMentor" in text
+    assert "7 as 1 (mnist-test:1660)" in text
+    assert "0.970000" not in text  # a person sees it whatever the threshold: not listed
+    assert "(lengths differ)" in text
+    assert "2 of these misreads have digits read as another" in text
