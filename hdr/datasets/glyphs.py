@@ -286,3 +286,55 @@ def draw_joined_zero(rng: np.random.Generator) -> np.ndarray:
     path[:, 0] += 8.0 - min(0.0, float(path[:, 0].min()))
     _polyline(img, _jitter(path, rng, j), pen)
     return img
+
+
+def _stroke_px(ink: np.ndarray) -> float:
+    """Typical stroke width of ``ink`` in pixels: twice the mean distance to the paper inside
+    the strokes' middle lines (about right for pen strokes, which is all this is used for)."""
+    mask = (ink > 127).astype(np.uint8)
+    if not mask.any():
+        return 1.0
+    dist = cv2.distanceTransform(np.pad(mask, 1), cv2.DIST_L2, 3)[1:-1, 1:-1]
+    ridge = dist[dist >= 0.5 * dist.max()]
+    return float(2.0 * ridge.mean())
+
+
+def draw_dotted_digit(rng: np.random.Generator, digit: str | None = None) -> np.ndarray:
+    """A digit with a decimal point pressed against its foot, as one blob: ``.0`` of ``209.00``
+    or ``0.`` of ``20.00`` written with the point touching the digit beside it.
+
+    Not one character: the reject class, so that the reader does not read the digit alone and
+    lose the point (``209.00`` read ``20900.00``; docs/BENCHMARKS.md, twenty-first session),
+    but cuts the piece, or sends the field to a person. The point is a filled round dot one to
+    two strokes wide, standing on the digit's baseline at its left or right, slid along the
+    baseline until it meets the digit's ink (and up to 0.4 of its radius further).
+    """
+    char = digit if digit is not None else str(int(rng.integers(10)))
+    ink = render_char(char, rng)
+    ys, xs = np.nonzero(ink > 127)
+    if ys.size == 0:
+        return ink
+    pen = max(2.0, _stroke_px(ink))
+    radius = max(2, round(pen * rng.uniform(0.8, 1.3)), round(0.06 * ink.shape[0]))
+    pad = 2 * radius + 2
+    img = np.pad(ink, pad)
+    ys, xs = ys + pad, xs + pad
+    top, base = int(ys.min()), int(ys.max())
+    cy = base - radius + int(rng.integers(-1, max(1, round(0.05 * (base - top))) + 1))
+    left = bool(rng.random() < 0.5)
+    step = 1 if left else -1
+    ink_mask = (img > 127).astype(np.uint8)
+    disk = np.zeros_like(ink_mask)
+    cx = int(xs.min()) - radius - 1 if left else int(xs.max()) + radius + 1
+    for _ in range(img.shape[1]):  # slide along the baseline towards the digit until they meet
+        disk[:] = 0
+        cv2.circle(disk, (cx, cy), radius, 1, -1)
+        if (disk & ink_mask).any():
+            break
+        cx += step
+    else:
+        return ink
+    cx += step * int(rng.integers(0, max(1, round(0.4 * radius)) + 1))
+    cv2.circle(img, (cx, cy), radius, 255, -1, cv2.LINE_AA)
+    ys, xs = np.nonzero(img)
+    return img[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]

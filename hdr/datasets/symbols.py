@@ -56,6 +56,7 @@ class RenderSpec:
     # recipes with them also take U u V v out of the reject letters (glyphs.py says why)
     cursive_zeros: int = 0
     p_joined_zeros: float = 0.0  # share of rejects that are a cursive zero joined to a / or a 0
+    p_dotted: float = 0.0  # share of rejects that are a digit with a point pressed against it
 
     @property
     def reject_letters(self) -> str:
@@ -80,7 +81,7 @@ def spec_hash(spec: RenderSpec, seed: int) -> str:
     """Hash of everything that determines a rendered split: spec, seed, generator, font files."""
     fonts = [(p.name, p.stat().st_size) for p in handwriting_fonts()]
     settings = asdict(spec)
-    for name in ("cursive_zeros", "p_joined_zeros"):
+    for name in ("cursive_zeros", "p_joined_zeros", "p_dotted"):
         if not settings[name]:  # recipes from before cursive zeros keep their hash
             del settings[name]
     blob = json.dumps(
@@ -154,11 +155,16 @@ RIGID_AUGMENT = AugmentConfig(
 
 
 def _draw_reject(
-    rng: np.random.Generator, letters: str = glyphs.REJECT_LETTERS, p_joined: float = 0.0
+    rng: np.random.Generator,
+    letters: str = glyphs.REJECT_LETTERS,
+    p_joined: float = 0.0,
+    p_dotted: float = 0.0,
 ) -> tuple[np.ndarray, str]:
     """A reject sample's ink and which kind of reject it is."""
     if p_joined and rng.random() < p_joined:
         return glyphs.draw_joined_zero(rng), "joined"
+    if p_dotted and rng.random() < p_dotted:
+        return glyphs.draw_dotted_digit(rng), "dotted"
     kinds = [k for k, _ in REJECT_KINDS]
     probs = np.array([p for _, p in REJECT_KINDS])
     kind = kinds[int(rng.choice(len(kinds), p=probs / probs.sum()))]
@@ -220,7 +226,7 @@ def make_glyph(
 ) -> np.ndarray:
     """One normalised 28 x 28 float32 glyph of ``label`` (a cursive zero when ``cursive``)."""
     if label == REJECT:
-        raw, kind = _draw_reject(rng, spec.reject_letters, spec.p_joined_zeros)
+        raw, kind = _draw_reject(rng, spec.reject_letters, spec.p_joined_zeros, spec.p_dotted)
         ink = augment_ink(raw, rng, RIGID_AUGMENT if kind == "box" else spec.augment)
     elif cursive:
         ink = augment_ink(glyphs.draw_cursive_zero(rng), rng, spec.augment)

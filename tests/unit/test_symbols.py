@@ -204,3 +204,42 @@ def test_joined_zeros_are_rejects_only_where_a_recipe_asks() -> None:
     assert w > h, "a zero and what it runs into are wider than high"
     n, _ = cv2.connectedComponents((ink > 127).astype(np.uint8))
     assert n == 2, "one stroke: background and one component"
+
+
+def test_dotted_digits_are_rejects_only_where_a_recipe_asks() -> None:
+    dotted = RenderSpec(digits_per_class=1, symbols_per_class=1, rejects=40, p_dotted=0.5)
+    kinds = [_draw_reject(np.random.default_rng([4, i]), p_dotted=0.5)[1] for i in range(40)]
+    assert 8 <= kinds.count("dotted") <= 32
+    plain_kinds = [_draw_reject(np.random.default_rng([4, i]))[1] for i in range(40)]
+    assert "dotted" not in plain_kinds
+    plain = RenderSpec(digits_per_class=1, symbols_per_class=1, rejects=40)
+    assert spec_hash(dotted, 1) != spec_hash(plain, 1)
+    # recipes without it keep their data hash (the setting is left out of it when zero)
+    assert spec_hash(
+        RenderSpec(digits_per_class=1, symbols_per_class=1, rejects=40, p_dotted=0.0), 1
+    ) == spec_hash(plain, 1)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_a_dotted_digit_is_the_digit_with_a_point_against_its_foot(seed: int) -> None:
+    char = str(seed % 10)
+    # draw_dotted_digit renders its digit with the generator first: the same digit as this
+    digit = glyphs.render_char(char, np.random.default_rng([seed, 1]))
+    ink = glyphs.draw_dotted_digit(np.random.default_rng([seed, 1]), char)
+    assert np.array_equal(ink, glyphs.draw_dotted_digit(np.random.default_rng([seed, 1]), char))
+    mask, plain = (ink > 127).astype(np.uint8), (digit > 127).astype(np.uint8)
+    bx, by, bw, bh = cv2.boundingRect(plain)
+    plain = plain[by : by + bh, bx : bx + bw]
+    # the digit is all there, unmoved but for the crop: find it, and what was added to it
+    _, _, _, (x, y) = cv2.minMaxLoc(cv2.matchTemplate(mask * 255, plain * 255, cv2.TM_CCORR))
+    added = mask.copy()
+    added[y : y + plain.shape[0], x : x + plain.shape[1]] &= 1 - plain
+    assert plain.sum() > 0 and mask[y : y + plain.shape[0], x : x + plain.shape[1]][plain > 0].all()
+    # a point: a compact blob, a fraction of the digit's height, touching it (no new piece)
+    ys, xs = np.nonzero(added)
+    height = np.ptp(np.nonzero(plain)[0]) + 1
+    assert 0.05 * height <= max(np.ptp(ys), np.ptp(xs)) + 1 <= 0.45 * height
+    assert cv2.connectedComponents(mask)[0] <= cv2.connectedComponents(plain)[0]
+    # low on the line: its centre in the lowest fifth of the digit's height, or below it
+    base = y + np.nonzero(plain)[0].max()
+    assert ys.mean() >= base - 0.2 * height
