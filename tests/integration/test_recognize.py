@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
+from bench.pressed_points import press_point
 from hdr.config import load_pipeline_config
 from hdr.errors import HdrError
 from hdr.recognize import recognize_fields
@@ -364,23 +365,6 @@ def test_a_line_reader_that_leaves_out_a_comma_still_agrees(classifier, pool) ->
         assert wrong.status is Status.REVIEW
 
 
-def _press_point(drawn, index: int, base: int, radius: int) -> np.ndarray:
-    """The image of ``drawn`` with a decimal point pressed against the left of glyph
-    ``index``: a round dot on the baseline, slid right until it meets the glyph's ink."""
-    img = drawn.image.copy()
-    ink = (img < 128).astype(np.uint8)
-    cx, cy = drawn.boxes[index][0] - radius - 2, base - radius
-    disk = np.zeros_like(ink)
-    while True:
-        disk[:] = 0
-        cv2.circle(disk, (cx, cy), radius, 1, -1)
-        if (disk & ink).any():
-            break
-        cx += 1
-    cv2.circle(img, (cx, cy), radius, INK, -1)
-    return img
-
-
 @pytest.mark.xfail(
     strict=True,
     reason="known defect (docs/BENCHMARKS.md, twenty-first session): a point pressed against "
@@ -397,7 +381,9 @@ def test_a_point_pressed_against_a_digit_is_never_accepted_lost(classifier, pool
     crops = []
     for seed in range(20):
         drawn = draw_field("20900", pool, rng=np.random.default_rng(seed), gap=12)
-        crops.append(crop_of(_press_point(drawn, 3, 20 + 40, radius)))
+        image = drawn.image.copy()
+        press_point(image, drawn.boxes[3], 20 + 40, radius)  # as bench/pressed_points.py does
+        crops.append(crop_of(image))
     results = recognize_fields(crops, classifier, cfg)
     lost = [r for r in results if r.value == "20900.00" and r.status is Status.ACCEPTED]
     assert not lost, [(r.raw_text, r.confidence) for r in lost]
