@@ -64,15 +64,10 @@ def press_point(image: np.ndarray, box: tuple[int, int, int, int], base: int, ra
     """Draw a round point on the baseline left of ``box``, slid right until it meets the ink."""
     from tests.helpers.fields import INK
 
-    ink = (image < 128).astype(np.uint8)
-    cx, cy = box[0] - radius - 2, base - radius
-    disk = np.zeros_like(ink)
-    while True:
-        disk[:] = 0
-        cv2.circle(disk, (cx, cy), radius, 1, -1)
-        if (disk & ink).any():
-            break
-        cx += 1
+    cy = base - radius
+    cx = glyphs.slide_until_touching(image < 128, box[0] - radius - 2, cy, radius, 1)
+    if cx is None:
+        raise ValueError(f"no ink to press a point against right of x = {box[0]}")
     cv2.circle(image, (cx, cy), radius, INK, -1)
 
 

@@ -139,11 +139,11 @@ def source_report(rows: list[Row], top: int, data: Path | None, data_dir: Path) 
     the threshold stands between them and a person), each with the digits read as another and
     where the generator took them from; then how often the same image recurs among them."""
     from hdr.synth.generate import set_tag
-    from hdr.synth.truth import read_truth
+    from hdr.synth.truth import TruthRecord, read_truth
 
-    cache: dict[Path, dict[tuple[str, int], object]] = {}
+    cache: dict[Path, dict[tuple[str, int], TruthRecord]] = {}
 
-    def record(source: str) -> object | None:
+    def record(source: str) -> TruthRecord | None:
         name, _, page = source.rpartition("#")
         folder = data
         if "/" in name:
@@ -171,8 +171,8 @@ def source_report(rows: list[Row], top: int, data: Path | None, data_dir: Path) 
         for r in sorted(wrong, key=lambda r: -r.confidence)[:top]:
             rec = record(r.source)
             changes = None
-            if rec is not None and r.truth is not None:
-                written = [(g.label, g.source) for g in rec.glyphs.get(field, [])]  # type: ignore[attr-defined]
+            if rec is not None and r.truth is not None and r.value is not None:
+                written = [(g.label, g.source) for g in rec.glyphs.get(field, [])]
                 changes = changed_glyphs(r.value, r.truth, written)
             if changes is None:
                 text = "(lengths differ)" if rec is not None else "(set not found)"
@@ -181,12 +181,12 @@ def source_report(rows: list[Row], top: int, data: Path | None, data_dir: Path) 
                 counts.update(src for _, _, src in changes if src.startswith("mnist-test:"))
                 text = ", ".join(f"{t} as {v} ({src})" for t, v, src in changes)
             lines.append(f"| {field} | {r.confidence:.6f} | {r.value} | {r.truth} | {text} |")
-    repeated = {src: n for src, n in counts.items() if n > 1}
+    repeated = [(src, n) for src, n in counts.most_common() if n > 1]
     lines += [
         "",
         f"{traced} of these misreads have digits read as another; their MNIST test images "
         f"number {len(counts)}, and {len(repeated)} of them recur: "
-        + (", ".join(f"{src} x{n}" for src, n in counts.most_common() if n > 1) or "none")
+        + (", ".join(f"{src} x{n}" for src, n in repeated) or "none")
         + ".",
     ]
     return lines

@@ -299,6 +299,20 @@ def _stroke_px(ink: np.ndarray) -> float:
     return float(2.0 * ridge.mean())
 
 
+def slide_until_touching(ink: np.ndarray, cx: int, cy: int, radius: int, step: int) -> int | None:
+    """The first centre x, from ``cx`` moving by ``step`` along row ``cy``, at which a filled
+    disk of ``radius`` meets ``ink`` (a boolean mask); None when it leaves the image first."""
+    mask = ink.astype(np.uint8)
+    disk = np.zeros_like(mask)
+    for _ in range(mask.shape[1] + 2 * radius + 2):
+        disk[:] = 0
+        cv2.circle(disk, (cx, cy), radius, 1, -1)
+        if (disk & mask).any():
+            return cx
+        cx += step
+    return None
+
+
 def draw_dotted_digit(rng: np.random.Generator, digit: str | None = None) -> np.ndarray:
     """A digit with a decimal point pressed against its foot, as one blob: ``.0`` of ``209.00``
     or ``0.`` of ``20.00`` written with the point touching the digit beside it.
@@ -323,18 +337,11 @@ def draw_dotted_digit(rng: np.random.Generator, digit: str | None = None) -> np.
     cy = base - radius + int(rng.integers(-1, max(1, round(0.05 * (base - top))) + 1))
     left = bool(rng.random() < 0.5)
     step = 1 if left else -1
-    ink_mask = (img > 127).astype(np.uint8)
-    disk = np.zeros_like(ink_mask)
-    cx = int(xs.min()) - radius - 1 if left else int(xs.max()) + radius + 1
-    for _ in range(img.shape[1]):  # slide along the baseline towards the digit until they meet
-        disk[:] = 0
-        cv2.circle(disk, (cx, cy), radius, 1, -1)
-        if (disk & ink_mask).any():
-            break
-        cx += step
-    else:
+    start = int(xs.min()) - radius - 1 if left else int(xs.max()) + radius + 1
+    met = slide_until_touching(img > 127, start, cy, radius, step)
+    if met is None:
         return ink
-    cx += step * int(rng.integers(0, max(1, round(0.4 * radius)) + 1))
+    cx = met + step * int(rng.integers(0, max(1, round(0.4 * radius)) + 1))
     cv2.circle(img, (cx, cy), radius, 255, -1, cv2.LINE_AA)
     ys, xs = np.nonzero(img)
     return img[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
