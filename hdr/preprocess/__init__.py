@@ -1,7 +1,7 @@
 """Preprocess a decoded page: grayscale, scale, illumination correction, binarise, deskew, quality.
 
 >>> import numpy as np
->>> from hdr.config import PipelineConfig
+>>> from hdr.config import PipelineConfig, PreprocessConfig
 >>> from hdr.types import Page
 >>> page = Page(index=0, image=np.full((600, 1400), 235, np.uint8), dpi=200)
 >>> prepared = prepare_page(page, PipelineConfig())
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from hdr.config import PipelineConfig
+from hdr.config import PipelineConfig, PreprocessConfig
 from hdr.preprocess.binarize import binarize, correct_illumination, to_gray
 from hdr.preprocess.deskew import MIN_CORRECTION_DEG, estimate_skew, rotate
 from hdr.preprocess.quality import quality_flags
@@ -24,10 +24,8 @@ from hdr.types import Page
 
 __all__ = ["PreparedPage", "prepare_page"]
 
-# Pages scanned finer than this are brought down to TARGET_DPI: digits stay 40+ px tall and
-# every later stage is 2-4x faster. Pages of unknown dpi are only shrunk when they are huge.
-MAX_DPI = 400
-TARGET_DPI = 300
+# Pages scanned finer than cfg.preprocess.max_dpi are brought down to its target_dpi (see
+# hdr.config.PreprocessConfig). Pages of unknown dpi are only shrunk when they are huge.
 MAX_SIDE_UNKNOWN_DPI = 6000
 
 
@@ -43,11 +41,13 @@ class PreparedPage:
     flags: tuple[str, ...]  # quality_too_dark, quality_too_light, quality_blurred, ...
 
 
-def _scale_down(gray: np.ndarray, dpi: int | None) -> tuple[np.ndarray, int | None]:
+def _scale_down(
+    gray: np.ndarray, dpi: int | None, cfg: PreprocessConfig
+) -> tuple[np.ndarray, int | None]:
     h, w = gray.shape
-    if dpi is not None and dpi > MAX_DPI:
-        factor = TARGET_DPI / dpi
-        new_dpi: int | None = TARGET_DPI
+    if dpi is not None and dpi > cfg.max_dpi:
+        factor = cfg.target_dpi / dpi
+        new_dpi: int | None = cfg.target_dpi
     elif dpi is None and max(h, w) > MAX_SIDE_UNKNOWN_DPI:
         factor = MAX_SIDE_UNKNOWN_DPI / max(h, w)
         new_dpi = None
@@ -60,7 +60,7 @@ def _scale_down(gray: np.ndarray, dpi: int | None) -> tuple[np.ndarray, int | No
 def prepare_page(page: Page, cfg: PipelineConfig) -> PreparedPage:
     """Turn a decoded :class:`hdr.types.Page` into a :class:`PreparedPage`."""
     raw = to_gray(page.image)
-    raw, dpi = _scale_down(raw, page.dpi)
+    raw, dpi = _scale_down(raw, page.dpi, cfg.preprocess)
     gray = correct_illumination(raw, dpi)
     ink = binarize(gray, dpi)
     skew = estimate_skew(ink)
