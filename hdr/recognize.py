@@ -203,19 +203,20 @@ def _is_cut(option: tuple[Piece, ...]) -> bool:
     return any(piece.split for piece in option)
 
 
+def _post(work: _Work, piece: Piece, batches: Sequence[_Batch]) -> np.ndarray | None:
+    """The piece's :func:`_posterior`, from the first batch that classified it (None: none)."""
+    found = _classified(batches, piece)
+    return None if found is None else _posterior(work, piece, found[0])
+
+
 def _scored_options(
     work: _Work, seg: Segment, batches: Sequence[_Batch]
 ) -> list[tuple[float, tuple[Piece, ...], str]]:
     """Every classified way to read a segment (whole, and each cut), best first: its score (log
     probabilities with the width and cut priors), its pieces and the labels they read."""
-
-    def post_of(piece: Piece) -> np.ndarray | None:
-        found = _classified(batches, piece)
-        return None if found is None else _posterior(work, piece, found[0])
-
     scored: list[tuple[float, tuple[Piece, ...], str]] = []
     for option in ((seg.piece,), *seg.options) if seg.whole_ok else seg.options:
-        posts = [post_of(p) for p in option]
+        posts = [_post(work, p, batches) for p in option]
         if any(p is None for p in posts):
             continue  # not classified: not worth it
         score = sum(_piece_score(p) for p in posts if p is not None)
@@ -246,11 +247,8 @@ def _choose(
 def _join_score(work: _Work, piece: Piece, batches: Sequence[_Batch]) -> float | None:
     """Score of two neighbours read as one glyph, on the scale of :func:`_choose`'s."""
     assert work.seg is not None
-    found = _classified(batches, piece)
-    if found is None:
-        return None
-    post = _posterior(work, piece, found[0])
-    if int(post.argmax()) == _REJECT:
+    post = _post(work, piece, batches)
+    if post is None or int(post.argmax()) == _REJECT:
         return None
     return _piece_score(post) + _width_prior(work, piece.box, 1) - JOIN_COST
 
@@ -266,10 +264,10 @@ def _alone_kinds(
     assert work.seg is not None
     firm = one = False
     for piece in pieces:
-        found = _classified(batches, piece)
-        if found is None:
+        post = _post(work, piece, batches)
+        if post is None:
             continue
-        k = int(_posterior(work, piece, found[0]).argmax())
+        k = int(post.argmax())
         rel_h, _, _ = work.seg.metrics.relative(piece.box)
         firm = firm or k in _MARKS or (k == _ONE and rel_h >= FULL_HEIGHT)
         one = one or k == _ONE
@@ -607,9 +605,9 @@ def _read_plan(
         if close:
             flags.append("split_unsure")
         for piece in chosen:
-            found = _classified(batches, piece)
-            assert found is not None  # a chosen piece was classified
-            pieces.append((piece, _posterior(work, piece, found[0]), cell))
+            post = _post(work, piece, batches)
+            assert post is not None  # a chosen piece was classified
+            pieces.append((piece, post, cell))
     digits_at = [i for i, (_, post, _) in enumerate(pieces) if int(post.argmax()) < 10]
     if digits_at:  # crumbs before the first or after the last digit are dropped
         lo, hi = digits_at[0], digits_at[-1]
@@ -650,10 +648,8 @@ def _read_plan(
 
 def _sure_glyph(work: _Work, piece: Piece, batches: Sequence[_Batch], cfg: PipelineConfig) -> bool:
     """Whether the glyph reader reads the piece as a character (no reject) it is sure of."""
-    found = _classified(batches, piece)
-    return found is not None and not _unsure(
-        _posterior(work, piece, found[0]), cfg.decision.min_glyph_prob
-    )
+    post = _post(work, piece, batches)
+    return post is not None and not _unsure(post, cfg.decision.min_glyph_prob)
 
 
 def _line_cut(
