@@ -54,13 +54,13 @@ def _row_peakiness(ink: np.ndarray) -> float:
 
 
 def test_clean_page_has_no_flags_and_keeps_its_geometry() -> None:
-    img = _cheque(dpi=200)
-    prepared = _prepare(img, dpi=200)
+    img = _cheque()
+    prepared = _prepare(img)
     assert prepared.flags == ()
     assert prepared.gray.shape == prepared.ink.shape == img.shape[:2]
     assert prepared.gray.dtype == prepared.ink.dtype == np.uint8
     assert set(np.unique(prepared.ink)) <= {0, 255}
-    assert prepared.dpi == 200 and prepared.skew_deg == 0.0
+    assert prepared.dpi == 300 and prepared.skew_deg == 0.0
 
 
 @pytest.mark.parametrize("angle", [-5.0, -2.5, 1.5, 4.0])
@@ -122,32 +122,27 @@ def test_low_resolution_page_is_too_small() -> None:
     assert "quality_too_small" not in _prepare(_cheque(dpi=150), dpi=150).flags
 
 
-def test_fine_scans_are_read_at_the_configured_dpi() -> None:
+def test_very_fine_scan_is_brought_down_to_300_dpi() -> None:
     shipped = load_pipeline_config().preprocess
-    assert (
-        (CFG.preprocess.max_dpi, CFG.preprocess.target_dpi)
-        == (250, 200)
-        == (
-            shipped.max_dpi,
-            shipped.target_dpi,
-        )
-    )
+    assert (shipped.max_dpi, shipped.target_dpi) == (400, 300)
+    assert (CFG.preprocess.max_dpi, CFG.preprocess.target_dpi) == (400, 300)
+    img = _cheque(dpi=600)
+    prepared = _prepare(img, dpi=600)
+    assert prepared.dpi == 300
+    assert prepared.gray.shape == (img.shape[0] // 2, img.shape[1] // 2)
+    assert prepared.flags == ()
+
+
+def test_the_scale_down_is_set_in_the_config() -> None:
+    cfg = CFG.model_copy(update={"preprocess": PreprocessConfig(max_dpi=250, target_dpi=200)})
     for dpi in (300, 600):
-        img = _cheque(dpi=dpi)
-        prepared = _prepare(img, dpi=dpi)
+        prepared = prepare_page(Page(index=0, image=_cheque(dpi=dpi), dpi=dpi), cfg)
         assert prepared.dpi == 200
         assert prepared.gray.shape == prepared.ink.shape == (720, 1700)  # 8.5 x 3.6 in at 200
         assert prepared.flags == ()
     # at or under max_dpi a page keeps its size
     img = _cheque(dpi=250)
-    assert _prepare(img, dpi=250).gray.shape == img.shape[:2]
-
-
-def test_the_scale_down_is_set_in_the_config() -> None:
-    cfg = CFG.model_copy(update={"preprocess": PreprocessConfig(max_dpi=400, target_dpi=300)})
-    img = _cheque(dpi=300)
-    kept = prepare_page(Page(index=0, image=img, dpi=300), cfg)
-    assert kept.dpi == 300 and kept.gray.shape == img.shape[:2]
+    assert prepare_page(Page(index=0, image=img, dpi=250), cfg).gray.shape == img.shape[:2]
     with pytest.raises(ValidationError, match="target_dpi"):
         PreprocessConfig(max_dpi=200, target_dpi=300)
 
