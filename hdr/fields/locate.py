@@ -26,6 +26,7 @@ the crop.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -60,6 +61,13 @@ MIN_PAPER_FRACTION = 0.55
 MIN_NEIGHBOUR_CORRELATION = 0.45
 PAD_Y = 0.2  # crop padding, in box heights, above and below
 PAD_X = 0.12  # ... and left and right
+# Past the end of an account row (see writing_past_row): how far, in cell pitches; the middle
+# of the cells' height looked at (the rules above and below left out); a written piece's least
+# height there, and a printed rule's least height, in shares of that band
+PAST_ROW_REACH = 2.0
+PAST_ROW_INSET = 0.2
+PAST_ROW_WRITTEN = 0.5
+PAST_ROW_RULE = 0.95
 
 
 class PageLike(Protocol):
@@ -188,6 +196,54 @@ def widen_over_cut_ink(ink: np.ndarray, box: Box, stop_left: int | None = None) 
     return (new0, y0, new1, y1)
 
 
+def writing_past_row(
+    ink: np.ndarray, cells: Sequence[Box], start: int, others: Sequence[Box] = ()
+) -> bool:
+    """Whether handwriting stands just past the right end of an account row (page px): from
+    ``start`` (where the crop ends) over two cell pitches, up to the first printed upright rule
+    or the first of the page's ``others`` crops (the amount's) that lies that way.
+
+    The row found may stop short of the one printed (a faint or dashed separator the locator
+    lost: a 14-cell row found as 9 cells, read ``123594896`` for ``12359489617709`` with
+    confidence 0.995 and the line reader agreeing, since it reads the same crop), or the writer
+    wrote past the last cell; either way the digits there are not read, and a person looks
+    (``writing_past_row``). Looked at in the middle of the cells' height, so the row's rules are
+    not: a piece of ink at least half that band tall counts. A printed upright rule (a straight
+    run across the band, dashes joined) ends the search: past it is another
+    box (the amount's, beside the row on some slips), and a digit in the next cell of a row cut
+    short stands before the cell's separator. Strokes from the last cell are inside the crop,
+    which is widened over cut writing first (:func:`widen_over_cut_ink`).
+    """
+    if not cells:
+        return False
+    top = float(np.median([c[1] for c in cells]))
+    bottom = float(np.median([c[3] for c in cells]))
+    steps = np.diff(sorted(c[0] for c in cells))
+    pitch = float(np.median(steps)) if steps.size else float(cells[0][2] - cells[0][0])
+    h = bottom - top
+    if h <= 0 or pitch <= 0:
+        return False
+    y0, y1 = max(0, round(top + PAST_ROW_INSET * h)), round(bottom - PAST_ROW_INSET * h)
+    x0, x1 = max(0, start), min(ink.shape[1], start + round(PAST_ROW_REACH * pitch))
+    for box in others:  # another field beside the row: its writing is not the account's
+        if box[0] >= x0 and box[1] < y1 and box[3] > y0:
+            x1 = min(x1, box[0])
+    band = (np.ascontiguousarray(ink[y0:y1, x0:x1]) > 0).astype(np.uint8)
+    if band.size == 0 or not band.any():
+        return False
+    span = band.shape[0]
+    # printed upright rules, dashed ones joined: straight runs across the band, even where
+    # writing touches them (a crossed-out amount's stroke running into its box's side)
+    joined = cv2.morphologyEx(band, cv2.MORPH_CLOSE, np.ones((max(3, span // 4) | 1, 1), np.uint8))
+    run = max(3, math.ceil(PAST_ROW_RULE * span))
+    rules = np.flatnonzero(
+        cv2.morphologyEx(joined, cv2.MORPH_OPEN, np.ones((run, 1), np.uint8)).any(axis=0)
+    )
+    stop = int(rules[0]) if rules.size else band.shape[1]
+    n, _, stats, _ = cv2.connectedComponentsWithStats(band[:, :stop], connectivity=8)
+    return any(int(stats[i, 3]) >= PAST_ROW_WRITTEN * span for i in range(1, n))
+
+
 def _crop(
     page: PageLike,
     name: str,
@@ -261,6 +317,8 @@ def _template_crops(page: PageLike, match: Match, structure: Structure) -> dict[
         flags.append("cells_estimated")
     row = (cells[0][0], min(c[1] for c in cells), cells[-1][2], max(c[3] for c in cells))
     box = widen_over_cut_ink(page.ink, pad_box(row, W, H))
+    if writing_past_row(page.ink, cells, box[2], [crops["amount"].box]):
+        flags.append("writing_past_row")
     crops["account"] = _crop(page, "account", box, by, cells, flags)
     return crops
 
@@ -293,7 +351,9 @@ def _generic(page: PageLike, structure: Structure, cfg: PipelineConfig) -> Layou
     else:
         row = account.row
         box = widen_over_cut_ink(page.ink, pad_box(row.box, W, H))
-        crops["account"] = _crop(page, "account", box, "generic", row.cells)
+        others = [c.box for c in crops.values()]
+        past = ["writing_past_row"] if writing_past_row(page.ink, row.cells, box[2], others) else []
+        crops["account"] = _crop(page, "account", box, "generic", row.cells, flags=past)
     unsure = amount is None or any("layout_unsure" in c.flags for c in crops.values())
     if unsure:
         flags.append("layout_unsure")
@@ -334,4 +394,5 @@ __all__ = [
     "neighbour_correlation",
     "pad_box",
     "paper_fraction",
+    "writing_past_row",
 ]
