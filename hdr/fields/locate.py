@@ -26,7 +26,6 @@ the crop.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -63,11 +62,13 @@ PAD_Y = 0.2  # crop padding, in box heights, above and below
 PAD_X = 0.12  # ... and left and right
 # Past the end of an account row (see writing_past_row): how far, in cell pitches; the middle
 # of the cells' height looked at (the rules above and below left out); a written piece's least
-# height there, and a printed rule's least height, in shares of that band
+# height there, and a printed rule's least height, in shares of that band; a rule's greatest
+# width, in pitches
 PAST_ROW_REACH = 2.0
 PAST_ROW_INSET = 0.2
 PAST_ROW_WRITTEN = 0.5
 PAST_ROW_RULE = 0.95
+PAST_ROW_RULE_WIDTH = 0.12
 
 
 class PageLike(Protocol):
@@ -200,19 +201,19 @@ def writing_past_row(
     ink: np.ndarray, cells: Sequence[Box], start: int, others: Sequence[Box] = ()
 ) -> bool:
     """Whether handwriting stands just past the right end of an account row (page px): from
-    ``start`` (where the crop ends) over two cell pitches, up to the first printed upright rule
-    or the first of the page's ``others`` crops (the amount's) that lies that way.
+    ``start`` (where the crop ends) over two cell pitches, or up to the first of the page's
+    ``others`` crops (the amount's) that lies that way.
 
     The row found may stop short of the one printed (a faint or dashed separator the locator
     lost: a 14-cell row found as 9 cells, read ``123594896`` for ``12359489617709`` with
     confidence 0.995 and the line reader agreeing, since it reads the same crop), or the writer
     wrote past the last cell; either way the digits there are not read, and a person looks
     (``writing_past_row``). Looked at in the middle of the cells' height, so the row's rules are
-    not: a piece of ink at least half that band tall counts. A printed upright rule (a straight
-    run across the band, dashes joined) ends the search: past it is another
-    box (the amount's, beside the row on some slips), and a digit in the next cell of a row cut
-    short stands before the cell's separator. Strokes from the last cell are inside the crop,
-    which is widened over cut writing first (:func:`widen_over_cut_ink`).
+    not: a piece of ink at least half that band tall counts, unless it is a printed upright rule
+    (straight across the band and no wider than a pen: a separator of cells that go on empty).
+    Strokes from the last cell are inside the crop, which is widened over cut writing first
+    (:func:`widen_over_cut_ink`). The amount's writing, in its box beside the row on some
+    slips, is not the account's: the search stops at the amount's crop.
     """
     if not cells:
         return False
@@ -232,16 +233,15 @@ def writing_past_row(
     if band.size == 0 or not band.any():
         return False
     span = band.shape[0]
-    # printed upright rules, dashed ones joined: straight runs across the band, even where
-    # writing touches them (a crossed-out amount's stroke running into its box's side)
-    joined = cv2.morphologyEx(band, cv2.MORPH_CLOSE, np.ones((max(3, span // 4) | 1, 1), np.uint8))
-    run = max(3, math.ceil(PAST_ROW_RULE * span))
-    rules = np.flatnonzero(
-        cv2.morphologyEx(joined, cv2.MORPH_OPEN, np.ones((run, 1), np.uint8)).any(axis=0)
-    )
-    stop = int(rules[0]) if rules.size else band.shape[1]
-    n, _, stats, _ = cv2.connectedComponentsWithStats(band[:, :stop], connectivity=8)
-    return any(int(stats[i, 3]) >= PAST_ROW_WRITTEN * span for i in range(1, n))
+    n, _, stats, _ = cv2.connectedComponentsWithStats(band, connectivity=8)
+    for i in range(1, n):
+        w, bh = int(stats[i, 2]), int(stats[i, 3])
+        if bh < PAST_ROW_WRITTEN * span:
+            continue  # a speck, a dash of a dashed rule, the foot of a letter
+        if bh >= PAST_ROW_RULE * span and w <= max(3.0, PAST_ROW_RULE_WIDTH * pitch):
+            continue  # a printed upright rule: a separator of cells that go on empty
+        return True
+    return False
 
 
 def _crop(

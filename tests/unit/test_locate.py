@@ -20,7 +20,13 @@ from PIL import Image, ImageDraw, ImageFont
 from hdr.config import PipelineConfig
 from hdr.datasets.fonts import handwriting_fonts, render_text
 from hdr.fields.evaluate import box_iou, coverage
-from hdr.fields.locate import Layout, locate_fields, neighbour_correlation, paper_fraction
+from hdr.fields.locate import (
+    Layout,
+    locate_fields,
+    neighbour_correlation,
+    paper_fraction,
+    writing_past_row,
+)
 from hdr.fields.marks import MARK_MIN_SCORE, classify_mark, render_mark
 from hdr.fields.templates import Template, load_templates
 from hdr.preprocess import PreparedPage, prepare_page
@@ -505,3 +511,79 @@ def test_a_written_digit_cut_by_the_account_rows_side_is_kept_whole(path: str) -
     crop = layout.crops["account"]
     assert crop.box[0] < left - 1 < d.truth["account"][0], (crop.box, left)
     assert crop.cells and all(0 <= c[0] < c[2] <= crop.image.shape[1] for c in crop.cells)
+    # nothing stands past the row's end: no writing_past_row
+    assert "writing_past_row" not in crop.flags
+
+
+# --------------------------------------------------------------------------- past the row's end
+
+PITCH_MM, ROW_MM = 7.0, (10.0, 10.0, 20.0)  # cell pitch; the row's left, top and bottom
+
+
+def _row(
+    written: int, box_after: str | None = None, dpi: int = 200
+) -> tuple[np.ndarray, list[Box], Box | None]:
+    """A prepared page's ink with a 12-cell account row, digits written in the first
+    ``written`` cells, and (``box_after``: "solid" | "dashed") an amount box a pitch after the
+    row with digits in it; returns the ink, the cells (page px) and the box."""
+    d = new_drawing(150, 30, dpi)
+    px = d.px_per_mm
+    lw = max(2, round(px * 0.3))
+    x0, y0, y1 = ROW_MM
+
+    def mm(a: float) -> int:
+        return round(a * px)
+
+    cells = [
+        (mm(x0 + i * PITCH_MM), mm(y0), mm(x0 + (i + 1) * PITCH_MM), mm(y1)) for i in range(12)
+    ]
+    d.cells((cells[0][0], cells[0][1], cells[-1][2], cells[-1][3]), 12, lw)
+    for i in range(written):
+        d.handwriting(str((7 * i + 3) % 10), cells[i])
+    box = None
+    if box_after is not None:
+        left = x0 + 13 * PITCH_MM
+        box = (mm(left), mm(y0 - 1), mm(left + 30), mm(y1 + 1))
+        if box_after == "solid":
+            d.rect(box, lw)
+        else:  # a bitonal scan of a light box: its sides broken into dashes
+            for y in range(box[1], box[3], mm(1.6)):
+                cv2.line(d.image, (box[0], y), (box[0], min(box[3], y + mm(0.8))), 40, lw)
+            d.line(box[0], box[2], box[1], lw)
+            d.line(box[0], box[2], box[3], lw)
+        d.handwriting("4038", (box[0] + lw, box[1] + lw, box[2] - lw, box[3] - lw))
+    page = prepared(d.image, dpi)
+    return page.ink, cells, box
+
+
+def _end(cells: list[Box]) -> int:
+    """Where the crop of a row of these cells ends (pad_box's padding)."""
+    return cells[-1][2] + round(0.12 * (cells[-1][3] - cells[-1][1]))
+
+
+def test_writing_past_a_row_found_short_is_seen() -> None:
+    """A 12-cell row found as 8 cells (a separator lost): the digits in the cells after it
+    would not be read, and the shorter number would be read with confidence."""
+    ink, cells, _ = _row(written=12)
+    assert writing_past_row(ink, cells[:8], _end(cells[:8]))
+    assert not writing_past_row(ink, cells, _end(cells))  # the whole row: nothing after it
+
+
+@pytest.mark.parametrize("side", ["solid", "dashed"])
+def test_the_writing_of_the_amount_beside_the_row_is_not_past_it(side: str) -> None:
+    """An amount box printed a pitch after the row (as on some deposit slips): the search
+    stops at the amount's crop, which the locator passes; without it, the amount's digits
+    would count."""
+    ink, cells, box = _row(written=12, box_after=side)
+    assert box is not None
+    assert not writing_past_row(ink, cells, _end(cells), [box])
+    assert writing_past_row(ink, cells, _end(cells))
+    # the row found short still says so, the box beside it notwithstanding
+    assert writing_past_row(ink, cells[:10], _end(cells[:10]), [box])
+
+
+def test_separators_of_empty_cells_after_the_row_say_nothing() -> None:
+    """The cells of a row found short go on empty: their separators are printed rules."""
+    ink, cells, _ = _row(written=9)
+    assert not writing_past_row(ink, cells[:9], _end(cells[:9]))
+    assert writing_past_row(ink, cells[:7], _end(cells[:7]))
