@@ -41,6 +41,7 @@ from hdr.fields.generic import (
     find_amount,
     looks_like_document,
 )
+from hdr.fields.lines import Rule
 from hdr.fields.register import Match, best_template, mm_box
 from hdr.fields.structure import Structure, find_structure
 from hdr.fields.templates import Template
@@ -198,11 +199,16 @@ def widen_over_cut_ink(ink: np.ndarray, box: Box, stop_left: int | None = None) 
 
 
 def writing_past_row(
-    ink: np.ndarray, cells: Sequence[Box], start: int, others: Sequence[Box] = ()
+    ink: np.ndarray,
+    cells: Sequence[Box],
+    start: int,
+    others: Sequence[Box] = (),
+    rules: Sequence[Rule] = (),
 ) -> bool:
     """Whether handwriting stands just past the right end of an account row (page px): from
     ``start`` (where the crop ends) over two cell pitches, or up to the first of the page's
-    ``others`` crops (the amount's) that lies that way.
+    ``others`` crops (the amount's), or of its printed upright ``rules`` crossing the row's
+    height (another box's side), that lies that way.
 
     The row found may stop short of the one printed (a faint or dashed separator the locator
     lost: a 14-cell row found as 9 cells, read ``123594896`` for ``12359489617709`` with
@@ -213,7 +219,8 @@ def writing_past_row(
     (straight across the band and no wider than a pen: a separator of cells that go on empty).
     Strokes from the last cell are inside the crop, which is widened over cut writing first
     (:func:`widen_over_cut_ink`). The amount's writing, in its box beside the row on some
-    slips, is not the account's: the search stops at the amount's crop.
+    slips, is not the account's: the search stops at the amount's crop, or at a box's side
+    (the locator makes no search where it did not find the amount).
     """
     if not cells:
         return False
@@ -229,6 +236,10 @@ def writing_past_row(
     for box in others:  # another field beside the row: its writing is not the account's
         if box[0] >= x0 and box[1] < y1 and box[3] > y0:
             x1 = min(x1, box[0])
+    for rule in rules:  # another box's side; a separator of the row's own cells, which
+        # stand between the digits, does not hide them
+        if not rule.horizontal and rule.pos > x0 and rule.start <= y0 and rule.end >= y1:
+            x1 = min(x1, rule.pos - rule.thickness)
     band = (np.ascontiguousarray(ink[y0:y1, x0:x1]) > 0).astype(np.uint8)
     if band.size == 0 or not band.any():
         return False
@@ -317,7 +328,7 @@ def _template_crops(page: PageLike, match: Match, structure: Structure) -> dict[
         flags.append("cells_estimated")
     row = (cells[0][0], min(c[1] for c in cells), cells[-1][2], max(c[3] for c in cells))
     box = widen_over_cut_ink(page.ink, pad_box(row, W, H))
-    if writing_past_row(page.ink, cells, box[2], [crops["amount"].box]):
+    if writing_past_row(page.ink, cells, box[2], [crops["amount"].box], structure.v_rules):
         flags.append("writing_past_row")
     crops["account"] = _crop(page, "account", box, by, cells, flags)
     return crops
@@ -352,8 +363,12 @@ def _generic(page: PageLike, structure: Structure, cfg: PipelineConfig) -> Layou
         row = account.row
         box = widen_over_cut_ink(page.ink, pad_box(row.box, W, H))
         others = [c.box for c in crops.values()]
-        past = ["writing_past_row"] if writing_past_row(page.ink, row.cells, box[2], others) else []
-        crops["account"] = _crop(page, "account", box, "generic", row.cells, flags=past)
+        # where the amount was not found, its writing may be what stands past the row
+        past = bool(others) and writing_past_row(
+            page.ink, row.cells, box[2], others, structure.v_rules
+        )
+        account_flags = ["writing_past_row"] if past else []
+        crops["account"] = _crop(page, "account", box, "generic", row.cells, flags=account_flags)
     unsure = amount is None or any("layout_unsure" in c.flags for c in crops.values())
     if unsure:
         flags.append("layout_unsure")

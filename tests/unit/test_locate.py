@@ -20,6 +20,7 @@ from PIL import Image, ImageDraw, ImageFont
 from hdr.config import PipelineConfig
 from hdr.datasets.fonts import handwriting_fonts, render_text
 from hdr.fields.evaluate import box_iou, coverage
+from hdr.fields.lines import Rule
 from hdr.fields.locate import (
     Layout,
     locate_fields,
@@ -572,12 +573,18 @@ def test_writing_past_a_row_found_short_is_seen() -> None:
 @pytest.mark.parametrize("side", ["solid", "dashed"])
 def test_the_writing_of_the_amount_beside_the_row_is_not_past_it(side: str) -> None:
     """An amount box printed a pitch after the row (as on some deposit slips): the search
-    stops at the amount's crop, which the locator passes; without it, the amount's digits
-    would count."""
+    stops at the amount's crop, or at the box's side; without either, the amount's digits
+    would count (the locator makes no search where it found no amount)."""
     ink, cells, box = _row(written=12, box_after=side)
     assert box is not None
     assert not writing_past_row(ink, cells, _end(cells), [box])
     assert writing_past_row(ink, cells, _end(cells))
+    # nor does it count where the box's side was found among the printed rules
+    side = Rule(False, box[1], box[3], box[0], 2)
+    assert not writing_past_row(ink, cells, _end(cells), rules=[side])
+    # a rule crossing only part of the row's height (a tick, a short stroke) is not a side
+    tick = Rule(False, box[1], (box[1] + box[3]) // 2 - 20, box[0], 2)
+    assert writing_past_row(ink, cells, _end(cells), rules=[tick])
     # the row found short still says so, the box beside it notwithstanding
     assert writing_past_row(ink, cells[:10], _end(cells[:10]), [box])
 
