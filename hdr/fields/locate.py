@@ -70,6 +70,7 @@ PAST_ROW_INSET = 0.2
 PAST_ROW_WRITTEN = 0.5
 PAST_ROW_RULE = 0.95
 PAST_ROW_RULE_WIDTH = 0.12
+PAST_ROW_SOLID = 0.7  # share of its box a bar or block across the band fills (a frame, a border)
 
 
 class PageLike(Protocol):
@@ -215,8 +216,9 @@ def writing_past_row(
     confidence 0.995 and the line reader agreeing, since it reads the same crop), or the writer
     wrote past the last cell; either way the digits there are not read, and a person looks
     (``writing_past_row``). Looked at in the middle of the cells' height, so the row's rules are
-    not: a piece of ink at least half that band tall counts, unless it is a printed upright rule
-    (straight across the band and no wider than a pen: a separator of cells that go on empty).
+    not: a piece of ink at least half that band tall counts, unless it crosses the whole band as
+    a thin line (a separator of cells that go on empty) or a solid bar or block (the page's
+    printed frame, the dark scanner bed past the paper's edge).
     Strokes from the last cell are inside the crop, which is widened over cut writing first
     (:func:`widen_over_cut_ink`). The amount's writing, in its box beside the row on some
     slips, is not the account's: the search stops at the amount's crop, or at a box's side
@@ -246,11 +248,13 @@ def writing_past_row(
     span = band.shape[0]
     n, _, stats, _ = cv2.connectedComponentsWithStats(band, connectivity=8)
     for i in range(1, n):
-        w, bh = int(stats[i, 2]), int(stats[i, 3])
+        w, bh, area = (int(v) for v in stats[i, 2:5])
         if bh < PAST_ROW_WRITTEN * span:
             continue  # a speck, a dash of a dashed rule, the foot of a letter
-        if bh >= PAST_ROW_RULE * span and w <= max(3.0, PAST_ROW_RULE_WIDTH * pitch):
-            continue  # a printed upright rule: a separator of cells that go on empty
+        if bh >= PAST_ROW_RULE * span and (
+            w <= max(3.0, PAST_ROW_RULE_WIDTH * pitch) or area >= PAST_ROW_SOLID * w * bh
+        ):
+            continue  # a printed upright rule (cells that go on empty), a frame, the scanner bed
         return True
     return False
 

@@ -526,7 +526,8 @@ def _row(
 ) -> tuple[np.ndarray, list[Box], Box | None]:
     """A prepared page's ink with a 12-cell account row, digits written in the first
     ``written`` cells, and (``box_after``: "solid" | "dashed") an amount box a pitch after the
-    row with digits in it; returns the ink, the cells (page px) and the box."""
+    row with digits in it, or ("frame" | "bed") a thick printed frame or the dark scanner bed
+    past the paper's edge, 3 mm after it; returns the ink, the cells (page px) and the box."""
     d = new_drawing(150, 30, dpi)
     px = d.px_per_mm
     lw = max(2, round(px * 0.3))
@@ -542,7 +543,11 @@ def _row(
     for i in range(written):
         d.handwriting(str((7 * i + 3) % 10), cells[i])
     box = None
-    if box_after is not None:
+    if box_after in ("frame", "bed"):  # the page's printed frame, or the scanner bed past it
+        left = mm(x0 + 12 * PITCH_MM + 3)
+        right = left + (lw * 4 if box_after == "frame" else d.image.shape[1])
+        cv2.rectangle(d.image, (left, 0), (right, d.image.shape[0]), 20, -1)
+    elif box_after is not None:
         left = x0 + 13 * PITCH_MM
         box = (mm(left), mm(y0 - 1), mm(left + 30), mm(y1 + 1))
         if box_after == "solid":
@@ -594,3 +599,12 @@ def test_separators_of_empty_cells_after_the_row_say_nothing() -> None:
     ink, cells, _ = _row(written=9)
     assert not writing_past_row(ink, cells[:9], _end(cells[:9]))
     assert writing_past_row(ink, cells[:7], _end(cells[:7]))
+
+
+@pytest.mark.parametrize("edge", ["frame", "bed"])
+def test_the_page_edge_past_the_row_is_not_writing(edge: str) -> None:
+    """A row printed near the edge of the paper: the frame drawn round the form, or the dark
+    scanner bed beyond the paper, crosses the whole band as a solid bar or block."""
+    ink, cells, _ = _row(written=12, box_after=edge)
+    assert not writing_past_row(ink, cells, _end(cells))
+    assert writing_past_row(ink, cells[:10], _end(cells[:10]))
