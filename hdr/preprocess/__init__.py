@@ -1,7 +1,7 @@
 """Preprocess a decoded page: grayscale, scale, illumination correction, binarise, deskew, quality.
 
 >>> import numpy as np
->>> from hdr.config import PipelineConfig, PreprocessConfig
+>>> from hdr.config import PipelineConfig
 >>> from hdr.types import Page
 >>> page = Page(index=0, image=np.full((600, 1400), 235, np.uint8), dpi=200)
 >>> prepared = prepare_page(page, PipelineConfig())
