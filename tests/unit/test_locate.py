@@ -608,3 +608,22 @@ def test_the_page_edge_past_the_row_is_not_writing(edge: str) -> None:
     ink, cells, _ = _row(written=12, box_after=edge)
     assert not writing_past_row(ink, cells, _end(cells))
     assert writing_past_row(ink, cells[:10], _end(cells[:10]))
+
+
+@pytest.mark.parametrize("path", ["template", "generic"])
+def test_digits_written_past_the_last_cell_send_the_account_to_a_person(path: str) -> None:
+    """A writer who runs past the row's last cell (or a row found shorter than the printed
+    one): the digits there are not in the crop, so the locator flags the field."""
+    dpi = 200
+    d = (
+        draw_template(TEMPLATES["in_cts2010"], dpi, seed=3)
+        if path == "template"
+        else draw_unseen(dpi)
+    )
+    row = d.truth["account"]
+    h = row[3] - row[1]
+    past = (row[2] + round(0.2 * h), row[1], row[2] + round(0.7 * h), row[3])
+    d.handwriting("4", past)  # (the generic page's row ends near the paper's edge)
+    layout = locate_fields(prepared(d.image, dpi), list(TEMPLATES.values()), CFG)
+    assert layout.name == ("template:in_cts2010" if path == "template" else "generic")
+    assert "writing_past_row" in layout.crops["account"].flags
