@@ -113,23 +113,11 @@ def prepared(image: np.ndarray, dpi: int | None) -> PreparedPage:
     return prepare_page(Page(0, image, dpi), CFG)
 
 
-def on_page(box: Box, page: PreparedPage, dpi: int) -> Box:
-    """A box of a page drawn at ``dpi`` on the prepared page, which may be read at a lower dpi
-    (cfg.preprocess)."""
-    k = (page.dpi or dpi) / dpi
-    return (round(k * box[0]), round(k * box[1]), round(k * box[2]), round(k * box[3]))
-
-
-def holds(
-    layout: Layout, name: str, truth: Box, page: PreparedPage, dpi: int | None = None
-) -> bool:
-    """The crop covers the field (truth is in the px of a page drawn at ``dpi``, mapped to the
-    prepared page; without ``dpi``, in the prepared page's px)."""
+def holds(layout: Layout, name: str, truth: Box, page: PreparedPage) -> bool:
+    """The crop covers the field (truth is in drawn-page px, mapped to the prepared page)."""
     crop = layout.crops.get(name)
     if crop is None:
         return False
-    if dpi is not None:
-        truth = on_page(truth, page, dpi)
     return coverage(truth, crop.box) >= MIN_COVER and box_iou(truth, crop.box) >= MIN_IOU
 
 
@@ -184,10 +172,7 @@ def test_template_page_is_matched_and_cropped(name: str, dpi: int, angle: float)
     for field_name in ("amount", "account"):
         x0, y0, x1, y1 = d.truth[field_name]
         truth = (x0 + margin, y0 + margin, x1 + margin, y1 + margin)
-        assert holds(layout, field_name, truth, page, dpi), (
-            field_name,
-            layout.crops[field_name].box,
-        )
+        assert holds(layout, field_name, truth, page), (field_name, layout.crops[field_name].box)
     account = layout.crops["account"]
     assert len(account.cells) == t.fields.account.cells
     # each cell lies inside the crop, left to right
@@ -293,13 +278,12 @@ def test_generic_layout_finds_amount_box_and_cell_row(dpi: int) -> None:
     assert layout.name == "generic"
     assert "layout_generic" in layout.flags
     assert "layout_unsure" not in layout.flags, layout.flags
-    assert holds(layout, "amount", d.truth["amount"], page, dpi), layout.crops["amount"].box
-    assert holds(layout, "account", d.truth["account"], page, dpi), layout.crops["account"].box
+    assert holds(layout, "amount", d.truth["amount"], page), layout.crops["amount"].box
+    assert holds(layout, "account", d.truth["account"], page), layout.crops["account"].box
     assert len(layout.crops["account"].cells) == 12
     assert layout.crops["amount"].located_by == "generic"
     # the printed rupee sign is left out of the amount crop
-    amount = on_page(d.truth["amount"], page, dpi)
-    assert layout.crops["amount"].box[0] >= amount[0] - 0.2 * (page.dpi or dpi) / 25.4 * 14
+    assert layout.crops["amount"].box[0] >= d.truth["amount"][0] - 0.2 * dpi / 25.4 * 14
 
 
 def test_generic_layout_without_account_row_says_so() -> None:
