@@ -267,6 +267,70 @@ def draw_cursive_zero(rng: np.random.Generator) -> np.ndarray:
     return img
 
 
+def draw_open_four(rng: np.random.Generator) -> np.ndarray:
+    """A four written open at the top, as many hands in India (and elsewhere) write it, in two
+    strokes: a ``u`` or an ``L``, and a right stroke that runs on below its bottom.
+
+    Three ways of writing it: a round ``u`` with a long tail (``ч``); a deep bowl whose left
+    stroke starts with a hook at the top and whose tail is short, close to a single-storey ``a``
+    left open; and a square ``L`` crossed by the right stroke. MNIST's fours are mostly closed
+    or a sharp open ``4``. A model taught that a ``u`` in a run of zeros is a zero
+    (:func:`draw_cursive_zero`) reads the hooked one as ``0`` (``1,40,000`` read
+    ``1,00,000`` on a real cheque). What tells them apart is the right stroke going on below
+    the bowl, and the hook.
+    """
+    img = _canvas()
+    j, pen = rng.uniform(0.4, 1.4), _pen(rng, 3, 8)
+    top, bottom = rng.uniform(6, 14), rng.uniform(52, 60)
+    height = bottom - top
+    width = rng.uniform(18, 34)
+    left = 32.0 - width * rng.uniform(0.45, 0.6)
+    right = left + width
+    style = rng.choice(["round", "hooked", "square"], p=[0.35, 0.4, 0.25])
+    if style == "square":  # down, then across past the right stroke
+        waist = top + height * rng.uniform(0.5, 0.78)
+        first = np.array(
+            [
+                [left + rng.uniform(-4, 3), top + rng.uniform(0, 8)],
+                [left, waist],
+                [right + rng.uniform(0, 8), waist + rng.uniform(-3, 3)],
+            ]
+        )
+        tail_end = bottom
+    else:  # the left side bends into a bowl that rises on the right
+        hooked = style == "hooked"
+        waist = top + height * (rng.uniform(0.72, 0.9) if hooked else rng.uniform(0.5, 0.78))
+        ry = (waist - top) * (rng.uniform(0.35, 0.6) if hooked else rng.uniform(0.3, 0.7))
+        if hooked:  # the pen starts right of the stroke and curls over into it, well clear
+            # of the right stroke (closed, it is a single-storey ``a``: a nine)
+            pen = min(pen, 6)
+            start = np.array(
+                [
+                    [left + width * rng.uniform(0.15, 0.35), top + rng.uniform(-1, 4)],
+                    [left + rng.uniform(0, 3), top + rng.uniform(3, 8)],
+                ]
+            )
+        else:
+            start = np.array([[left + rng.uniform(-4, 3), top + rng.uniform(0, 8)]])
+        bowl = _arc(left + width / 2, waist - ry, width / 2, ry, 180, 0, 16)
+        up = np.array([[right + rng.uniform(-2, 2), top + rng.uniform(0, 12)]])
+        first = np.vstack([start, bowl, up])
+        tail_end = waist + height * rng.uniform(0.1, 0.25) if hooked else bottom
+    second = np.array(
+        [
+            [right + rng.uniform(-2, 2), top + rng.uniform(-4, 10)],
+            [right + rng.uniform(-4, 3), tail_end],
+        ]
+    )
+    if style == "hooked" and rng.random() < 0.5:  # a flick off the tail's end
+        second = np.vstack([second, second[-1] + [rng.uniform(2, 6), -rng.uniform(0, 4)]])
+    slant = rng.uniform(-0.1, 0.35)
+    for path in (first, second):
+        path[:, 0] += slant * (32.0 - path[:, 1])
+        _polyline(img, _jitter(path, rng, j), pen)
+    return img
+
+
 def draw_joined_zero(rng: np.random.Generator) -> np.ndarray:
     """A cursive zero joined to what follows it, as one stroke: the ``/`` of a closing ``/-``
     (``000/-`` written without lifting the pen) or the next zero. Not one character: the

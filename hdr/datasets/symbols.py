@@ -57,6 +57,8 @@ class RenderSpec:
     cursive_zeros: int = 0
     p_joined_zeros: float = 0.0  # share of rejects that are a cursive zero joined to a / or a 0
     p_dotted: float = 0.0  # share of rejects that are a digit with a point pressed against it
+    # fours written open at the top (glyphs.draw_open_four), after the cursive zeros
+    open_fours: int = 0
 
     @property
     def reject_letters(self) -> str:
@@ -68,20 +70,28 @@ class RenderSpec:
         plan += [index_of(s) for s in SYMBOLS for _ in range(self.symbols_per_class)]
         plan += [index_of(REJECT)] * self.rejects
         plan += [index_of("0")] * self.cursive_zeros
+        plan += [index_of("4")] * self.open_fours
         return np.asarray(plan, dtype=np.int64)
 
+    def drawn(self, i: int) -> str:
+        """How sample ``i`` of the plan is drawn: ``"cursive_zero"`` or ``"open_four"`` for the
+        pen-drawn digits at the plan's end, ``""`` for the rest (fonts, procedural symbols,
+        rejects)."""
+        first = 10 * self.digits_per_class + len(SYMBOLS) * self.symbols_per_class + self.rejects
+        if i < first:
+            return ""
+        return "cursive_zero" if i < first + self.cursive_zeros else "open_four"
+
     def is_cursive(self, i: int) -> bool:
-        """Whether sample ``i`` of the plan is one of the cursive zeros at its end."""
-        return i >= 10 * self.digits_per_class + len(SYMBOLS) * self.symbols_per_class + (
-            self.rejects
-        )
+        """Whether sample ``i`` of the plan is one of the cursive zeros near its end."""
+        return self.drawn(i) == "cursive_zero"
 
 
 def spec_hash(spec: RenderSpec, seed: int) -> str:
     """Hash of everything that determines a rendered split: spec, seed, generator, font files."""
     fonts = [(p.name, p.stat().st_size) for p in handwriting_fonts()]
     settings = asdict(spec)
-    for name in ("cursive_zeros", "p_joined_zeros", "p_dotted"):
+    for name in ("cursive_zeros", "p_joined_zeros", "p_dotted", "open_fours"):
         if not settings[name]:  # recipes from before cursive zeros keep their hash
             del settings[name]
     blob = json.dumps(
@@ -221,15 +231,19 @@ def slant_slash(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return glyphs.cv2.warpAffine(ink, mat, (w + extra, h), flags=glyphs.cv2.INTER_LINEAR)
 
 
+_PEN_DRAWN = {"cursive_zero": glyphs.draw_cursive_zero, "open_four": glyphs.draw_open_four}
+
+
 def make_glyph(
-    label: str, rng: np.random.Generator, spec: RenderSpec, cursive: bool = False
+    label: str, rng: np.random.Generator, spec: RenderSpec, drawn: str = ""
 ) -> np.ndarray:
-    """One normalised 28 x 28 float32 glyph of ``label`` (a cursive zero when ``cursive``)."""
+    """One normalised 28 x 28 float32 glyph of ``label``, drawn as :meth:`RenderSpec.drawn`
+    says (``"cursive_zero"``, ``"open_four"``; by default from a font or procedurally)."""
     if label == REJECT:
         raw, kind = _draw_reject(rng, spec.reject_letters, spec.p_joined_zeros, spec.p_dotted)
         ink = augment_ink(raw, rng, RIGID_AUGMENT if kind == "box" else spec.augment)
-    elif cursive:
-        ink = augment_ink(glyphs.draw_cursive_zero(rng), rng, spec.augment)
+    elif drawn:
+        ink = augment_ink(_PEN_DRAWN[drawn](rng), rng, spec.augment)
     else:
         aug = spec.augment
         if label in (".", ",", "-") and (aug.p_context or aug.p_bleed):
@@ -247,7 +261,7 @@ def make_glyph(
 def rendered_sample(plan: np.ndarray, seed: int, i: int, spec: RenderSpec) -> np.ndarray:
     """Sample ``i`` of a split with class plan ``plan`` (pure function of seed and index)."""
     rng = np.random.default_rng([seed, i])
-    return make_glyph(LABELS[int(plan[i])], rng, spec, spec.is_cursive(i))
+    return make_glyph(LABELS[int(plan[i])], rng, spec, spec.drawn(i))
 
 
 def rendered_dataset(spec: RenderSpec, seed: int) -> tuple[np.ndarray, np.ndarray]:

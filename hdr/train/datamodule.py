@@ -118,7 +118,7 @@ class TrainGlyphs(Dataset[tuple[torch.Tensor, int]]):
         elif i < self.n_mnist + self.n_rendered:
             k = i - self.n_mnist
             spec = self.cfg.train_render
-            glyph = make_glyph(LABELS[int(self.plan[k])], rng, spec, spec.is_cursive(k))
+            glyph = make_glyph(LABELS[int(self.plan[k])], rng, spec, spec.drawn(k))
             label = int(self.plan[k])
         else:
             k = i - self.n_mnist - self.n_rendered

@@ -243,3 +243,57 @@ def test_a_dotted_digit_is_the_digit_with_a_point_against_its_foot(seed: int) ->
     # low on the line: its centre in the lowest fifth of the digit's height, or below it
     base = y + np.nonzero(plain)[0].max()
     assert ys.mean() >= base - 0.2 * height
+
+
+OPEN_FOURS = RenderSpec(
+    digits_per_class=2, symbols_per_class=3, rejects=12, cursive_zeros=2, open_fours=4
+)
+
+
+def test_open_fours_come_last_are_fours_and_leave_the_rest_of_the_plan_alone() -> None:
+    plan, cursive = OPEN_FOURS.class_plan(), CURSIVE.class_plan()
+    before = len(cursive) - 5  # CURSIVE ends in 5 cursive zeros, this plan in 2 and 4 fours
+    assert np.array_equal(plan[: before + 2], cursive[: before + 2])
+    assert (plan[before + 2 :] == index_of("4")).all() and len(plan) == before + 6
+    drawn = [OPEN_FOURS.drawn(i) for i in range(len(plan))]
+    assert drawn == [""] * before + ["cursive_zero"] * 2 + ["open_four"] * 4
+    assert [OPEN_FOURS.is_cursive(i) for i in range(len(plan))] == [
+        d == "cursive_zero" for d in drawn
+    ]
+    x, y = rendered_dataset(OPEN_FOURS, seed=3)
+    x_again, _ = rendered_dataset(OPEN_FOURS, seed=3)
+    assert np.array_equal(x, x_again) and (y[-4:] == index_of("4")).all()
+    assert (x[-4:].reshape(4, -1).max(axis=1) > 0.5).all()
+    assert spec_hash(OPEN_FOURS, 1) != spec_hash(
+        RenderSpec(digits_per_class=2, symbols_per_class=3, rejects=12, cursive_zeros=2), 1
+    )
+
+
+def test_the_shipped_recipes_keep_their_data_hash_beside_open_fours() -> None:
+    # the shipped members' cards recorded these hashes of their rendered training glyphs
+    import json
+    from pathlib import Path
+
+    from hdr.train.run import load_train_config
+
+    card = json.loads(Path("models/digits.card.json").read_text())
+    for member, recipe in enumerate(("digits-narrow.yaml", "digits-narrow-b.yaml")):
+        data = load_train_config(f"configs/train/{recipe}").data
+        recorded = card["data_hashes"][f"member{member}.rendered_train"]
+        assert spec_hash(data.train_render, data.seed) == recorded
+
+
+def test_open_fours_are_open_with_the_right_stroke_running_on_below_the_bowl() -> None:
+    inks = [glyphs.draw_open_four(np.random.default_rng(i)) for i in range(60)]
+    assert np.array_equal(inks[0], glyphs.draw_open_four(np.random.default_rng(0)))
+    assert len({ink.tobytes() for ink in inks}) == 60
+    open_top = 0
+    for ink in inks:
+        mask = ink > 127
+        x, y, w, h = cv2.boundingRect(mask.astype(np.uint8))
+        # the lowest ink is the right stroke's end, right of the middle but for the slant
+        low = np.nonzero(mask[y + h - max(2, h // 12) : y + h].any(axis=0))[0]
+        assert low.mean() > x + 0.3 * w
+        open_top += _holes(ink) == 0
+    # (a pen wide enough can close the bowl's top now and then, as a hurried hand does)
+    assert open_top >= 50
