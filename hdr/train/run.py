@@ -36,8 +36,10 @@ class TrainConfig:
     data: DataConfig
     source: dict[str, Any] = field(default_factory=dict)
     # Fine-tuning: start from this model card's state_dict (sha256-checked) instead of random
-    # weights; its architecture must match ``model``.
+    # weights; its architecture must match ``model``. ``init_member``: the card is an ensemble
+    # (``hdr train ensemble``) and this member's network is the one to start from.
     init: Path | None = None
+    init_member: int | None = None
 
 
 def _render_spec(raw: dict[str, Any] | None, default: RenderSpec) -> RenderSpec:
@@ -58,8 +60,11 @@ def _init_path(value: Any, cfg_path: Path) -> Path | None:
     return path
 
 
-def load_initial_weights(net: Any, card_file: Path) -> str:
-    """Load the state_dict that ``card_file`` pins into ``net``; returns its sha256."""
+def load_initial_weights(net: Any, card_file: Path, member: int | None = None) -> str:
+    """Load the state_dict that ``card_file`` pins into ``net``; returns its sha256.
+
+    ``member``: the card is an ensemble's, and ``net`` takes the weights of that member.
+    """
     import torch
 
     from hdr.classify.card import ModelCard
@@ -72,6 +77,15 @@ def load_initial_weights(net: Any, card_file: Path) -> str:
     weights = card_file.parent / entry["name"]
     digest = verify_file(weights, entry["sha256"], "initial weights")
     state = torch.load(weights, map_location="cpu", weights_only=True)
+    if member is not None:
+        prefix = f"members.{member}.net."
+        state = {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
+        if not state:
+            raise ConfigError(
+                ReasonCode.CONFIG_INVALID,
+                f"{card_file}: no member {member} (init_member) in {entry['name']}",
+                "init_member: an ensemble card and one of its members, counted from 0",
+            )
     try:
         net.load_state_dict(state)
     except RuntimeError as exc:
@@ -108,6 +122,7 @@ def load_train_config(path: Path | str | None = None) -> TrainConfig:
             data=data,
             source=raw,
             init=_init_path(raw.get("init"), cfg_path),
+            init_member=None if raw.get("init_member") is None else int(raw["init_member"]),
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(ReasonCode.CONFIG_INVALID, f"{cfg_path}: {exc}") from exc
@@ -202,7 +217,9 @@ def train_digits(
     L.seed_everything(config.seed, workers=True, verbose=False)
     dm = GlyphDataModule(config.data)
     module = GlyphClassifierModule(**config.model)
-    init_sha = load_initial_weights(module.net, config.init) if config.init else None
+    init_sha = (
+        load_initial_weights(module.net, config.init, config.init_member) if config.init else None
+    )
     # Selected on the loss over the whole validation split (MNIST valid and held-out rendered
     # glyphs): selecting on MNIST accuracy alone picked epochs that call more symbols a digit.
     trainer = fit_best(module, dm, config.trainer, "digits", fast_dev_run, progress)
@@ -251,6 +268,7 @@ def train_digits(
             "lightning": L.__version__,
             "config": config.source,
             "init_state_dict_sha256": init_sha,
+            "init_member": config.init_member,
             # reading the pages of the harvest, when this run had to make it (else null)
             "harvest_seconds": harvest_seconds,
         },

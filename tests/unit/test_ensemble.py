@@ -181,3 +181,24 @@ def test_cli_combines_and_the_result_is_evaluated(members: list[Path], tmp_path:
     )
     assert one.returncode == ExitCode.USAGE
     assert "[usage]" in one.stderr and "Traceback" not in one.stderr
+
+
+def test_fine_tuning_can_start_from_one_member_of_an_ensemble(
+    members: list[Path], ensemble: dict
+) -> None:
+    from hdr.errors import ConfigError
+    from hdr.train.run import load_initial_weights
+
+    card_file = Path(ensemble["paths"]["card"])
+    for index, member in enumerate(members):
+        net = GlyphNet(**ARCH)
+        digest = load_initial_weights(net, card_file, member=index)
+        assert digest == sha256_file(ensemble["paths"]["state_dict"])
+        # the member's own weights, as its own state_dict holds them
+        own = torch.load(member.with_suffix(".pt"), weights_only=True)
+        for name, value in net.state_dict().items():
+            assert torch.equal(value, own[name]), (index, name)
+    with pytest.raises(ConfigError, match="no member 2"):
+        load_initial_weights(GlyphNet(**ARCH), card_file, member=2)
+    with pytest.raises(ConfigError):  # the whole ensemble is not one network
+        load_initial_weights(GlyphNet(**ARCH), card_file)

@@ -141,10 +141,14 @@ def test_train_config_init_resolves_and_is_recorded(tmp_path: Path, trained: dic
         encoding="utf-8",
     )
     cfg = load_train_config(cfg_file)
-    assert cfg.init == Path(trained["paths"]["card"])
+    assert cfg.init == Path(trained["paths"]["card"]) and cfg.init_member is None
+    member_file = root / "member.yaml"
+    member_file.write_text(cfg_file.read_text(encoding="utf-8") + "init_member: 1\n", "utf-8")
+    assert load_train_config(member_file).init_member == 1
     out = train_digits(cfg, root / "out", fast_dev_run=True, progress=False, command="pytest")
     first = ModelCard.read(trained["paths"]["card"])
     assert out["card"].training["init_state_dict_sha256"] == first.files["state_dict"]["sha256"]
+    assert out["card"].training["init_member"] is None
 
 
 @pytest.mark.parametrize(
