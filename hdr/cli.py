@@ -102,13 +102,21 @@ def train_digits_cmd(
         bool, typer.Option(help="One batch of train and validation: a smoke test.")
     ] = False,
     progress: Annotated[bool, typer.Option(help="Show the rich progress bar.")] = True,
+    init: Annotated[
+        Path | None,
+        typer.Option(help="Start from this model card's weights (the recipe's `init` otherwise)."),
+    ] = None,
 ) -> None:
     """Train the glyph classifier on CPU, calibrate it, write .pt, .onnx and the model card."""
+    import dataclasses
+
     from hdr.config import MODELS_DIR
     from hdr.train.run import load_train_config, train_digits
 
     _training_logs()
     cfg = load_train_config(config)
+    if init is not None:
+        cfg = dataclasses.replace(cfg, init=init)
     result = train_digits(cfg, out or MODELS_DIR, fast_dev_run=fast_dev_run, progress=progress)
     card = result["card"]
     typer.echo(f"trained in {card.training['seconds']:.0f} s; temperature {card.temperature:.3f}")

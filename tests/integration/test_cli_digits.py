@@ -135,3 +135,29 @@ def test_train_lines_with_a_broken_recipe_is_one_line_with_a_reason(tmp_path: Pa
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "[config_invalid]" in lines[0] and "lines.yaml" in lines[0]
     assert not (tmp_path / "lines.onnx").exists()
+
+
+def test_train_init_option_starts_from_the_given_card(
+    tmp_path: Path, fake_data: tuple[Path, Path]
+) -> None:
+    data, cfg = fake_data
+    first = hdr(
+        "train", "digits", "--config", str(cfg), "--fast-dev-run", "--no-progress",
+        "--out", str(tmp_path / "a"), data_dir=data,
+    )  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    card = json.loads((tmp_path / "a" / "digits.card.json").read_text(encoding="utf-8"))
+    again = hdr(
+        "train", "digits", "--config", str(cfg), "--fast-dev-run", "--no-progress",
+        "--init", str(tmp_path / "a" / "digits.card.json"), "--out", str(tmp_path / "b"),
+        data_dir=data,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    tuned = json.loads((tmp_path / "b" / "digits.card.json").read_text(encoding="utf-8"))
+    assert tuned["training"]["init_state_dict_sha256"] == card["files"]["state_dict"]["sha256"]
+    missing = hdr(
+        "train", "digits", "--config", str(cfg), "--fast-dev-run", "--no-progress",
+        "--init", str(tmp_path / "none.card.json"), "--out", str(tmp_path / "c"), data_dir=data,
+    )  # fmt: skip
+    assert missing.returncode != 0 and "Traceback" not in missing.stderr
+    assert len(missing.stderr.strip().splitlines()) == 1
