@@ -268,9 +268,10 @@ def draw_cursive_zero(rng: np.random.Generator) -> np.ndarray:
 
 
 # How often draw_open_four writes each style: round, hooked, square. The round one, a bowl high
-# up with a long tail, is a nine whose loop did not close at the top as much as it is a four:
-# taught as a four, it made the model surer of MNIST nines read as fours, and the thresholds rose
-# (docs/BENCHMARKS.md, twenty-third session). It is kept, never drawn.
+# up with a long tail, is also a nine whose loop did not close at the top; it is left out of
+# training. Taught the other two, a model reads round fours as fours all the same, and it reads
+# the MNIST nines written like open fours as fours as surely as when taught all three
+# (docs/BENCHMARKS.md, twenty-third session; bench/open_fours.py).
 STYLES_OF_FOUR = (0.0, 0.7, 0.3)
 
 
