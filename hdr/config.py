@@ -105,6 +105,12 @@ class DecisionConfig(_Strict):
         "line_read_tail",  # the line reader read the same value, but for the "/-" tail
         "line_missed_marks",  # the line reader read the same digits, but left out marks
     )
+    # The fields a page needs. One of these not found sends the page to review; another field
+    # blocks only where it was found and not accepted. Cheques whose account number is printed,
+    # not written in cells (most real cheques), need only the amount: [amount].
+    required_fields: tuple[Literal["amount", "account"], ...] = Field(
+        default=("amount", "account"), min_length=1
+    )
 
 
 class ModelRef(_Strict):

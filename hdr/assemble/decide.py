@@ -126,20 +126,24 @@ def decide_page(
 ) -> tuple[Status, tuple[str, ...]]:
     """Page status and the reasons that explain it.
 
-    ``rejected`` when the page is not a bank document; ``accepted`` only when every expected
-    field (every crop the layout found, and any it says it did not find) is accepted and no
+    ``rejected`` when the page is not a bank document; ``accepted`` only when every field read
+    is accepted, every required field (``decision.required_fields``) was found and read, and no
     quality or blocking layout flag is set; ``review`` otherwise.
     """
     if not layout.is_document:
         return Status.REJECTED, tuple(layout.flags) or (ReasonCode.NOT_A_DOCUMENT.value,)
+    not_found = ReasonCode.FIELD_NOT_FOUND.value
+    optional = {
+        f"{not_found}:{name}" for name in ("amount", "account")
+    } - {f"{not_found}:{name}" for name in cfg.decision.required_fields}
     reasons: list[str] = []
     reasons += blocking(page_flags, cfg.decision)  # quality_* flags and the like
-    reasons += blocking(layout.flags, cfg.decision)
+    reasons += [f for f in blocking(layout.flags, cfg.decision) if f not in optional]
     for name in layout.crops:
-        if name not in fields:
-            reasons.append(f"{ReasonCode.FIELD_NOT_FOUND.value}:{name}")
+        if name not in fields and f"{not_found}:{name}" not in optional:
+            reasons.append(f"{not_found}:{name}")
     if not fields and not layout.crops:
-        reasons.append(ReasonCode.FIELD_NOT_FOUND.value)
+        reasons.append(not_found)
     for name, result in fields.items():
         if result.status is not Status.ACCEPTED:
             problems = blocking(result.flags, cfg.decision) or [result.status.value]

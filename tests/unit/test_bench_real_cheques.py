@@ -30,3 +30,17 @@ def test_the_compared_model_is_read_pinned_to_its_own_hash() -> None:
     cfg = config_for(model)
     assert Path(cfg.model.path) == model.resolve()
     assert cfg.model.sha256 == sha256_file(model)
+
+
+def test_the_second_reading_requires_only_the_amount_and_keeps_the_rest() -> None:
+    from bench.real_cheques import amount_only_config
+    from hdr.config import load_pipeline_config
+
+    shipped = load_pipeline_config()
+    cfg = amount_only_config(None)
+    assert cfg.decision.required_fields == ("amount",)
+    assert shipped.decision.required_fields == ("amount", "account")
+    same = cfg.decision.model_copy(update={"required_fields": shipped.decision.required_fields})
+    assert same == shipped.decision and cfg.model == shipped.model
+    compared = amount_only_config(config_for(REPO / "models" / "reader-16e1d30e.onnx"))
+    assert compared.model.sha256 == sha256_file(REPO / "models" / "reader-16e1d30e.onnx")

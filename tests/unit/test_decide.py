@@ -194,6 +194,44 @@ def test_page_quality_flags_and_missing_fields_mean_review() -> None:
     assert decide_page(lost, ok, (), CFG) == (Status.REVIEW, ("field_not_found:account",))
 
 
+def test_a_field_left_out_of_required_fields_blocks_only_where_it_was_found() -> None:
+    """Cheques whose account number is printed: with ``required_fields: [amount]`` the missing
+    account row no longer sends the page to review; an account found and unsure still does."""
+    amount_only = CFG.model_copy(
+        update={"decision": CFG.decision.model_copy(update={"required_fields": ("amount",)})}
+    )
+    ok = {"amount": field_result("amount", Status.ACCEPTED)}
+    printed = FakeLayout({"amount": 1}, flags=("layout_generic", "field_not_found:account"))
+    assert decide_page(printed, ok, (), amount_only) == (Status.ACCEPTED, ())
+    assert decide_page(printed, ok, (), CFG) == (Status.REVIEW, ("field_not_found:account",))
+    # the amount is still needed, and quality flags still count
+    no_amount = FakeLayout({}, flags=("field_not_found:amount", "field_not_found:account"))
+    assert decide_page(no_amount, {}, (), amount_only) == (
+        Status.REVIEW,
+        ("field_not_found:amount", "field_not_found"),
+    )
+    assert decide_page(printed, ok, ("quality_blurred",), amount_only)[0] is Status.REVIEW
+    # an account that was found is read and decided like any field
+    unsure = {**ok, "account": field_result("account", Status.REVIEW, ("low_confidence",))}
+    both = FakeLayout({"amount": 1, "account": 2})
+    assert decide_page(both, unsure, (), amount_only) == (
+        Status.REVIEW,
+        ("account:low_confidence",),
+    )
+    lost = FakeLayout({"amount": 1, "account": 2})  # a crop found and not read: absent
+    assert decide_page(lost, ok, (), amount_only) == (Status.ACCEPTED, ())
+
+
+def test_required_fields_are_named_fields_and_at_least_one() -> None:
+    from pydantic import ValidationError
+
+    assert CFG.decision.required_fields == ("amount", "account")
+    assert DecisionConfig(required_fields=["account"]).required_fields == ("account",)
+    for bad in ([], ["date"]):
+        with pytest.raises(ValidationError):
+            DecisionConfig(required_fields=bad)
+
+
 def test_not_a_document_is_rejected() -> None:
     layout = FakeLayout({}, is_document=False, flags=("not_a_document",))
     assert decide_page(layout, {}, (), CFG) == (Status.REJECTED, ("not_a_document",))
