@@ -133,9 +133,8 @@ def decide_page(
     if not layout.is_document:
         return Status.REJECTED, tuple(layout.flags) or (ReasonCode.NOT_A_DOCUMENT.value,)
     not_found = ReasonCode.FIELD_NOT_FOUND.value
-    optional = {
-        f"{not_found}:{name}" for name in ("amount", "account")
-    } - {f"{not_found}:{name}" for name in cfg.decision.required_fields}
+    required = cfg.decision.required_fields
+    optional = {f"{not_found}:{n}" for n in ("amount", "account") if n not in required}
     reasons: list[str] = []
     reasons += blocking(page_flags, cfg.decision)  # quality_* flags and the like
     reasons += [f for f in blocking(layout.flags, cfg.decision) if f not in optional]
