@@ -124,3 +124,41 @@ def test_table_output_and_a_bad_field_name(docs) -> None:
     bad = _hdr("--field", "date", folder / records[0].file)
     assert bad.returncode == 2
     assert "amount or account" in bad.stderr
+
+
+def test_a_cheque_without_account_cells_needs_only_its_amount_when_configured(
+    tmp_path: Path, repo_root: Path
+) -> None:
+    """`decision.required_fields: [amount]` in a config file given to `hdr read --config`: a
+    cheque whose account row is not there (printed elsewhere, as on real cheques) is decided on
+    its amount; with the shipped config the missing row sends it to a person."""
+    import cv2
+
+    sample = repo_root / "tests" / "resources" / "sample"
+    truth = next(
+        json.loads(line)
+        for line in (sample / "truth.jsonl").read_text(encoding="utf-8").splitlines()
+        if json.loads(line)["file"] == "doc_0015.jpg"
+    )
+    image = cv2.imread(str(sample / "doc_0015.jpg"))
+    x0, y0, x1, y1 = truth["boxes"]["account"]
+    image[y0 - 8 : y1 + 8, x0 - 8 : x1 + 8] = 255  # no account cells, no digits in them
+    page = tmp_path / "no-account-cells.png"
+    cv2.imwrite(str(page), image)
+    shipped = (repo_root / "configs" / "pipeline.yaml").read_text(encoding="utf-8")
+    assert "required_fields: [amount, account]" in shipped
+    amount_only = tmp_path / "amount-only.yaml"
+    amount_only.write_text(
+        shipped.replace("required_fields: [amount, account]", "required_fields: [amount]"),
+        encoding="utf-8",
+    )
+    # (model, templates and line reader are named relative to the repository)
+    (default,) = _lines(_hdr("--jsonl", page).stdout)
+    (optional,) = _lines(_hdr("--jsonl", "--config", amount_only, page).stdout)
+    assert default["status"] == "review" and "field_not_found:account" in default["reasons"]
+    assert optional["fields"]["account"]["flags"] == ["field_not_found:account"]
+    assert optional["fields"]["amount"] == default["fields"]["amount"]
+    assert optional["reasons"] == [r for r in default["reasons"] if r != "field_not_found:account"]
+    # the amount is read right and sure on this page, so the page is accepted
+    assert optional["fields"]["amount"]["value"] == truth["amount"]
+    assert optional["status"] == "accepted", optional
