@@ -114,7 +114,8 @@ def config_for(model: Path) -> Any:
     """The shipped pipeline configuration, reading with ``model`` (pinned to its hash)."""
     from hdr.classify.predictor import sha256_file
 
-    base = load_pipeline_config()
+    # the shipped file, whatever $HDR_PIPELINE_CONFIG says
+    base = load_pipeline_config(DEFAULT_PIPELINE_CONFIG)
     ref = base.model.model_copy(update={"path": str(model.resolve()), "sha256": sha256_file(model)})
     return base.model_copy(update={"model": ref})
 
@@ -135,7 +136,7 @@ def read_set(folder: Path, model: Path | None = None, line_model: Path | None = 
     """Run the pipeline (thresholds at zero) over every file of a synth folder, with the
     configured model or ``model`` (pinned to its own hash), and the configured line reader or
     ``line_model``."""
-    base = load_pipeline_config() if model is None else config_for(model)
+    base = load_pipeline_config(DEFAULT_PIPELINE_CONFIG) if model is None else config_for(model)
     base = with_line_model(base, line_model)
     zero = base.decision.model_copy(
         update={"accept_amount": 0.0, "accept_account": 0.0, "min_glyph_prob": 0.0}
@@ -294,7 +295,7 @@ def model_note(model: Path | None = None, line_model: Path | None = None) -> str
     """The models that read the set: the configured ones unless given (then hashed here)."""
     from hdr.classify.predictor import sha256_file
 
-    cfg = load_pipeline_config()
+    cfg = load_pipeline_config(DEFAULT_PIPELINE_CONFIG)
     if model is not None:
         note = f"{model} sha256 {sha256_file(model)[:12]}"
     else:

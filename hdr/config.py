@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     # Where the model file is (default: model.path of configs/pipeline.yaml), e.g. a models/
     # folder outside the repository. Only the place: the file must still match model.sha256.
     model: Path | None = None
+    # The pipeline config every command and flow reads when none is given (default:
+    # configs/pipeline.yaml), e.g. one with `decision.required_fields: [amount]` for cheques
+    # whose account number is printed.
+    pipeline_config: Path | None = None
 
     def db_url_or_default(self) -> str:
         if self.db_url:
@@ -164,8 +168,9 @@ def load_yaml(path: Path) -> dict[str, Any]:
 
 
 def load_pipeline_config(path: Path | str | None = None) -> PipelineConfig:
-    """Load and validate the pipeline configuration (default: configs/pipeline.yaml)."""
-    cfg_path = Path(path) if path else DEFAULT_PIPELINE_CONFIG
+    """Load and validate the pipeline configuration: ``path``, else $HDR_PIPELINE_CONFIG, else
+    configs/pipeline.yaml."""
+    cfg_path = Path(path) if path else (Settings().pipeline_config or DEFAULT_PIPELINE_CONFIG)
     data = load_yaml(cfg_path)
     try:
         cfg = PipelineConfig.model_validate(data)

@@ -162,3 +162,14 @@ def test_a_cheque_without_account_cells_needs_only_its_amount_when_configured(
     # the amount is read right and sure on this page, so the page is accepted
     assert optional["fields"]["amount"]["value"] == truth["amount"]
     assert optional["status"] == "accepted", optional
+    # the same config named by $HDR_PIPELINE_CONFIG (how flows and deployments choose it)
+    env = {**os.environ, "HDR_PIPELINE_CONFIG": str(amount_only)}
+    run = subprocess.run(
+        [sys.executable, "-m", "hdr", "read", "--jsonl", str(page)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env=env,
+    )
+    assert _lines(run.stdout)[0]["status"] == "accepted", run.stderr

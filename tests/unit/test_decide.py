@@ -232,6 +232,31 @@ def test_required_fields_are_named_fields_and_at_least_one() -> None:
             DecisionConfig(required_fields=bad)
 
 
+def test_hdr_pipeline_config_names_the_config_read_when_none_is_given(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hdr.config import DEFAULT_PIPELINE_CONFIG, load_pipeline_config
+    from hdr.errors import ConfigError
+
+    shipped = DEFAULT_PIPELINE_CONFIG.read_text(encoding="utf-8")
+    amount_only = tmp_path / "cheques.yaml"
+    amount_only.write_text(
+        shipped.replace("required_fields: [amount, account]", "required_fields: [amount]"),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("HDR_PIPELINE_CONFIG", str(amount_only))
+    assert load_pipeline_config().decision.required_fields == ("amount",)
+    # a path given explicitly (hdr read --config) wins
+    explicit = load_pipeline_config(DEFAULT_PIPELINE_CONFIG)
+    assert explicit.decision.required_fields == ("amount", "account")
+    monkeypatch.setenv("HDR_PIPELINE_CONFIG", str(tmp_path / "missing.yaml"))
+    with pytest.raises(ConfigError) as err:
+        load_pipeline_config()
+    assert err.value.code.value == "config_invalid" and "missing.yaml" in err.value.message
+    monkeypatch.delenv("HDR_PIPELINE_CONFIG")
+    assert load_pipeline_config().decision.required_fields == ("amount", "account")
+
+
 def test_not_a_document_is_rejected() -> None:
     layout = FakeLayout({}, is_document=False, flags=("not_a_document",))
     assert decide_page(layout, {}, (), CFG) == (Status.REJECTED, ("not_a_document",))
