@@ -22,14 +22,15 @@ KEYS = ["source", "page", "status", "fields", "reasons", "sha256"]
 STATUSES = {"accepted", "review", "rejected", "error"}
 
 
-def _hdr(*args: str | Path) -> subprocess.CompletedProcess[str]:
+def _hdr(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "hdr", "read", *map(str, args)],
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
-        env={**os.environ, "COLUMNS": "250"},  # a wide terminal: the table does not fold paths
+        # a wide terminal: the table does not fold paths
+        env={**os.environ, "COLUMNS": "250", **(env or {})},
     )
 
 
@@ -163,13 +164,5 @@ def test_a_cheque_without_account_cells_needs_only_its_amount_when_configured(
     assert optional["fields"]["amount"]["value"] == truth["amount"]
     assert optional["status"] == "accepted", optional
     # the same config named by $HDR_PIPELINE_CONFIG (how flows and deployments choose it)
-    env = {**os.environ, "HDR_PIPELINE_CONFIG": str(amount_only)}
-    run = subprocess.run(
-        [sys.executable, "-m", "hdr", "read", "--jsonl", str(page)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env=env,
-    )
+    run = _hdr("--jsonl", page, env={"HDR_PIPELINE_CONFIG": str(amount_only)})
     assert _lines(run.stdout)[0]["status"] == "accepted", run.stderr
