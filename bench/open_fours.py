@@ -31,7 +31,7 @@ from hdr.classify.predictor import load_classifier, sha256_file  # noqa: E402
 from hdr.datasets import glyphs  # noqa: E402
 from hdr.datasets.augment import AugmentConfig, augment_ink  # noqa: E402
 
-STYLES = ("round", "hooked", "square")
+STYLES = glyphs.FOUR_STYLES
 SEED = 424299  # used for nothing else
 NINES = (1232, 3869)  # MNIST test images labelled 9, written like an open four
 

@@ -170,7 +170,8 @@ def load_yaml(path: Path) -> dict[str, Any]:
 def load_pipeline_config(path: Path | str | None = None) -> PipelineConfig:
     """Load and validate the pipeline configuration: ``path``, else $HDR_PIPELINE_CONFIG, else
     configs/pipeline.yaml."""
-    cfg_path = Path(path) if path else (Settings().pipeline_config or DEFAULT_PIPELINE_CONFIG)
+    settings = Settings()
+    cfg_path = Path(path) if path else (settings.pipeline_config or DEFAULT_PIPELINE_CONFIG)
     data = load_yaml(cfg_path)
     try:
         cfg = PipelineConfig.model_validate(data)
@@ -180,7 +181,7 @@ def load_pipeline_config(path: Path | str | None = None) -> PipelineConfig:
         raise ConfigError(
             ReasonCode.CONFIG_INVALID, f"{cfg_path}: {where}: {first['msg']}"
         ) from exc
-    return with_model_override(cfg, Settings().model)
+    return with_model_override(cfg, settings.model)
 
 
 def with_model_override(cfg: PipelineConfig, model: Path | None) -> PipelineConfig:

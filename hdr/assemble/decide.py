@@ -134,12 +134,17 @@ def decide_page(
         return Status.REJECTED, tuple(layout.flags) or (ReasonCode.NOT_A_DOCUMENT.value,)
     not_found = ReasonCode.FIELD_NOT_FOUND.value
     required = cfg.decision.required_fields
-    optional = {f"{not_found}:{n}" for n in ("amount", "account") if n not in required}
+
+    def needed(flag: str) -> bool:
+        """False for ``field_not_found:<name>`` of a field the page does not require."""
+        kind, _, name = flag.partition(":")
+        return kind != not_found or not name or name in required
+
     reasons: list[str] = []
     reasons += blocking(page_flags, cfg.decision)  # quality_* flags and the like
-    reasons += [f for f in blocking(layout.flags, cfg.decision) if f not in optional]
+    reasons += [f for f in blocking(layout.flags, cfg.decision) if needed(f)]
     for name in layout.crops:
-        if name not in fields and f"{not_found}:{name}" not in optional:
+        if name not in fields and name in required:
             reasons.append(f"{not_found}:{name}")
     if not fields and not layout.crops:
         reasons.append(not_found)

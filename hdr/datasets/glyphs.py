@@ -267,11 +267,12 @@ def draw_cursive_zero(rng: np.random.Generator) -> np.ndarray:
     return img
 
 
-# How often draw_open_four writes each style: round, hooked, square. The round one, a bowl high
-# up with a long tail, is also a nine whose loop did not close at the top; it is left out of
-# training. Taught the other two, a model reads round fours as fours all the same, and it reads
-# the MNIST nines written like open fours as fours as surely as when taught all three
+# The styles draw_open_four writes, and how often each. The round one, a bowl high up with a
+# long tail, is also a nine whose loop did not close at the top; it is left out of training.
+# Taught the other two, a model reads round fours as fours all the same, and it reads the MNIST
+# nines written like open fours as fours as surely as when taught all three
 # (docs/BENCHMARKS.md, twenty-third session; bench/open_fours.py).
+FOUR_STYLES = ("round", "hooked", "square")
 STYLES_OF_FOUR = (0.0, 0.7, 0.3)
 
 
@@ -296,8 +297,8 @@ def draw_open_four(rng: np.random.Generator, style: str | None = None) -> np.nda
     left = 32.0 - width * rng.uniform(0.45, 0.6)
     right = left + width
     if style is None:
-        style = str(rng.choice(["round", "hooked", "square"], p=STYLES_OF_FOUR))
-    elif style not in ("round", "hooked", "square"):
+        style = str(rng.choice(FOUR_STYLES, p=STYLES_OF_FOUR))
+    elif style not in FOUR_STYLES:
         raise ValueError(f"no such style of four: {style!r}")
     if style == "square":  # down, then across past the right stroke
         waist = top + height * rng.uniform(0.5, 0.78)
