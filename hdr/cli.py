@@ -178,7 +178,7 @@ def train_ensemble_cmd(
         list[Path],
         typer.Argument(
             help="Two or more trained models (.onnx or .pt, card beside); an ensemble brings "
-            "its networks."
+            "its networks, PATH#N its network N alone (from 0)."
         ),
     ],
     out: Annotated[Path, typer.Option(help="Output folder (e.g. models/).")],

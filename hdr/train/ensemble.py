@@ -10,7 +10,9 @@ card lists every member (its files' sha256, its recipe, its training command and
 rebuilds the same network.
 
 Members are taken from their ``.onnx`` or ``.pt`` file with the card beside it; the state_dict
-is checked against the card's sha256 before it is loaded (``weights_only=True``).
+is checked against the card's sha256 before it is loaded (``weights_only=True``). An ensemble
+given as a member brings all its networks; ``PATH#N`` takes its network N alone (counted from
+0), e.g. to put a network trained on from member 0 beside the unchanged member 1.
 
 >>> from hdr.train.ensemble import combine_models   # combine_models([a, b], out_dir, data)
 """
@@ -114,6 +116,36 @@ def load_members(path: Path) -> list[tuple[Any, ModelCard]]:
     return out
 
 
+def member_spec(spec: str | Path) -> tuple[Path, int | None]:
+    """``PATH`` or ``PATH#N`` (network N of the ensemble at PATH) as (path, N or None).
+
+    >>> member_spec("models/digits.onnx#1")
+    (PosixPath('models/digits.onnx'), 1)
+    >>> member_spec("a/digits.onnx")
+    (PosixPath('a/digits.onnx'), None)
+    """
+    text = str(spec)
+    head, sep, tail = text.rpartition("#")
+    if sep and tail.isdigit():
+        return Path(head), int(tail)
+    return Path(text), None
+
+
+def load_member_spec(spec: str | Path) -> list[tuple[Any, ModelCard]]:
+    """The networks ``spec`` (see :func:`member_spec`) names, each with its card."""
+    path, index = member_spec(spec)
+    nets = load_members(path)
+    if index is None:
+        return nets
+    if index >= len(nets):
+        raise UsageError(
+            ReasonCode.USAGE,
+            f"{path} holds {len(nets)} network(s); there is no network {index}",
+            f"give {path}#0 to {path}#{len(nets) - 1}",
+        )
+    return [nets[index]]
+
+
 def validation_split(data: DataConfig) -> tuple[np.ndarray, np.ndarray]:
     """MNIST valid and the recipe's held-out rendered validation glyphs (as in training)."""
     from hdr.datasets.symbols import rendered_dataset
@@ -135,7 +167,7 @@ def _mean_log_probs(ensemble: Any, x: np.ndarray, batch: int = 2048) -> np.ndarr
 
 
 def combine_models(
-    members: Sequence[Path],
+    members: Sequence[str | Path],
     out_dir: Path,
     data: DataConfig,
     name: str = "digits",
@@ -158,8 +190,9 @@ def combine_models(
     from hdr.train.export import export_model
 
     started = time.perf_counter()
-    paths = [Path(m) for m in members]
-    if len(paths) < 2:
+    specs = [member_spec(m) for m in members]
+    paths = [p for p, _ in specs]
+    if len(specs) < 2:
         raise UsageError(ReasonCode.USAGE, "an ensemble needs at least two models")
     targets = {(out_dir / f"{name}{ext}").resolve() for ext in (".onnx", ".pt", ".card.json")}
     for p in paths:
@@ -173,7 +206,11 @@ def combine_models(
                 "write it to another folder or under another --name",
             )
     # an ensemble given as a member brings its own members (where, kept in the card)
-    loaded = [(p, net, card) for p in paths for net, card in load_members(p)]
+    loaded = [
+        (p if i is None else Path(f"{p}#{i}"), net, card)
+        for m, (p, i) in zip(members, specs, strict=True)
+        for net, card in load_member_spec(m)
+    ]
     digests = [c.files.get("state_dict", {}).get("sha256") for _, _, c in loaded]
     if len(set(digests)) < len(digests):
         raise UsageError(

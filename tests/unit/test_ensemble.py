@@ -144,6 +144,33 @@ def test_an_ensemble_given_as_a_member_brings_its_members(
     np.testing.assert_allclose(got, expected, atol=2e-5)
 
 
+def test_one_network_of_an_ensemble_is_taken_with_path_hash_n(
+    members: list[Path], ensemble: dict, tmp_path: Path
+) -> None:
+    third = _member(tmp_path / "c", 3, 1.0)
+    x = _glyphs(400, 0)
+    y = np.arange(400) % 20
+    pair = combine_models(
+        [third, f"{ensemble['paths']['onnx']}#1"],
+        tmp_path / "out",
+        DataConfig(),
+        command="pytest",
+        calibration=(x, y),
+        evaluate=False,
+    )
+    listed = ModelCard.read(pair["paths"]["card"]).training["members"]
+    # member 1 of the ensemble alone (the second network given to it), beside the new one
+    assert [m["onnx_sha256"] for m in listed] == [sha256_file(m) for m in (third, members[1])]
+    assert [m["from"] for m in listed] == ["digits.onnx", "digits.onnx#1"]
+    probe = _glyphs(32, 5)
+    each = [load_classifier(m).predict_proba(probe).astype(np.float64) for m in (third, members[1])]
+    expected = softmax(np.log(np.mean(each, axis=0)), pair["temperature"])
+    got = load_classifier(pair["paths"]["onnx"]).predict_proba(probe)
+    np.testing.assert_allclose(got, expected, atol=2e-5)
+    with pytest.raises(UsageError, match="no network 2"):
+        combine_models([third, f"{ensemble['paths']['onnx']}#2"], tmp_path / "x", DataConfig())
+
+
 def test_a_member_whose_weights_differ_from_its_card_is_refused(
     members: list[Path], tmp_path: Path
 ) -> None:
