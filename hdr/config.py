@@ -72,6 +72,9 @@ class PreprocessConfig(_Strict):
 
     max_dpi: int = Field(default=400, ge=100)
     target_dpi: int = Field(default=300, ge=100)
+    # a page found to be no document, or without an amount, whose printed text runs from top to
+    # bottom is read a quarter turn both ways and the better reading kept (hdr.preprocess.orient)
+    turn_pages: bool = True
 
     @model_validator(mode="after")
     def _target_within(self) -> PreprocessConfig:

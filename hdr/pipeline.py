@@ -24,7 +24,7 @@ import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ from hdr.io import debug as debug_out
 from hdr.io.records import result_records
 from hdr.preprocess import prepare_page
 from hdr.preprocess.binarize import correct_illumination, to_gray
+from hdr.preprocess.orient import TURNED_REASON, TURNS, text_lines, turn_image
 from hdr.types import (
     DocumentResult,
     FieldCrop,
@@ -49,6 +50,9 @@ log = logging.getLogger(__name__)
 
 BATCH_DOCUMENTS = 16  # documents whose glyphs share one classifier call
 FIELD_MODE_MIN_SIDE = 8  # a given field crop may be small, but not a speck
+TURN_MARGIN = 0.5  # a turn wins when its fields' confidences sum this much over the other's
+TURN_MIN_READING = 0.5  # ... and they sum to at least this
+TURN_UNSURE = "turn_unsure"  # page flag: the page read about as well turned either way
 _STATUS_RANK = {Status.ACCEPTED: 0, Status.REVIEW: 1, Status.REJECTED: 2, Status.ERROR: 3}
 
 
@@ -63,7 +67,7 @@ class _LocatedPage:
     size: tuple[int, int] | None = None  # (width, height) of the prepared page
     error: InputError | None = None
     debug_folder: Path | None = None
-    reasons: tuple[str, ...] = ()  # extra reasons (debug_write_failed)
+    reasons: tuple[str, ...] = ()  # extra reasons (page_turned_90, debug_write_failed)
 
 
 @dataclass
@@ -158,6 +162,7 @@ class _Reader:
         from hdr.fields.locate import Layout, locate_fields
 
         t0 = time.perf_counter()
+        turn = 0
         if self.field is not None:
             gray = correct_illumination(to_gray(page.image), page.dpi)
             h, w = gray.shape
@@ -172,6 +177,9 @@ class _Reader:
             deadline.check(f"preprocessing page {page.index + 1}")
             t0 = time.perf_counter()
             layout = locate_fields(prepared, self.templates, self.cfg)
+            if self.cfg.preprocess.turn_pages and not (layout.is_document and layout.crops):
+                prepared, layout, turn = self._turned(page, prepared, layout)
+                gray, flags = prepared.gray, prepared.flags
             doc.add_time("locate", time.perf_counter() - t0)
             deadline.check(f"locating the fields of page {page.index + 1}")
         located = _LocatedPage(
@@ -180,6 +188,7 @@ class _Reader:
             crops=list(layout.crops.values()),
             flags=flags,
             size=(gray.shape[1], gray.shape[0]),
+            reasons=(TURNED_REASON.format(turn),) if turn else (),
         )
         if self.debug_dir is not None:
             folder = debug_out.page_debug_dir(self.debug_dir, doc.source, doc.sha256, page.index)
@@ -187,6 +196,50 @@ class _Reader:
             if not debug_out.write_located(folder, gray, layout.name, layout.crops):
                 located.reasons += (debug_out.DEBUG_WRITE_FAILED,)
         return located
+
+    def _turned(self, page: Page, prepared: Any, layout: Any) -> tuple[Any, Any, int]:
+        """A page located as no document, or without an amount: when its printed text runs
+        from top to bottom, the page read a quarter turn each way, and the turn whose fields
+        read best (prepared page, layout, clockwise degrees); else the page as it lies.
+
+        Each turn's fields are read here, once, to compare them (an upright amount reads with
+        confidence; the same page upside down reads as rejects and doubt). When the two
+        readings are about as good, or neither reads, the page goes to a person
+        (``turn_unsure``); when only one turn is a document and nothing reads there, the page
+        stays as it lies.
+        """
+        from hdr.fields.locate import locate_fields
+
+        if not text_lines(prepared.ink, prepared.dpi).turned:
+            return prepared, layout, 0
+        tried = []
+        for degrees in TURNS:
+            upright = Page(page.index, turn_image(page.image, degrees), page.dpi, page.flags)
+            turned = prepare_page(upright, self.cfg)
+            found = locate_fields(turned, self.templates, self.cfg)
+            tried.append((self._reading_score(found), degrees, turned, found))
+        tried.sort(key=lambda t: -t[0])
+        (best, degrees, turned, found), (second, *_) = tried
+        if best < TURN_MIN_READING and second < 0:
+            # a document one way only, and nothing read there: the way a page that is no
+            # document may look like one when upside down; the page as it lies
+            return prepared, layout, 0
+        if best < TURN_MIN_READING or best - second < TURN_MARGIN:
+            turned = replace(turned, flags=(*turned.flags, TURN_UNSURE))
+        return turned, found, degrees
+
+    def _reading_score(self, layout: Any) -> float:
+        """How well a layout's fields read: the sum of the confidences of the fields that gave
+        a value (-1 for no document; 0 for fields that read as nothing)."""
+        from hdr.recognize import recognize_fields
+
+        if not layout.is_document or not layout.crops:
+            return -1.0
+        if self.classifier is _NO_CLASSIFIER:
+            return 0.0  # locating only: either turn is as good (turn_unsure)
+        crops = list(layout.crops.values())
+        results = recognize_fields(crops, self.classifier, self.cfg, self.line_reader)
+        return float(sum(r.confidence for r in results if r.value is not None))
 
     # ----------------------------------------------------------- per batch: recognize, decide
 

@@ -12,6 +12,7 @@ prepared it (deskewed), so the box, in the pipeline's page pixels, falls where i
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -75,11 +76,16 @@ def shaded_crop(png: bytes, glyphs: Sequence[tuple[Sequence[int], float]]) -> by
 
 
 def page_with_box(
-    path: Path, page_index: int, box: Sequence[int] | None, cfg: PipelineConfig
+    path: Path, page_index: int, box: Sequence[int] | None, cfg: PipelineConfig, turn: int = 0
 ) -> bytes:
-    """The prepared page ``page_index`` of the file at ``path``, the box outlined, as PNG."""
+    """The prepared page ``page_index`` of the file at ``path``, the box outlined, as PNG.
+
+    ``turn``: the clockwise quarter turn the page was read at (its result's reasons say,
+    :func:`hdr.preprocess.orient.turn_of`); boxes are in the turned page's pixels.
+    """
     from hdr.io import PageError, iter_pages, triage
     from hdr.preprocess import prepare_page
+    from hdr.preprocess.orient import turn_image
 
     source = triage(path, cfg.limits)
     for page in iter_pages(source, cfg):
@@ -89,6 +95,8 @@ def page_with_box(
             continue
         if page.index != page_index:
             continue
+        if turn:
+            page = replace(page, image=turn_image(page.image, turn))
         gray = prepare_page(page, cfg).gray
         image = cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)
         if box is not None:

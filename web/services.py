@@ -245,8 +245,9 @@ def crop_of(session: Session, field_id: int) -> tuple[bytes, list[tuple[Any, flo
     return fld.crop_png, [(g.box, g.prob) for g in fld.glyphs]
 
 
-def document_file(session: Session, field_id: int) -> tuple[Path, int, Any]:
-    """The file a field was read from, its page index and the field box.
+def document_file(session: Session, field_id: int) -> tuple[Path, int, Any, int]:
+    """The file a field was read from, its page index, the field box and the clockwise turn
+    the page was read at (:func:`hdr.preprocess.orient.turn_of`).
 
     The file must still be where it was read and hold the same bytes (sha256), else
     ``InputError(FILE_NOT_FOUND)``: a page is never drawn from a file that changed.
@@ -266,4 +267,6 @@ def document_file(session: Session, field_id: int) -> tuple[Path, int, Any]:
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     if digest != sha:
         raise InputError(ReasonCode.FILE_NOT_FOUND, "the file at that place has changed since")
-    return path, fld.page.page_index, fld.box
+    from hdr.preprocess.orient import turn_of
+
+    return path, fld.page.page_index, fld.box, turn_of(list(fld.page.reasons or []))

@@ -203,3 +203,59 @@ def test_a_debug_glyph_tile_shows_what_the_classifier_was_given() -> None:
     assert dark.size and dark.max() < below.shape[1] // 2
     # without the input (a glyph not classified) the tile still draws the box
     assert _glyph_tile(crop, (0, 0, 40, 40), ["?"]).shape == tile.shape
+
+
+def _turned_png(path: Path, degrees: int) -> bytes:
+    """The page at ``path`` turned clockwise, as PNG bytes that keep its dpi."""
+    from hdr.preprocess.orient import turn_image
+
+    with Image.open(path) as img:
+        dpi = img.info["dpi"]
+        turned = Image.fromarray(np.ascontiguousarray(turn_image(np.asarray(img), degrees)))
+    buf = io.BytesIO()
+    turned.save(buf, format="PNG", dpi=dpi)
+    return buf.getvalue()
+
+
+def _reading(result: Any) -> tuple:
+    page = result.pages[0]
+    return page.status, {k: f.value for k, f in page.fields.items()}
+
+
+def test_a_page_turned_a_quarter_turn_is_read_as_upright(docs, classifier) -> None:
+    path = _png_path(docs, 0)
+    upright = read_document(path, CFG, classifier=classifier)
+    assert upright.pages[0].fields["amount"].value is not None
+    assert not any(r.startswith("page_turned") for r in upright.pages[0].reasons)
+    for degrees, back in ((90, 270), (270, 90)):
+        turned = read_document(_turned_png(path, degrees), CFG, classifier=classifier)
+        assert _reading(turned) == _reading(upright), degrees
+        assert f"page_turned_{back}" in turned.pages[0].reasons
+        assert "turn_unsure" not in turned.pages[0].reasons
+        # the boxes are the turned-back page's: the same as upright
+        for name, fld in turned.pages[0].fields.items():
+            assert fld.box == upright.pages[0].fields[name].box
+    # without looking for turns, the same page is taken for no document
+    still = CFG.preprocess.model_copy(update={"turn_pages": False})
+    off = CFG.model_copy(update={"preprocess": still})
+    kept = read_document(_turned_png(path, 90), off, classifier=classifier)
+    assert kept.status is Status.REJECTED
+    assert not any(r.startswith("page_turned") for r in kept.pages[0].reasons)
+
+
+def test_a_turned_page_that_is_no_document_either_way_stays_rejected(classifier) -> None:
+    from hdr.preprocess import prepare_page
+    from hdr.preprocess.orient import text_lines, turn_image
+    from hdr.synth.document import PageSpec, render_page
+    from hdr.types import Page
+
+    for seed in (11, 21):  # pages of print that are no bank document (a letter, a form)
+        page = render_page(PageSpec(layout="not_a_document", dpi=200), np.random.default_rng(seed))
+        turned = np.ascontiguousarray(turn_image(page.image, 90))
+        ink = prepare_page(Page(index=0, image=turned, dpi=200), CFG).ink
+        assert text_lines(ink, 200).turned  # so both quarter turns are read
+        buf = io.BytesIO()
+        Image.fromarray(turned).save(buf, format="PNG", dpi=(200, 200))
+        result = read_document(buf.getvalue(), CFG, classifier=classifier)
+        assert result.status is Status.REJECTED, seed
+        assert not any(r.startswith("page_turned") for r in result.pages[0].reasons)
