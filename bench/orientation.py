@@ -4,7 +4,7 @@ Every page is read upright and turned clockwise by 90, 180 and 270 degrees (in m
 as PNG with its dpi), all by one :func:`hdr.pipeline.read_documents` call with the shipped
 config. For each turn the script counts the pages whose result equals the upright page's
 (status, amount and account values), the turn the pipeline says it read them at
-(``page_turned_90`` / ``page_turned_270`` in the reasons; :mod:`hdr.preprocess.orient`), the
+(``page_turned_90`` / ``_180`` / ``_270`` in the reasons; :mod:`hdr.preprocess.orient`), the
 ones sent to a person for it (``turn_unsure``) and the statuses, and the CPU time per page.
 
 Pages: the real cheques of ../shared/data/real-cheques-dev/ when they are there (research
@@ -168,7 +168,9 @@ def main() -> None:
             " upright row: read as they lie). The pipeline looks for a quarter turn only on a page"
             " it finds no document, or no amount, on as it lies, and whose printed text runs from"
             " top to bottom (`hdr.preprocess.orient`); it then reads both quarter turns and keeps"
-            " the better reading. A page upside down is not turned: it is read as it lies."
+            " the better reading. Such a page whose print runs along it is read a half turn round"
+            " as well, and kept so when that reads clearly better. An upside-down page on which"
+            " the locator finds an amount box (a wrong one) is read as it lies."
             " This section is written by the command above; edit the code, not the numbers.",
             "",
         ]

@@ -28,6 +28,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from hdr.classify.labels import REJECT
 from hdr.config import PipelineConfig, load_pipeline_config
 from hdr.errors import HdrError, InputError, ReasonCode, RejectedInput, UsageError
 from hdr.io import Deadline, PageError, iter_pages, triage
@@ -50,8 +53,8 @@ log = logging.getLogger(__name__)
 
 BATCH_DOCUMENTS = 16  # documents whose glyphs share one classifier call
 FIELD_MODE_MIN_SIDE = 8  # a given field crop may be small, but not a speck
-TURN_MARGIN = 0.5  # a turn wins when its fields' confidences sum this much over the other's
-TURN_MIN_READING = 0.5  # ... and they sum to at least this
+TURN_MARGIN = 0.1  # of two quarter turns, one wins when its amount reads this much better
+TURN_SURE = 1.0  # a turn that only competes with no amount must read this well (_reading_score)
 TURN_UNSURE = "turn_unsure"  # page flag: the page read about as well turned either way
 _STATUS_RANK = {Status.ACCEPTED: 0, Status.REVIEW: 1, Status.REJECTED: 2, Status.ERROR: 3}
 
@@ -177,7 +180,9 @@ class _Reader:
             deadline.check(f"preprocessing page {page.index + 1}")
             t0 = time.perf_counter()
             layout = locate_fields(prepared, self.templates, self.cfg)
-            if self.cfg.preprocess.turn_pages and not (layout.is_document and layout.crops):
+            if self.cfg.preprocess.turn_pages and not (
+                layout.is_document and "amount" in layout.crops
+            ):
                 prepared, layout, turn = self._turned(page, prepared, layout)
                 gray, flags = prepared.gray, prepared.flags
             doc.add_time("locate", time.perf_counter() - t0)
@@ -198,48 +203,60 @@ class _Reader:
         return located
 
     def _turned(self, page: Page, prepared: Any, layout: Any) -> tuple[Any, Any, int]:
-        """A page located as no document, or without an amount: when its printed text runs
-        from top to bottom, the page read a quarter turn each way, and the turn whose fields
-        read best (prepared page, layout, clockwise degrees); else the page as it lies.
+        """A page located as no document, or without an amount, read turned: the prepared
+        page, layout and clockwise degrees of the turn whose amount reads best, or the page as
+        it lies (0 degrees).
 
-        Each turn's fields are read here, once, to compare them (an upright amount reads with
-        confidence; the same page upside down reads as rejects and doubt). When the two
-        readings are about as good, or neither reads, the page goes to a person
-        (``turn_unsure``); when only one turn is a document and nothing reads there, the page
-        stays as it lies.
+        When its printed text runs from top to bottom, the page is read a quarter turn each
+        way. Where both turns show an amount, the better reading wins; where they read about
+        as well, the page goes to a person (``turn_unsure``). Where one turn only shows one,
+        it must read surely (:data:`TURN_SURE`): a page that is no document may look like one
+        turned. A page whose text runs along it, located as a document without an amount, may
+        be upside down: it is read a half turn round, and kept so only when that reads surely.
+        Each turn's amount is read here, once, to compare them (:meth:`_reading_score`): an
+        upright amount reads with confidence, the same amount upside down as rejects and doubt.
         """
         from hdr.fields.locate import locate_fields
 
-        if not text_lines(prepared.ink, prepared.dpi).turned:
-            return prepared, layout, 0
+        sideways = text_lines(prepared.ink, prepared.dpi).turned
+        if not sideways and not layout.is_document:
+            return prepared, layout, 0  # a page of print, not a bank document
         tried = []
-        for degrees in TURNS:
+        for degrees in TURNS if sideways else (180,):
             upright = Page(page.index, turn_image(page.image, degrees), page.dpi, page.flags)
             turned = prepare_page(upright, self.cfg)
             found = locate_fields(turned, self.templates, self.cfg)
             tried.append((self._reading_score(found), degrees, turned, found))
         tried.sort(key=lambda t: -t[0])
-        (best, degrees, turned, found), (second, *_) = tried
-        if best < TURN_MIN_READING and second < 0:
-            # a document one way only, and nothing read there: the way a page that is no
-            # document may look like one when upside down; the page as it lies
-            return prepared, layout, 0
-        if best < TURN_MIN_READING or best - second < TURN_MARGIN:
+        best, degrees, turned, found = tried[0]
+        second = tried[1][0] if len(tried) > 1 else -1.0
+        if second < 0:
+            if best < TURN_SURE:
+                return prepared, layout, 0  # only one way shows an amount, and not surely
+        elif best - second < TURN_MARGIN:
             turned = replace(turned, flags=(*turned.flags, TURN_UNSURE))
         return turned, found, degrees
 
     def _reading_score(self, layout: Any) -> float:
-        """How well a layout's fields read: the sum of the confidences of the fields that gave
-        a value (-1 for no document; 0 for fields that read as nothing)."""
+        """How well a layout's amount reads: the mean probability of its glyphs, a reject
+        counting 0, plus the field's confidence when it gave a value (-1 without an amount).
+
+        Upside down, an amount is more glyphs, several of them rejects, and seldom a value
+        that is sure (docs/BENCHMARKS.md, "Pages turned"); other fields are left out, since a
+        page upside down may show a row of cells (its code line) where none is written.
+        """
         from hdr.recognize import recognize_fields
 
-        if not layout.is_document or not layout.crops:
+        if not layout.is_document or "amount" not in layout.crops:
             return -1.0
         if self.classifier is _NO_CLASSIFIER:
             return 0.0  # locating only: either turn is as good (turn_unsure)
-        crops = list(layout.crops.values())
-        results = recognize_fields(crops, self.classifier, self.cfg, self.line_reader)
-        return float(sum(r.confidence for r in results if r.value is not None))
+        (result,) = recognize_fields(
+            [layout.crops["amount"]], self.classifier, self.cfg, self.line_reader
+        )
+        readable = [g.prob if g.label != REJECT else 0.0 for g in result.glyphs]
+        sure = result.confidence if result.value is not None else 0.0
+        return float(np.mean(readable)) + sure if readable else 0.0
 
     # ----------------------------------------------------------- per batch: recognize, decide
 

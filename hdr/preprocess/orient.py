@@ -12,7 +12,8 @@ cheque shows metres of text along its width and a few centimetres across; turned
 Which of the two quarter turns brings the page upright is not told by the lines themselves
 (their ascenders against descenders say too little on cheques printed in capitals, see
 docs/BENCHMARKS.md); the pipeline reads the page both ways and keeps the reading that makes
-sense (:mod:`hdr.pipeline`).
+sense (:mod:`hdr.pipeline`). So for a page upside down: it is read a half turn round when,
+as it lies, it shows no amount.
 
 >>> import numpy as np
 >>> ink = np.zeros((1000, 2400), np.uint8)                    # 300 dpi: 11.8 px per mm
@@ -77,7 +78,7 @@ def turn_of(reasons: tuple[str, ...] | list[str]) -> int:
     >>> turn_of(["amount:low_confidence", "page_turned_270"]), turn_of([])
     (270, 0)
     """
-    for degrees in TURNS:
+    for degrees in (*TURNS, 180):
         if TURNED_REASON.format(degrees) in reasons:
             return degrees
     return 0

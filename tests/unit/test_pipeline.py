@@ -222,12 +222,12 @@ def _reading(result: Any) -> tuple:
     return page.status, {k: f.value for k, f in page.fields.items()}
 
 
-def test_a_page_turned_a_quarter_turn_is_read_as_upright(docs, classifier) -> None:
+def test_a_page_turned_a_quarter_or_half_turn_is_read_as_upright(docs, classifier) -> None:
     path = _png_path(docs, 0)
     upright = read_document(path, CFG, classifier=classifier)
     assert upright.pages[0].fields["amount"].value is not None
     assert not any(r.startswith("page_turned") for r in upright.pages[0].reasons)
-    for degrees, back in ((90, 270), (270, 90)):
+    for degrees, back in ((90, 270), (270, 90), (180, 180)):
         turned = read_document(_turned_png(path, degrees), CFG, classifier=classifier)
         assert _reading(turned) == _reading(upright), degrees
         assert f"page_turned_{back}" in turned.pages[0].reasons
@@ -243,7 +243,7 @@ def test_a_page_turned_a_quarter_turn_is_read_as_upright(docs, classifier) -> No
     assert not any(r.startswith("page_turned") for r in kept.pages[0].reasons)
 
 
-def test_a_turned_page_that_is_no_document_either_way_stays_rejected(classifier) -> None:
+def test_a_page_that_is_no_document_stays_rejected_however_it_lies(classifier) -> None:
     from hdr.preprocess import prepare_page
     from hdr.preprocess.orient import text_lines, turn_image
     from hdr.synth.document import PageSpec, render_page
@@ -251,11 +251,12 @@ def test_a_turned_page_that_is_no_document_either_way_stays_rejected(classifier)
 
     for seed in (11, 21):  # pages of print that are no bank document (a letter, a form)
         page = render_page(PageSpec(layout="not_a_document", dpi=200), np.random.default_rng(seed))
-        turned = np.ascontiguousarray(turn_image(page.image, 90))
-        ink = prepare_page(Page(index=0, image=turned, dpi=200), CFG).ink
-        assert text_lines(ink, 200).turned  # so both quarter turns are read
-        buf = io.BytesIO()
-        Image.fromarray(turned).save(buf, format="PNG", dpi=(200, 200))
-        result = read_document(buf.getvalue(), CFG, classifier=classifier)
-        assert result.status is Status.REJECTED, seed
-        assert not any(r.startswith("page_turned") for r in result.pages[0].reasons)
+        for degrees in (0, 90, 180):
+            turned = np.ascontiguousarray(turn_image(page.image, degrees))
+            ink = prepare_page(Page(index=0, image=turned, dpi=200), CFG).ink
+            assert text_lines(ink, 200).turned == (degrees == 90)  # so both quarter turns are read
+            buf = io.BytesIO()
+            Image.fromarray(turned).save(buf, format="PNG", dpi=(200, 200))
+            result = read_document(buf.getvalue(), CFG, classifier=classifier)
+            assert result.status is Status.REJECTED, (seed, degrees)
+            assert not any(r.startswith("page_turned") for r in result.pages[0].reasons)
