@@ -54,7 +54,7 @@ log = logging.getLogger(__name__)
 BATCH_DOCUMENTS = 16  # documents whose glyphs share one classifier call
 FIELD_MODE_MIN_SIDE = 8  # a given field crop may be small, but not a speck
 TURN_MARGIN = 0.1  # of two quarter turns, one wins when its amount reads this much better
-TURN_SURE = 1.0  # a turn that only competes with no amount must read this well (_reading_score)
+TURN_SURE = 1.0  # a turn that competes with no amount reads surely from here (_reading_score)
 TURN_UNSURE = "turn_unsure"  # page flag: the page read about as well turned either way
 _STATUS_RANK = {Status.ACCEPTED: 0, Status.REVIEW: 1, Status.REJECTED: 2, Status.ERROR: 3}
 
@@ -208,11 +208,13 @@ class _Reader:
         it lies (0 degrees).
 
         When its printed text runs from top to bottom, the page is read a quarter turn each
-        way. Where both turns show an amount, the better reading wins; where they read about
-        as well, the page goes to a person (``turn_unsure``). Where one turn only shows one,
-        it must read surely (:data:`TURN_SURE`): a page that is no document may look like one
-        turned. A page whose text runs along it, located as a document without an amount, may
-        be upside down: it is read a half turn round, and kept so only when that reads surely.
+        way, and the turn whose amount reads better wins. The page goes to a person
+        (``turn_unsure``) when the two read about as well (:data:`TURN_MARGIN`), or when only
+        one shows an amount and it does not read surely (:data:`TURN_SURE`): a page that is no
+        document may look like one turned, and a cheque kept sideways would be rejected as no
+        document, seen by no one. A page whose text runs along it, located as a document
+        without an amount, may be upside down: it is read a half turn round, and kept so only
+        when that reads surely.
         Each turn's amount is read here, once, to compare them (:meth:`_reading_score`): an
         upright amount reads with confidence, the same amount upside down as rejects and doubt.
         """
@@ -230,10 +232,11 @@ class _Reader:
         tried.sort(key=lambda t: -t[0])
         best, degrees, turned, found = tried[0]
         second = tried[1][0] if len(tried) > 1 else -1.0
-        if second < 0:
-            if best < TURN_SURE:
-                return prepared, layout, 0  # only one way shows an amount, and not surely
-        elif best - second < TURN_MARGIN:
+        if best < 0 or (not sideways and best < TURN_SURE):
+            return prepared, layout, 0  # no amount either way; or not surely upside down
+        if best - second < TURN_MARGIN or best < TURN_SURE:
+            # about as good either way, or an amount found one way only and not read surely:
+            # a person looks (a page lying sideways is rejected as no document otherwise)
             turned = replace(turned, flags=(*turned.flags, TURN_UNSURE))
         return turned, found, degrees
 
