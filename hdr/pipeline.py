@@ -71,6 +71,10 @@ class _LocatedPage:
     error: InputError | None = None
     debug_folder: Path | None = None
     reasons: tuple[str, ...] = ()  # extra reasons (page_turned_90, debug_write_failed)
+    # the prepared page (gray, dpi), kept until the page is decided: one whose amount reads
+    # poorly is looked at again upside down (_Reader.second_look)
+    prepared: tuple[Any, int | None] | None = None
+    turn: int = 0  # clockwise degrees the page was read at
 
 
 @dataclass
@@ -194,6 +198,8 @@ class _Reader:
             flags=flags,
             size=(gray.shape[1], gray.shape[0]),
             reasons=(TURNED_REASON.format(turn),) if turn else (),
+            prepared=(gray, prepared.dpi) if self.field is None and layout.is_document else None,
+            turn=turn,
         )
         if self.debug_dir is not None:
             folder = debug_out.page_debug_dir(self.debug_dir, doc.source, doc.sha256, page.index)
@@ -257,9 +263,56 @@ class _Reader:
         (result,) = recognize_fields(
             [layout.crops["amount"]], self.classifier, self.cfg, self.line_reader
         )
-        readable = [g.prob if g.label != REJECT else 0.0 for g in result.glyphs]
-        sure = result.confidence if result.value is not None else 0.0
-        return float(np.mean(readable)) + sure if readable else 0.0
+        return amount_score(result)
+
+    def second_look(
+        self, doc: _LocatedDocument, results: list[FieldResult] | None
+    ) -> list[FieldResult] | None:
+        """The document's field results after looking again, upside down, at every page read
+        as it lay whose amount read poorly (:func:`amount_score` under :data:`TURN_SURE`): a
+        page fed upside down, on which the locator found an amount box, reads as rejects and
+        doubt. Such a page is read a half turn round and kept so (``page_turned_180``) when its
+        amount reads surely there and clearly better than as it lay. Pages read well are not
+        looked at again, so this costs nothing on them.
+        """
+        from hdr.fields.locate import locate_fields
+        from hdr.recognize import recognize_fields
+
+        if results is None or not self.cfg.preprocess.turn_pages:
+            return results
+        out: list[FieldResult] = []
+        start = 0
+        for page in doc.pages:
+            mine = results[start : start + len(page.crops)]
+            start += len(page.crops)
+            prepared, page.prepared = page.prepared, None  # freed once the page is decided
+            amount = next((r for r in mine if r.name == "amount"), None)
+            if prepared is None or page.turn or amount is None:
+                out += mine
+                continue
+            as_lies = amount_score(amount)
+            if as_lies >= TURN_SURE:
+                out += mine
+                continue
+            t0 = time.perf_counter()
+            upside = Page(page.index, turn_image(prepared[0], 180), prepared[1])
+            turned = prepare_page(upside, self.cfg)
+            layout = locate_fields(turned, self.templates, self.cfg)
+            score = self._reading_score(layout)
+            if score >= TURN_SURE and score - as_lies >= TURN_MARGIN:
+                crops = list(layout.crops.values())
+                mine = list(recognize_fields(crops, self.classifier, self.cfg, self.line_reader))
+                page.layout, page.crops, page.flags = layout, crops, turned.flags
+                page.size = (turned.gray.shape[1], turned.gray.shape[0])
+                page.turn = 180
+                page.reasons = (TURNED_REASON.format(180), *page.reasons)
+                if page.debug_folder is not None and not debug_out.write_located(
+                    page.debug_folder, turned.gray, layout.name, layout.crops
+                ):
+                    page.reasons += (debug_out.DEBUG_WRITE_FAILED,)
+            doc.add_time("second_look", time.perf_counter() - t0)
+            out += mine
+        return out
 
     # ----------------------------------------------------------- per batch: recognize, decide
 
@@ -385,6 +438,15 @@ class _Reader:
         )
 
 
+def amount_score(result: FieldResult) -> float:
+    """How well an amount read, to tell an upright page from one upside down: the mean
+    probability of its glyphs, a reject counting 0, plus the field's confidence when it gave a
+    value (0 to 2; 0 for no glyph)."""
+    readable = [g.prob if g.label != REJECT else 0.0 for g in result.glyphs]
+    sure = result.confidence if result.value is not None else 0.0
+    return float(np.mean(readable)) + sure if readable else 0.0
+
+
 def _rounded(timings: dict[str, float]) -> dict[str, float]:
     return {k: round(v, 5) for k, v in timings.items()}
 
@@ -447,6 +509,13 @@ def _finish_group(reader: _Reader, group: list[_LocatedDocument]) -> Iterator[Do
         return
     readable = [d for d in group if d.failure is None]
     by_doc = dict(zip(map(id, readable), reader.recognize(readable), strict=True))
+    for doc in readable:
+        try:
+            by_doc[id(doc)] = reader.second_look(doc, by_doc[id(doc)])
+        except HdrError:
+            raise
+        except Exception:  # the first reading stands
+            log.exception("looking again at %s upside down failed", doc.source)
     for doc in group:
         try:
             yield reader.finish(doc, by_doc.get(id(doc)))
