@@ -168,9 +168,9 @@ def main() -> None:
             " upright row: read as they lie). The pipeline looks for a quarter turn only on a page"
             " it finds no document, or no amount, on as it lies, and whose printed text runs from"
             " top to bottom (`hdr.preprocess.orient`); it then reads both quarter turns and keeps"
-            " the better reading. Such a page whose print runs along it is read a half turn round"
-            " as well, and kept so when that reads clearly better. An upside-down page on which"
-            " the locator finds an amount box (a wrong one) is read as it lies."
+            " the better reading. A page that shows no amount as it lies, or whose amount reads"
+            " poorly (no sure value), is read a half turn round as well, and kept so when its"
+            " amount reads surely that way."
             " This section is written by the command above; edit the code, not the numbers.",
             "",
         ]

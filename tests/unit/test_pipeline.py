@@ -260,3 +260,20 @@ def test_a_page_that_is_no_document_stays_rejected_however_it_lies(classifier) -
             result = read_document(buf.getvalue(), CFG, classifier=classifier)
             assert result.status is Status.REJECTED, (seed, degrees)
             assert not any(r.startswith("page_turned") for r in result.pages[0].reasons)
+
+
+def test_an_upside_down_page_whose_wrong_amount_box_reads_poorly_is_looked_at_again(
+    classifier, tmp_path: Path
+) -> None:
+    """Upside down, this page shows the locator an amount box (another box); its reading is
+    rejects and doubt, so the page is read again a half turn round (second look)."""
+    (record,) = generate(
+        tmp_path, SynthOptions(n=1, seed=5167, formats=("png",), clean=True, workers=1)
+    )
+    path = tmp_path / record.file
+    upright = read_document(path, CFG, classifier=classifier)
+    turned = read_document(_turned_png(path, 180), CFG, classifier=classifier)
+    assert "second_look" in turned.timings  # the amount box was found as the page lay
+    assert "second_look" not in upright.timings  # a page read well is not looked at again
+    assert _reading(turned) == _reading(upright)
+    assert "page_turned_180" in turned.pages[0].reasons
