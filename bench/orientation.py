@@ -1,15 +1,17 @@
 """Pages that lie a quarter or a half turn off: read as they lie, against the same page upright.
 
-Every page is read upright and turned clockwise by 90, 180 and 270 degrees (in memory, saved
-as PNG with its dpi), all by one :func:`hdr.pipeline.read_documents` call with the shipped
-config. For each turn the script counts the pages whose result equals the upright page's
+Every page is read upright, turned clockwise by 90, 180 and 270 degrees, and tilted by 8 and
+-12 degrees (in memory, saved as PNG with its dpi; a tilted page on a canvas that holds it
+all), all by one :func:`hdr.pipeline.read_documents` call per turn with the shipped config.
+For each turn the script counts the pages whose result equals the upright page's
 (status, amount and account values), the turn the pipeline says it read them at
 (``page_turned_90`` / ``_180`` / ``_270`` in the reasons; :mod:`hdr.preprocess.orient`), the
 ones sent to a person for it (``turn_unsure``) and the statuses, and the CPU time per page.
 
 Pages: the real cheques of ../shared/data/real-cheques-dev/ when they are there (research
 data, never copied into the repository) and the single-page documents of a fresh synthetic set
-(``hdr synth --seed 9801``, never used for tuning or developing this).
+(``hdr synth --seed 9802``, never used for tuning or developing this: the failures of seed
+9801 were looked at while the turn rules were written). The real cheques were looked at too.
 
     nice -n 10 .venv/bin/python bench/orientation.py --write docs/BENCHMARKS.md
 """
@@ -26,6 +28,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -34,7 +37,7 @@ from hdr.types import DocumentResult, Status  # noqa: E402
 
 HEADING = "## Pages turned a quarter or a half turn"
 REAL = REPO.parent / "shared" / "data" / "real-cheques-dev"
-TURNS = (0, 90, 180, 270)
+TURNS = (0, 90, 180, 270, 8, -12)  # clockwise degrees; the last two tilt the page (deskew)
 COMMAND = "nice -n 10 .venv/bin/python bench/orientation.py --write docs/BENCHMARKS.md"
 
 
@@ -57,8 +60,23 @@ def _key(result: DocumentResult) -> tuple:
     return (page.status.value, values)
 
 
+def _tilted(array: Any, degrees: float) -> Any:
+    """``array`` turned clockwise by ``degrees`` on a canvas that holds it all, white around."""
+    import cv2
+
+    h, w = array.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), -degrees, 1.0)
+    cos, sin = abs(m[0, 0]), abs(m[0, 1])
+    nw, nh = int(h * sin + w * cos), int(h * cos + w * sin)
+    m[0, 2] += nw / 2 - w / 2
+    m[1, 2] += nh / 2 - h / 2
+    white = (255,) * (array.shape[2] if array.ndim == 3 else 1)
+    return cv2.warpAffine(array, m, (nw, nh), borderValue=white)
+
+
 def turned_png(path: Path, degrees: int) -> bytes:
-    """The file's first page turned clockwise by ``degrees``, as PNG bytes with its dpi."""
+    """The file's first page turned clockwise by ``degrees`` (a quarter turn exactly, or any
+    angle on a larger canvas), as PNG bytes with its dpi."""
     import numpy as np
     from PIL import Image
 
@@ -67,7 +85,8 @@ def turned_png(path: Path, degrees: int) -> bytes:
     with Image.open(path) as img:
         dpi = img.info.get("dpi")
         array = np.asarray(img.convert("RGB") if img.mode not in ("L", "RGB") else img)
-    out = Image.fromarray(np.ascontiguousarray(turn_image(array, degrees)))
+    turned = turn_image(array, degrees) if degrees % 90 == 0 else _tilted(array, degrees)
+    out = Image.fromarray(np.ascontiguousarray(turned))
     buf = io.BytesIO()
     out.save(buf, format="PNG", **({"dpi": tuple(float(v) for v in dpi)} if dpi else {}))
     return buf.getvalue()
@@ -112,7 +131,7 @@ def measure(paths: list[Path]) -> dict[int, Tally]:
                 upright[path] = _key(result)
                 upright_amount[path] = amount.value if amount else None
             tally.same += _key(result) == upright[path]
-            tally.found += turn_of(reasons) == (360 - degrees) % 360
+            tally.found += turn_of(reasons) == (360 - degrees) % 360 if degrees % 90 == 0 else 0
             tally.unsure += any("turn_unsure" in r for r in reasons)
             tally.statuses[result.status.value] += 1
             tally.wrong_accepted += bool(
@@ -128,9 +147,10 @@ def rows(name: str, tallies: dict[int, Tally]) -> list[str]:
     out = []
     for degrees, t in tallies.items():
         statuses = ", ".join(f"{k} {v}" for k, v in sorted(t.statuses.items()))
+        found = t.found if degrees % 90 == 0 else "-"
         out.append(
             f"| {name} | {degrees} | {t.pages} | {t.same} ({100 * t.same / max(1, t.pages):.0f} %)"
-            f" | {t.found} | {t.unsure} | {statuses} | {t.wrong_accepted}"
+            f" | {found} | {t.unsure} | {statuses} | {t.wrong_accepted}"
             f" | {1000 * t.cpu / max(1, t.pages):.0f} |"
         )
     return out
@@ -139,7 +159,7 @@ def rows(name: str, tallies: dict[int, Tally]) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=60, help="synthetic documents to generate")
-    parser.add_argument("--seed", type=int, default=9801, help="seed of the synthetic set")
+    parser.add_argument("--seed", type=int, default=9802, help="seed of the synthetic set")
     parser.add_argument("--real", type=Path, default=REAL, help="folder of the real cheques")
     parser.add_argument("--write", type=Path, help="Markdown file whose section to replace")
     args = parser.parse_args()
@@ -165,12 +185,13 @@ def main() -> None:
             *table,
             "",
             "*Turn found* counts the pages read at the turn that brings them upright (for the"
-            " upright row: read as they lie). The pipeline looks for a quarter turn only on a page"
-            " it finds no document, or no amount, on as it lies, and whose printed text runs from"
-            " top to bottom (`hdr.preprocess.orient`); it then reads both quarter turns and keeps"
-            " the better reading. A page that shows no amount as it lies, or whose amount reads"
-            " poorly (no sure value), is read a half turn round as well, and kept so when its"
-            " amount reads surely that way."
+            " upright row: read as they lie). Tilts of 8 and -12 degrees are deskewed"
+            " (`hdr.preprocess.deskew`, up to 15 degrees). The pipeline looks for a quarter"
+            " turn only on a page it finds no document, or no amount, on as it lies, and whose"
+            " printed text runs from top to bottom (`hdr.preprocess.orient`); it then reads"
+            " both quarter turns and keeps the better reading. A page that shows no amount as"
+            " it lies, or whose amount reads poorly (no sure value), is read a half turn round"
+            " as well, and kept so when its amount reads surely that way."
             " This section is written by the command above; edit the code, not the numbers.",
             "",
         ]

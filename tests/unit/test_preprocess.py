@@ -63,7 +63,7 @@ def test_clean_page_has_no_flags_and_keeps_its_geometry() -> None:
     assert prepared.dpi == 300 and prepared.skew_deg == 0.0
 
 
-@pytest.mark.parametrize("angle", [-5.0, -2.5, 1.5, 4.0])
+@pytest.mark.parametrize("angle", [-12.0, -5.0, -2.5, 1.5, 4.0, 9.0, 14.5])
 def test_deskew_recovers_a_known_rotation(angle: float) -> None:
     straight = _prepare(_cheque())
     prepared = _prepare(_rotated(_cheque(), angle))
