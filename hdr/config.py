@@ -75,6 +75,9 @@ class PreprocessConfig(_Strict):
     # a page found to be no document, or without an amount, whose printed text runs from top to
     # bottom is read a quarter turn both ways and the better reading kept (hdr.preprocess.orient)
     turn_pages: bool = True
+    # ... and one whose ink covers only part of it (a cheque on an A4 sheet) is located on that
+    # part alone (hdr.preprocess.extent)
+    crop_to_content: bool = True
 
     @model_validator(mode="after")
     def _target_within(self) -> PreprocessConfig:

@@ -38,6 +38,7 @@ from hdr.io import debug as debug_out
 from hdr.io.records import result_records
 from hdr.preprocess import prepare_page
 from hdr.preprocess.binarize import correct_illumination, to_gray
+from hdr.preprocess.extent import content_box, crop_reason
 from hdr.preprocess.orient import TURNED_REASON, TURNS, text_lines, turn_image
 from hdr.types import (
     DocumentResult,
@@ -169,7 +170,7 @@ class _Reader:
         from hdr.fields.locate import Layout, locate_fields
 
         t0 = time.perf_counter()
-        turn = 0
+        turn, cut = 0, None
         if self.field is not None:
             gray = correct_illumination(to_gray(page.image), page.dpi)
             h, w = gray.shape
@@ -184,20 +185,21 @@ class _Reader:
             deadline.check(f"preprocessing page {page.index + 1}")
             t0 = time.perf_counter()
             layout = locate_fields(prepared, self.templates, self.cfg)
-            if self.cfg.preprocess.turn_pages and not (
-                layout.is_document and "amount" in layout.crops
-            ):
+            if self.cfg.preprocess.crop_to_content and not _found(layout):
+                page, prepared, layout, cut, turn = self._cropped(page, prepared, layout)
+            if self.cfg.preprocess.turn_pages and not _found(layout) and cut is None:
                 prepared, layout, turn = self._turned(page, prepared, layout)
-                gray, flags = prepared.gray, prepared.flags
+            gray, flags = prepared.gray, prepared.flags
             doc.add_time("locate", time.perf_counter() - t0)
             deadline.check(f"locating the fields of page {page.index + 1}")
+        notes = (crop_reason(cut),) if cut is not None else ()
         located = _LocatedPage(
             index=page.index,
             layout=layout,
             crops=list(layout.crops.values()),
             flags=flags,
             size=(gray.shape[1], gray.shape[0]),
-            reasons=(TURNED_REASON.format(turn),) if turn else (),
+            reasons=notes + ((TURNED_REASON.format(turn),) if turn else ()),
             prepared=(gray, prepared.dpi) if self.field is None and layout.is_document else None,
             turn=turn,
         )
@@ -207,6 +209,33 @@ class _Reader:
             if not debug_out.write_located(folder, gray, layout.name, layout.crops):
                 located.reasons += (debug_out.DEBUG_WRITE_FAILED,)
         return located
+
+    def _cropped(self, page: Page, prepared: Any, layout: Any) -> tuple[Page, Any, Any, Any, int]:
+        """A page located as no document, or without an amount, whose ink covers only part of
+        it (a cheque on a flatbed's A4 bed, on a PDF page): that part of the prepared page as a
+        page of its own, prepared and located (turned too, when it lies turned: :meth:`_turned`),
+        with the box it was cut from and its turn, when its fields are found better there (a
+        document where the whole page was none, found without doubt; or an amount where the
+        whole page showed none); else the page as it was, None and 0."""
+        from hdr.fields.locate import locate_fields
+
+        box = content_box(prepared.ink, prepared.dpi)
+        if box is None:
+            return page, prepared, layout, None, 0
+        x0, y0, x1, y1 = box
+        part = Page(page.index, prepared.gray[y0:y1, x0:x1].copy(), prepared.dpi, page.flags)
+        part_prepared = prepare_page(part, self.cfg)
+        found = locate_fields(part_prepared, self.templates, self.cfg)
+        turn = 0
+        if self.cfg.preprocess.turn_pages and not _found(found):
+            part_prepared, found, turn = self._turned(part, part_prepared, found)
+        # where the whole page was no document, the part must look like one without doubt: a
+        # page of print cut down to its table may otherwise pass for a form with an amount box
+        sure = "layout_unsure" not in found.flags and "amount" in found.crops
+        better = found.is_document and (sure if not layout.is_document else "amount" in found.crops)
+        if not better:
+            return page, prepared, layout, None, 0
+        return part, part_prepared, found, box, turn
 
     def _turned(self, page: Page, prepared: Any, layout: Any) -> tuple[Any, Any, int]:
         """A page located as no document, or without an amount, read turned: the prepared
@@ -436,6 +465,11 @@ class _Reader:
             model_sha256=model_sha,
             timings=_rounded(doc.timings),
         )
+
+
+def _found(layout: Any) -> bool:
+    """A document with an amount crop: the page needs no other view."""
+    return bool(layout.is_document and "amount" in layout.crops)
 
 
 def amount_score(result: FieldResult) -> float:

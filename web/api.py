@@ -235,8 +235,8 @@ def api_crop(field_id: int, viewer: PageViewer, ctx: Ctx, shade: bool = True) ->
 async def api_page(field_id: int, viewer: PageViewer, ctx: Ctx) -> Response:
     def render() -> bytes:
         with session_scope(ctx.engine) as session:
-            path, page_index, box, turn = services.document_file(session, field_id)
-        return page_with_box(path, page_index, box, ctx.pipeline, turn)
+            path, page_index, box, turn, cut = services.document_file(session, field_id)
+        return page_with_box(path, page_index, box, ctx.pipeline, turn, cut)
 
     return Response(await run_in_threadpool(render), media_type="image/png")
 

@@ -76,12 +76,19 @@ def shaded_crop(png: bytes, glyphs: Sequence[tuple[Sequence[int], float]]) -> by
 
 
 def page_with_box(
-    path: Path, page_index: int, box: Sequence[int] | None, cfg: PipelineConfig, turn: int = 0
+    path: Path,
+    page_index: int,
+    box: Sequence[int] | None,
+    cfg: PipelineConfig,
+    turn: int = 0,
+    cut: Sequence[int] | None = None,
 ) -> bytes:
     """The prepared page ``page_index`` of the file at ``path``, the box outlined, as PNG.
 
-    ``turn``: the clockwise quarter turn the page was read at (its result's reasons say,
-    :func:`hdr.preprocess.orient.turn_of`); boxes are in the turned page's pixels.
+    ``cut`` and ``turn``: the part of the prepared page the fields were located on and the
+    clockwise turn it was read at (its result's reasons say: :func:`hdr.preprocess.extent.
+    cropped_of`, :func:`hdr.preprocess.orient.turn_of`); boxes are in the pixels of the page
+    as it was read, which is drawn.
     """
     from hdr.io import PageError, iter_pages, triage
     from hdr.preprocess import prepare_page
@@ -95,6 +102,10 @@ def page_with_box(
             continue
         if page.index != page_index:
             continue
+        if cut is not None:  # the part of the prepared page the fields were found on
+            x0, y0, x1, y1 = (int(v) for v in cut)
+            whole = prepare_page(page, cfg)
+            page = replace(page, image=whole.gray[y0:y1, x0:x1].copy(), dpi=whole.dpi)
         if turn:
             page = replace(page, image=turn_image(page.image, turn))
         gray = prepare_page(page, cfg).gray

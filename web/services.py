@@ -245,9 +245,10 @@ def crop_of(session: Session, field_id: int) -> tuple[bytes, list[tuple[Any, flo
     return fld.crop_png, [(g.box, g.prob) for g in fld.glyphs]
 
 
-def document_file(session: Session, field_id: int) -> tuple[Path, int, Any, int]:
-    """The file a field was read from, its page index, the field box and the clockwise turn
-    the page was read at (:func:`hdr.preprocess.orient.turn_of`).
+def document_file(session: Session, field_id: int) -> tuple[Path, int, Any, int, Any]:
+    """The file a field was read from, its page index, the field box, the clockwise turn the
+    page was read at and the part of it the fields were found on (or None), as the page's
+    reasons say (:func:`hdr.preprocess.orient.turn_of`, :func:`hdr.preprocess.extent.cropped_of`).
 
     The file must still be where it was read and hold the same bytes (sha256), else
     ``InputError(FILE_NOT_FOUND)``: a page is never drawn from a file that changed.
@@ -267,6 +268,8 @@ def document_file(session: Session, field_id: int) -> tuple[Path, int, Any, int]
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     if digest != sha:
         raise InputError(ReasonCode.FILE_NOT_FOUND, "the file at that place has changed since")
+    from hdr.preprocess.extent import cropped_of
     from hdr.preprocess.orient import turn_of
 
-    return path, fld.page.page_index, fld.box, turn_of(list(fld.page.reasons or []))
+    reasons = list(fld.page.reasons or [])
+    return path, fld.page.page_index, fld.box, turn_of(reasons), cropped_of(reasons)

@@ -596,6 +596,56 @@ def test_the_page_of_a_turned_scan_is_drawn_as_it_was_read(
     assert ys.min() <= y0 * scale and ys.max() >= y1 * scale - 1
 
 
+def test_the_page_of_a_cheque_scanned_on_a_sideways_a4_sheet_is_its_part_upright(
+    db: tuple[str, Engine, Path], client: TestClient, tmp_path: Path
+) -> None:
+    """Cut to its ink, then turned (hdr.preprocess.extent, hdr.preprocess.orient): the page
+    view draws that part, upright, the amount's box on it."""
+    import cv2
+    import numpy as np
+    from PIL import Image
+
+    from hdr.pipeline import read_document
+    from hdr.preprocess.orient import turn_image
+    from hdr.synth import SynthOptions, generate
+
+    _url, engine, _ = db
+    options = SynthOptions(
+        n=1, seed=5181, formats=("png",), clean=True, hard_share=0.0, unseen_share=1.0, workers=1
+    )
+    (record,) = generate(tmp_path / "synth", options)
+    with Image.open(tmp_path / "synth" / record.file) as img:
+        dpi, cheque = img.info["dpi"], np.asarray(img.convert("RGB"))
+    sheet = np.full((round(11.69 * dpi[1]), round(8.27 * dpi[0]), 3), 255, np.uint8)
+    sheet[90 : 90 + cheque.shape[0], 30 : 30 + cheque.shape[1]] = cheque
+    path = tmp_path / "flatbed.png"
+    Image.fromarray(np.ascontiguousarray(turn_image(sheet, 90))).save(path, dpi=dpi)
+    result = read_document(path)
+    reasons = result.pages[0].reasons
+    assert "page_turned_270" in reasons and any(r.startswith("page_cropped:") for r in reasons)
+    ingest(engine, result)
+    login(client, "root")
+    with session_scope(engine) as session:
+        field_id = session.execute(
+            select(Field.id)
+            .join(Result, Result.id == Field.result_id)
+            .join(Document, Document.id == Result.document_id)
+            .where(Document.sha256 == result.sha256, Field.name == "amount")
+        ).scalar_one()
+    reply = client.get(f"/api/fields/{field_id}/page.png")
+    assert reply.status_code == 200, reply.text
+    drawn = cv2.imdecode(np.frombuffer(reply.content, np.uint8), cv2.IMREAD_COLOR)
+    height, width = drawn.shape[:2]
+    page = result.pages[0]
+    assert width / height == pytest.approx(page.width / page.height, rel=0.02)  # as read
+    assert width > 1.8 * height  # the cheque alone, upright, not the A4 sheet
+    x0, y0, x1, y1 = page.fields["amount"].box
+    scale = width / page.width
+    ys, xs = np.nonzero((drawn[:, :, 2] > 200) & (drawn[:, :, 0] < 60))
+    assert xs.min() <= x0 * scale and xs.max() >= x1 * scale - 1
+    assert ys.min() <= y0 * scale and ys.max() >= y1 * scale - 1
+
+
 # ---------------------------------------------------------------- URL uploads
 
 

@@ -277,3 +277,53 @@ def test_an_upside_down_page_whose_wrong_amount_box_reads_poorly_is_looked_at_ag
     assert "second_look" not in upright.timings  # a page read well is not looked at again
     assert _reading(turned) == _reading(upright)
     assert "page_turned_180" in turned.pages[0].reasons
+
+
+def _on_a4(path: Path, degrees: int = 0) -> bytes:
+    """The page at ``path`` laid at the top left of a white A4 sheet of its dpi (a flatbed
+    scan), turned clockwise by ``degrees``, as PNG bytes."""
+    from hdr.preprocess.orient import turn_image
+
+    with Image.open(path) as img:
+        dpi = img.info["dpi"]
+        page = np.asarray(img.convert("RGB"))
+    sheet = np.full((round(11.69 * dpi[1]), round(8.27 * dpi[0]), 3), 255, np.uint8)
+    top, left = round(0.3 * dpi[1]), round(0.1 * dpi[0])
+    sheet[top : top + page.shape[0], left : left + page.shape[1]] = page
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(turn_image(sheet, degrees))).save(
+        buf, format="PNG", dpi=dpi
+    )
+    return buf.getvalue()
+
+
+def test_a_document_on_a_larger_sheet_is_read_on_its_part_of_it(classifier, tmp_path) -> None:
+    """A layout no template describes, laid on an A4 sheet: the generic locator looks for the
+    amount box where a cheque has it, and finds no cheque on the sheet; cut to its ink, the
+    page reads as the document alone does."""
+    from hdr.preprocess.extent import cropped_of
+
+    options = SynthOptions(
+        n=1, seed=5181, formats=("png",), clean=True, hard_share=0.0, unseen_share=1.0, workers=1
+    )
+    (record,) = generate(tmp_path, options)
+    assert record.layout.startswith("unseen_")
+    path = tmp_path / record.file
+    upright = read_document(path, CFG, classifier=classifier)
+    sheet = read_document(_on_a4(path), CFG, classifier=classifier)
+    assert _reading(sheet) == _reading(upright)
+    cut = cropped_of(sheet.pages[0].reasons)
+    assert cut is not None and (cut[2] - cut[0]) > 2 * (cut[3] - cut[1])  # the cheque's part
+    assert (sheet.pages[0].width, sheet.pages[0].height) == (cut[2] - cut[0], cut[3] - cut[1])
+    # the same sheet lying sideways: cut first, then turned
+    sideways = read_document(_on_a4(path, 90), CFG, classifier=classifier)
+    assert _reading(sideways) == _reading(upright)
+    assert cropped_of(sideways.pages[0].reasons) is not None
+    assert "page_turned_270" in sideways.pages[0].reasons
+    # without cutting, the sheet shows no cheque where a cheque's fields would be
+    still = CFG.preprocess.model_copy(update={"crop_to_content": False})
+    whole = read_document(
+        _on_a4(path), CFG.model_copy(update={"preprocess": still}), classifier=classifier
+    )
+    assert cropped_of(whole.pages[0].reasons) is None
+    assert whole.status is Status.REJECTED
