@@ -280,8 +280,8 @@ class _Reader:
         counting 0, plus the field's confidence when it gave a value (-1 without an amount).
 
         Upside down, an amount is more glyphs, several of them rejects, and seldom a value
-        that is sure (docs/BENCHMARKS.md, "Pages turned"); other fields are left out, since a
-        page upside down may show a row of cells (its code line) where none is written.
+        that is sure (docs/BENCHMARKS.md, "Twenty-fourth session"); other fields are left out,
+        since a page upside down may show a row of cells (its code line) where none is written.
         """
         from hdr.recognize import recognize_fields
 
