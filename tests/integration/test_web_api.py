@@ -555,12 +555,41 @@ def test_the_review_queue_page_and_the_next_field(
     assert missing.status_code == 404 and missing.json()["error"] == "file_not_found"
 
 
+def _page_view(engine: Engine, client: TestClient, result: Any) -> Any:
+    """The review app's page view of ``result``'s amount field, stored first, decoded (BGR);
+    asserts that the amount's box is outlined (orange) where the result says, on the page as
+    it was read."""
+    import cv2
+    import numpy as np
+
+    ingest(engine, result)
+    login(client, "root")
+    with session_scope(engine) as session:
+        field_id = session.execute(
+            select(Field.id)
+            .join(Result, Result.id == Field.result_id)
+            .join(Document, Document.id == Result.document_id)
+            .where(Document.sha256 == result.sha256, Field.name == "amount")
+        ).scalar_one()
+    reply = client.get(f"/api/fields/{field_id}/page.png")
+    assert reply.status_code == 200, reply.text
+    drawn = cv2.imdecode(np.frombuffer(reply.content, np.uint8), cv2.IMREAD_COLOR)
+    page = result.pages[0]
+    height, width = drawn.shape[:2]
+    assert width / height == pytest.approx(page.width / page.height, rel=0.02)  # as read
+    x0, y0, x1, y1 = page.fields["amount"].box
+    scale = width / page.width
+    ys, xs = np.nonzero((drawn[:, :, 2] > 200) & (drawn[:, :, 0] < 60))
+    assert xs.min() <= x0 * scale and xs.max() >= x1 * scale - 1
+    assert ys.min() <= y0 * scale and ys.max() >= y1 * scale - 1
+    return drawn
+
+
 def test_the_page_of_a_turned_scan_is_drawn_as_it_was_read(
     db: tuple[str, Engine, Path], client: TestClient, tmp_path: Path
 ) -> None:
     """A cheque scanned a quarter turn off is read turned upright (hdr.preprocess.orient);
     the page view draws it upright too, the field's box where the field is."""
-    import cv2
     import numpy as np
     from PIL import Image
 
@@ -574,26 +603,8 @@ def test_the_page_of_a_turned_scan_is_drawn_as_it_was_read(
     Image.fromarray(np.ascontiguousarray(turn_image(upright, 90))).save(path, dpi=dpi)
     result = read_document(path)
     assert "page_turned_270" in result.pages[0].reasons
-    ingest(engine, result)
-    login(client, "root")
-    with session_scope(engine) as session:
-        field_id = session.execute(
-            select(Field.id)
-            .join(Result, Result.id == Field.result_id)
-            .join(Document, Document.id == Result.document_id)
-            .where(Document.sha256 == result.sha256, Field.name == "amount")
-        ).scalar_one()
-    reply = client.get(f"/api/fields/{field_id}/page.png")
-    assert reply.status_code == 200, reply.text
-    drawn = cv2.imdecode(np.frombuffer(reply.content, np.uint8), cv2.IMREAD_COLOR)
-    height, width = drawn.shape[:2]
+    height, width = _page_view(engine, client, result).shape[:2]
     assert width > 2 * height  # a cheque lies wide, as it was read, not as it was scanned
-    # the outline (orange) is around the amount's box, scaled as the page was
-    x0, y0, x1, y1 = result.pages[0].fields["amount"].box
-    scale = width / result.pages[0].width
-    ys, xs = np.nonzero((drawn[:, :, 2] > 200) & (drawn[:, :, 0] < 60))
-    assert xs.min() <= x0 * scale and xs.max() >= x1 * scale - 1
-    assert ys.min() <= y0 * scale and ys.max() >= y1 * scale - 1
 
 
 def test_the_page_of_a_cheque_scanned_on_a_sideways_a4_sheet_is_its_part_upright(
@@ -601,7 +612,6 @@ def test_the_page_of_a_cheque_scanned_on_a_sideways_a4_sheet_is_its_part_upright
 ) -> None:
     """Cut to its ink, then turned (hdr.preprocess.extent, hdr.preprocess.orient): the page
     view draws that part, upright, the amount's box on it."""
-    import cv2
     import numpy as np
     from PIL import Image
 
@@ -623,27 +633,8 @@ def test_the_page_of_a_cheque_scanned_on_a_sideways_a4_sheet_is_its_part_upright
     result = read_document(path)
     reasons = result.pages[0].reasons
     assert "page_turned_270" in reasons and any(r.startswith("page_cropped:") for r in reasons)
-    ingest(engine, result)
-    login(client, "root")
-    with session_scope(engine) as session:
-        field_id = session.execute(
-            select(Field.id)
-            .join(Result, Result.id == Field.result_id)
-            .join(Document, Document.id == Result.document_id)
-            .where(Document.sha256 == result.sha256, Field.name == "amount")
-        ).scalar_one()
-    reply = client.get(f"/api/fields/{field_id}/page.png")
-    assert reply.status_code == 200, reply.text
-    drawn = cv2.imdecode(np.frombuffer(reply.content, np.uint8), cv2.IMREAD_COLOR)
-    height, width = drawn.shape[:2]
-    page = result.pages[0]
-    assert width / height == pytest.approx(page.width / page.height, rel=0.02)  # as read
+    height, width = _page_view(engine, client, result).shape[:2]
     assert width > 1.8 * height  # the cheque alone, upright, not the A4 sheet
-    x0, y0, x1, y1 = page.fields["amount"].box
-    scale = width / page.width
-    ys, xs = np.nonzero((drawn[:, :, 2] > 200) & (drawn[:, :, 0] < 60))
-    assert xs.min() <= x0 * scale and xs.max() >= x1 * scale - 1
-    assert ys.min() <= y0 * scale and ys.max() >= y1 * scale - 1
 
 
 # ---------------------------------------------------------------- URL uploads
