@@ -47,3 +47,21 @@ def test_quarter_turns_only_and_the_turn_read_back_from_reasons() -> None:
         turn_image(image, 45)
     assert turn_of(("page_turned_90",)) == 90
     assert turn_of(("amount:low_confidence", "turn_unsure")) == 0
+
+
+def test_the_part_of_a_sheet_that_holds_ink() -> None:
+    from hdr.preprocess.extent import content_box, crop_reason, cropped_of
+
+    sheet = np.zeros((3500, 2480), np.uint8)  # A4 at 300 dpi
+    assert content_box(sheet, 300) is None  # nothing on it
+    sheet[200:1200, 100:2300:40] = 255  # a cheque's worth of strokes at the top
+    sheet[3000:3002, 1000:1002] = 255  # and a speck of dust below it
+    box = content_box(sheet, 300)
+    assert box is not None and box[3] < 1300  # the speck does not stretch it
+    assert cropped_of((crop_reason(box), "page_turned_90")) == box
+    full = np.zeros((1100, 2400), np.uint8)
+    full[50:1050, 50:2350:40] = 255  # a cheque filling its own scan: nothing to cut
+    assert content_box(full, 300) is None
+    stamp = np.zeros((3500, 2480), np.uint8)
+    stamp[500:700, 500:700] = 255  # 17 mm: a stamp, not a document
+    assert content_box(stamp, 300) is None
