@@ -301,8 +301,9 @@ class _Reader:
         as it lay whose amount read poorly (:func:`amount_score` under :data:`TURN_SURE`): a
         page fed upside down, on which the locator found an amount box, reads as rejects and
         doubt. Such a page is read a half turn round and kept so (``page_turned_180``) when its
-        amount reads surely there and clearly better than as it lay. Pages read well are not
-        looked at again, so this costs nothing on them.
+        amount reads surely there and clearly better than as it lay. Pages read well, and pages
+        that fit a known layout's template, are not looked at again, so this costs nothing on
+        them.
         """
         from hdr.fields.locate import locate_fields
         from hdr.recognize import recognize_fields
@@ -316,7 +317,10 @@ class _Reader:
             start += len(page.crops)
             prepared, page.prepared = page.prepared, None  # freed once the page is decided
             amount = next((r for r in mine if r.name == "amount"), None)
-            if prepared is None or page.turn or amount is None:
+            known = str(page.layout.name).startswith("template:")
+            if prepared is None or page.turn or amount is None or known:
+                # (a page whose printed structure fits a known layout lies upright: upside down
+                # its rules and boxes would not fit it)
                 out += mine
                 continue
             as_lies = amount_score(amount)
