@@ -72,10 +72,10 @@ class _LocatedPage:
     error: InputError | None = None
     debug_folder: Path | None = None
     reasons: tuple[str, ...] = ()  # extra reasons (page_turned_90, debug_write_failed)
-    # the prepared page (gray, dpi), kept until the page is decided: one whose amount reads
-    # poorly is looked at again upside down (_Reader.second_look)
+    # the prepared page (gray, dpi) of a page read as it lay that no template fits, kept until
+    # the page is decided: if its amount reads poorly, it is looked at again upside down
+    # (_Reader.second_look); None for every other page
     prepared: tuple[Any, int | None] | None = None
-    turn: int = 0  # clockwise degrees the page was read at
 
 
 @dataclass
@@ -200,8 +200,7 @@ class _Reader:
             flags=flags,
             size=(gray.shape[1], gray.shape[0]),
             reasons=notes + ((TURNED_REASON.format(turn),) if turn else ()),
-            prepared=(gray, prepared.dpi) if self.field is None and layout.is_document else None,
-            turn=turn,
+            prepared=(gray, prepared.dpi) if self._may_lie_upside_down(layout, turn) else None,
         )
         if self.debug_dir is not None:
             folder = debug_out.page_debug_dir(self.debug_dir, doc.source, doc.sha256, page.index)
@@ -209,6 +208,18 @@ class _Reader:
             if not debug_out.write_located(folder, gray, layout.name, layout.crops):
                 located.reasons += (debug_out.DEBUG_WRITE_FAILED,)
         return located
+
+    def _may_lie_upside_down(self, layout: Any, turn: int) -> bool:
+        """Whether :meth:`second_look` may look at this page again: a document read as it lay,
+        with no template fitting it (a known layout's rules and boxes would not fit it upside
+        down), when pages are turned at all."""
+        return (
+            self.field is None
+            and self.cfg.preprocess.turn_pages
+            and layout.is_document
+            and not turn
+            and not str(layout.name).startswith("template:")
+        )
 
     def _cropped(self, page: Page, prepared: Any, layout: Any) -> tuple[Page, Any, Any, Any, int]:
         """A page located as no document, or without an amount, whose ink covers only part of
@@ -308,7 +319,7 @@ class _Reader:
         from hdr.fields.locate import locate_fields
         from hdr.recognize import recognize_fields
 
-        if results is None or not self.cfg.preprocess.turn_pages:
+        if results is None:
             return results
         out: list[FieldResult] = []
         start = 0
@@ -317,10 +328,7 @@ class _Reader:
             start += len(page.crops)
             prepared, page.prepared = page.prepared, None  # freed once the page is decided
             amount = next((r for r in mine if r.name == "amount"), None)
-            known = str(page.layout.name).startswith("template:")
-            if prepared is None or page.turn or amount is None or known:
-                # (a page whose printed structure fits a known layout lies upright: upside down
-                # its rules and boxes would not fit it)
+            if prepared is None or amount is None:  # (see _may_lie_upside_down)
                 out += mine
                 continue
             as_lies = amount_score(amount)
@@ -337,7 +345,6 @@ class _Reader:
                 mine = list(recognize_fields(crops, self.classifier, self.cfg, self.line_reader))
                 page.layout, page.crops, page.flags = layout, crops, turned.flags
                 page.size = (turned.gray.shape[1], turned.gray.shape[0])
-                page.turn = 180
                 page.reasons = (TURNED_REASON.format(180), *page.reasons)
                 if page.debug_folder is not None and not debug_out.write_located(
                     page.debug_folder, turned.gray, layout.name, layout.crops

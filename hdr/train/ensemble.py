@@ -131,9 +131,9 @@ def member_spec(spec: str | Path) -> tuple[Path, int | None]:
     return Path(text), None
 
 
-def load_member_spec(spec: str | Path) -> list[tuple[Any, ModelCard]]:
-    """The networks ``spec`` (see :func:`member_spec`) names, each with its card."""
-    path, index = member_spec(spec)
+def load_member_spec(path: Path, index: int | None) -> list[tuple[Any, ModelCard]]:
+    """The networks a member given as ``path`` (:func:`member_spec`) or ``path#index`` names,
+    each with its card."""
     nets = load_members(path)
     if index is None:
         return nets
@@ -208,8 +208,8 @@ def combine_models(
     # an ensemble given as a member brings its own members (where, kept in the card)
     loaded = [
         (p if i is None else Path(f"{p}#{i}"), net, card)
-        for m, (p, i) in zip(members, specs, strict=True)
-        for net, card in load_member_spec(m)
+        for p, i in specs
+        for net, card in load_member_spec(p, i)
     ]
     digests = [c.files.get("state_dict", {}).get("sha256") for _, _, c in loaded]
     if len(set(digests)) < len(digests):
